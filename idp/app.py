@@ -1,0 +1,175 @@
+"""The application factory: settings → extensions → blueprints → error handlers → CLI → logging."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, render_template, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from .config import DATA_DIR, Settings, load_settings
+from .errors import UnsafeRedirect
+from .extensions import csrf, db, migrate
+from .services.keys import KeyRing
+from .services.passwords import PasswordPolicy, Passwords
+from .services.runtime import Runtime
+
+PRODUCT_NAME = "Identity Provider"
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "form-action 'self' {form_action}; frame-ancestors 'none'; base-uri 'none'")
+
+
+def create_app(overrides: dict | None = None) -> Flask:
+    settings = load_settings(overrides)
+    app = Flask(
+        __name__,
+        template_folder=str(DATA_DIR / "templates"),
+        static_folder=str(DATA_DIR / "static"),
+        instance_path=settings.instance_path,
+        instance_relative_config=False,
+    )
+    configure_app(app, settings)
+    configure_extensions(app, settings)
+    configure_blueprints(app)
+    configure_security_headers(app)
+    configure_errorhandlers(app)
+    configure_cli(app)
+    configure_logging(app, settings)
+    return app
+
+
+def configure_app(app: Flask, settings: Settings) -> None:
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        SQLALCHEMY_DATABASE_URI=settings.database_url,
+        SQLALCHEMY_ENGINE_OPTIONS=_engine_options(settings.database_url),
+        MAX_CONTENT_LENGTH=settings.max_content_length,
+        MAX_FORM_MEMORY_SIZE=settings.max_content_length,
+        SESSION_COOKIE_NAME="idp_csrf",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.issuer_is_https,
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the (browser-session) cookie
+        WTF_CSRF_SSL_STRICT=False,  # SameSite=Lax + token; the Referer check breaks behind some proxies
+        JSON_SORT_KEYS=False,
+    )
+    if settings.proxy_fix_hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_fix_hops, x_proto=settings.proxy_fix_hops,
+                                x_host=settings.proxy_fix_hops, x_prefix=settings.proxy_fix_hops)
+
+
+def _engine_options(url: str) -> dict:
+    if url.startswith("sqlite"):
+        # Wait for the write lock instead of failing at once when requests race.
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}
+
+
+def configure_extensions(app: Flask, settings: Settings) -> None:
+    from .protocol.server import build_server
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(DATA_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    if settings.database_url.startswith("sqlite"):
+        _sqlite_pragmas(app)
+    policy = PasswordPolicy(settings.password_time_cost, settings.password_memory_cost, settings.password_parallelism)
+    app.extensions["idp"] = Runtime(settings=settings, keyring=KeyRing(settings), passwords=Passwords(policy))
+    app.extensions["idp.authorization_server"] = build_server()
+
+
+def _sqlite_pragmas(app: Flask) -> None:
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_connection, _record):  # pragma: no branch
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+
+def configure_blueprints(app: Flask) -> None:
+    from .interaction import bp as interaction_bp
+    from .protocol import bp as protocol_bp
+
+    app.register_blueprint(protocol_bp)
+    app.register_blueprint(interaction_bp)
+
+    @app.context_processor
+    def _globals() -> dict:
+        return {"product_name": PRODUCT_NAME}
+
+    @app.get("/")
+    def home():
+        return render_template(
+            "errors/error.html", title=PRODUCT_NAME,
+            message="This is an OpenID Connect identity provider. Sign in from an application that uses it.",
+        )
+
+
+def configure_security_headers(app: Flask) -> None:
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        headers = response.headers
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "no-referrer")
+        if response.mimetype == "text/html":
+            # form_post responses submit to the client's redirect URI: allow exactly that target.
+            target = getattr(response, "form_action", "")
+            headers["Content-Security-Policy"] = CSP.format(form_action=target).replace("  ", " ")
+            headers["X-Frame-Options"] = "DENY"
+            headers.setdefault("Cache-Control", "no-store")
+        if app.extensions["idp"].settings.issuer_is_https:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+
+def configure_errorhandlers(app: Flask) -> None:
+    @app.errorhandler(UnsafeRedirect)
+    def _unsafe_redirect(error: UnsafeRedirect):
+        return render_template(
+            "errors/error.html", title="This sign-in request cannot be completed", message=str(error),
+            next_step="Return to the application and try again. If this keeps happening, contact its support.",
+        ), 400
+
+    @app.errorhandler(CSRFError)
+    def _csrf(error: CSRFError):
+        return render_template(
+            "errors/error.html", title="Your form expired", message="The form was open too long or came from "
+            "another site, so it was not sent.", next_step="Go back, reload the page and try again.",
+        ), 400
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        if request.accept_mimetypes.best == "application/json" or request.path in _JSON_PATHS:
+            return {"error": "invalid_request" if error.code == 400 else error.name.lower().replace(" ", "_"),
+                    "error_description": error.description}, error.code
+        return render_template("errors/error.html", title=error.name, message=error.description), error.code
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        return render_template("errors/error.html", title="Something went wrong",
+                               message="The server could not complete the request.",
+                               next_step="Try again in a moment."), 500
+
+
+_JSON_PATHS = ("/token", "/userinfo", "/jwks.json")
+
+
+def configure_cli(app: Flask) -> None:
+    from .cli import register
+
+    register(app)
+
+
+def configure_logging(app: Flask, settings: Settings) -> None:
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app.logger.setLevel(settings.log_level.upper())

@@ -1,0 +1,25 @@
+"""`idp …` commands: serve, db, users, clients, keys."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import FlaskGroup
+
+from . import clients, db_commands, keys, serve, users
+
+
+def register(app: Flask) -> None:
+    for command in (serve.serve, db_commands.db, users.users, clients.clients, keys.keys):
+        app.cli.add_command(command)
+
+
+def _create_app():
+    from ..app import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def main() -> None:
+    """Identity provider administration. Settings come from IDP_* variables (see config/defaults.toml)."""

@@ -1,0 +1,75 @@
+"""`idp clients create` and `idp clients list`."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from flask.cli import with_appcontext
+
+from ..errors import ValidationError
+from ..services import clients as client_service
+from ..services.runtime import current
+from .db_commands import upgrade_database
+
+
+def _split(values: tuple[str, ...]) -> list[str]:
+    return [v for value in values for v in value.replace(",", " ").split()]
+
+
+@click.group("clients")
+def clients() -> None:
+    """Manage relying-party clients."""
+
+
+@clients.command("create")
+@click.option("--name", required=True, help="Shown to people on the consent page.")
+@click.option("--redirect-uri", "redirect_uris", multiple=True, help="Exact redirect URI; repeatable.")
+@click.option("--post-logout-redirect-uri", "logout_uris", multiple=True)
+@click.option("--auth-method", type=click.Choice(client_service.AUTH_METHODS), default="client_secret_basic",
+              show_default=True, help="Token endpoint authentication; 'none' makes a public (PKCE) client.")
+@click.option("--grant-type", "grant_types", multiple=True, type=click.Choice(client_service.GRANT_TYPES),
+              help="Default: authorization_code.")
+@click.option("--scope", "scopes", multiple=True, help="Allowed scopes (default: openid profile email).")
+@click.option("--require-pkce/--no-require-pkce", default=None, help="Always on for public clients.")
+@click.option("--skip-consent", is_flag=True, help="First-party app: do not ask people for consent.")
+@click.option("--access-token-ttl", type=int, default=None)
+@click.option("--id-token-ttl", type=int, default=None)
+@click.option("--refresh-token-ttl", type=int, default=None)
+@click.option("--json", "as_json", is_flag=True, help="Print client_id and client_secret as JSON.")
+@with_appcontext
+def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, require_pkce, skip_consent,
+           access_token_ttl, id_token_ttl, refresh_token_ttl, as_json) -> None:
+    """Register a client. The secret is printed once and cannot be shown again."""
+    upgrade_database()
+    try:
+        new = client_service.create(
+            name=name, redirect_uris=_split(redirect_uris), post_logout_redirect_uris=_split(logout_uris),
+            token_endpoint_auth_method=auth_method, grant_types=list(grant_types) or None,
+            scopes=_split(scopes) or None, require_pkce=require_pkce, skip_consent=skip_consent,
+            access_token_ttl=access_token_ttl, id_token_ttl=id_token_ttl, refresh_token_ttl=refresh_token_ttl,
+        )
+    except ValidationError as exc:
+        raise click.ClickException(str(exc)) from None
+    c = new.client
+    if as_json:
+        click.echo(json.dumps({"client_id": c.client_id, "client_secret": new.client_secret,
+                               "issuer": current().settings.issuer, "redirect_uris": list(c.redirect_uris),
+                               "token_endpoint_auth_method": c.token_endpoint_auth_method,
+                               "scope": " ".join(c.scopes)}))
+        return
+    click.echo(f"client_id:     {c.client_id}")
+    if new.client_secret:
+        click.echo(f"client_secret: {new.client_secret}")
+        click.echo("Store the secret now: it is kept only as a hash and cannot be shown again.")
+    click.echo(f"issuer:        {current().settings.issuer}")
+
+
+@clients.command("list")
+@with_appcontext
+def list_clients() -> None:
+    """List registered clients."""
+    upgrade_database()
+    for c in client_service.list_all():
+        state = "enabled" if c.enabled else "disabled"
+        click.echo(f"{c.client_id}  {c.name}  [{c.token_endpoint_auth_method}, {state}]  {' '.join(c.redirect_uris)}")

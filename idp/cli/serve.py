@@ -1,0 +1,41 @@
+"""`idp serve`: migrate, make sure signing keys exist, then serve with waitress."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from ..services import keys
+from ..services.runtime import current
+from .db_commands import upgrade_database
+
+
+def prepare() -> None:
+    """Everything a fresh or old installation needs before the first request."""
+    upgrade_database()
+    rt = current()
+    keys.ensure_keys(rt.settings)
+    rt.keyring.reload()
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--threads", default=8, show_default=True, type=int, help="Worker threads.")
+@with_appcontext
+def serve(host: str, port: int, threads: int) -> None:
+    """Start the identity provider."""
+    import waitress
+
+    from ..services import users
+
+    prepare()
+    settings = current().settings
+    click.echo(f"Issuer {settings.issuer}; database {settings.database_url.split('@')[-1]}")
+    click.echo(f"Discovery: {settings.issuer}/.well-known/openid-configuration")
+    if not users.any_exist():
+        click.echo("No users yet. Create the first one with:\n"
+                   "  idp users create --username alice --email alice@example.com")
+    waitress.serve(current_app._get_current_object(), host=host, port=port, threads=threads,
+                   ident="idp", clear_untrusted_proxy_headers=True)

@@ -1,0 +1,185 @@
+"""Typed settings: documented defaults in ``config/defaults.toml``, an optional TOML file named by
+``IDP_CONFIG_FILE``, then ``IDP_*`` environment variables. Validated once, at start."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import ipaddress
+import logging
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .errors import ConfigurationError
+
+DATA_DIR = Path(__file__).resolve().parent / "_data"
+DEFAULTS_FILE = DATA_DIR / "config" / "defaults.toml"
+ENV_PREFIX = "IDP_"
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Settings:
+    issuer: str
+    database_url: str
+    instance_path: str
+    secret_key: str = field(repr=False)
+    key_encryption_key: str = field(repr=False)
+    signing_key_size: int
+    signing_key_rotation_days: int
+    key_ring_refresh_seconds: int
+    authorization_code_ttl: int
+    access_token_ttl: int
+    id_token_ttl: int
+    refresh_token_ttl: int
+    interaction_ttl: int
+    session_idle_timeout: int
+    session_absolute_timeout: int
+    discovery_max_age: int
+    jwks_max_age: int
+    password_time_cost: int
+    password_memory_cost: int
+    password_parallelism: int
+    proxy_fix_hops: int
+    log_level: str
+    max_content_length: int
+
+    @property
+    def issuer_is_https(self) -> bool:
+        return self.issuer.startswith("https://")
+
+    @property
+    def kek_bytes(self) -> bytes:
+        return base64.urlsafe_b64decode(self.key_encryption_key)
+
+    @property
+    def longest_token_ttl(self) -> int:
+        """The longest time anything signed by a key may still need verifying."""
+        return max(self.access_token_ttl, self.id_token_ttl)
+
+
+def _coerce(name: str, raw, kind):
+    if kind == "int" or kind is int:
+        if isinstance(raw, bool):
+            raise ConfigurationError(f"setting {name!r} must be an integer, got {raw!r}")
+        try:
+            return int(raw)
+        except (TypeError, ValueError):
+            raise ConfigurationError(f"setting {name!r} must be an integer, got {raw!r}") from None
+    return str(raw)
+
+
+def load_settings(overrides: dict | None = None, environ: dict | None = None) -> Settings:
+    """Merge defaults, the optional settings file, ``IDP_*`` variables and explicit overrides."""
+    environ = os.environ if environ is None else environ
+    with DEFAULTS_FILE.open("rb") as fh:
+        values: dict = tomllib.load(fh)
+    known = {f.name: f for f in fields(Settings)}
+    config_file = environ.get(ENV_PREFIX + "CONFIG_FILE")
+    if config_file:
+        try:
+            with open(config_file, "rb") as fh:
+                file_values = tomllib.load(fh)
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigurationError(f"cannot read IDP_CONFIG_FILE {config_file!r}: {exc}") from None
+        unknown = set(file_values) - set(known)
+        if unknown:
+            raise ConfigurationError(f"unknown settings in {config_file}: {', '.join(sorted(unknown))}")
+        values.update(file_values)
+    for name in known:
+        env_value = environ.get(ENV_PREFIX + name.upper())
+        if env_value is not None:
+            values[name] = env_value
+    values.update(overrides or {})
+    unknown = set(values) - set(known)
+    if unknown:
+        raise ConfigurationError(f"unknown settings: {', '.join(sorted(unknown))}")
+    typed = {name: _coerce(name, values[name], known[name].type) for name in known if name in values}
+    missing = set(known) - set(typed)
+    if missing:
+        raise ConfigurationError(f"missing settings: {', '.join(sorted(missing))}")
+    settings = Settings(**typed)
+    settings = _fill_instance_defaults(settings)
+    validate(settings)
+    return settings
+
+
+def _read_or_create_secret(path: Path, make) -> str:
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    value = make()
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    log.warning("generated %s (keep it with your backups)", path)
+    return value
+
+
+def _fill_instance_defaults(settings: Settings) -> Settings:
+    instance = Path(settings.instance_path or Path.cwd() / "instance").resolve()
+    changes: dict = {"instance_path": str(instance)}
+    if not settings.database_url:
+        changes["database_url"] = f"sqlite:///{instance / 'idp.sqlite3'}"
+    if not settings.secret_key:
+        changes["secret_key"] = _read_or_create_secret(instance / "secret_key", lambda: secrets.token_urlsafe(48))
+    if not settings.key_encryption_key:
+        changes["key_encryption_key"] = _read_or_create_secret(
+            instance / "key_encryption_key", lambda: base64.urlsafe_b64encode(os.urandom(32)).decode()
+        )
+    return dataclasses.replace(settings, **changes)
+
+
+def _is_loopback(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate(settings: Settings) -> None:
+    """Refuse settings that would make the server wrong or unsafe, naming the setting."""
+    parts = urlsplit(settings.issuer)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise ConfigurationError(f"issuer must be an absolute https URL, got {settings.issuer!r}")
+    if parts.query or parts.fragment or settings.issuer.endswith("/"):
+        raise ConfigurationError("issuer must have no query, no fragment and no trailing slash")
+    if parts.scheme == "http" and not _is_loopback(parts.hostname):
+        raise ConfigurationError("issuer must use https (plain http is allowed only for loopback hosts)")
+    if parts.scheme == "http":
+        log.warning("issuer %s is plain http: for local development only", settings.issuer)
+    if settings.signing_key_size not in (2048, 3072, 4096):
+        raise ConfigurationError("signing_key_size must be 2048, 3072 or 4096")
+    try:
+        if len(settings.kek_bytes) != 32:
+            raise ValueError
+    except ValueError:
+        raise ConfigurationError("key_encryption_key must be 32 bytes in url-safe base64") from None
+    positive = [
+        "authorization_code_ttl", "access_token_ttl", "id_token_ttl", "refresh_token_ttl",
+        "interaction_ttl", "session_idle_timeout", "session_absolute_timeout", "key_ring_refresh_seconds",
+        "password_time_cost", "password_memory_cost", "password_parallelism", "max_content_length",
+    ]
+    for name in positive:
+        if getattr(settings, name) <= 0:
+            raise ConfigurationError(f"{name} must be greater than 0")
+    non_negative = ["signing_key_rotation_days", "discovery_max_age", "jwks_max_age", "proxy_fix_hops"]
+    for name in non_negative:
+        if getattr(settings, name) < 0:
+            raise ConfigurationError(f"{name} must not be negative")
+    if settings.authorization_code_ttl > 600:
+        raise ConfigurationError("authorization_code_ttl must be at most 600 seconds (RFC 6749 §4.1.2)")
+    if settings.session_idle_timeout > settings.session_absolute_timeout:
+        raise ConfigurationError("session_idle_timeout must not exceed session_absolute_timeout")
+    if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        raise ConfigurationError("log_level must be DEBUG, INFO, WARNING or ERROR")
+    if not settings.database_url.startswith(("sqlite:", "postgresql")):
+        raise ConfigurationError("database_url must be an sqlite:// or postgresql+psycopg:// URL")

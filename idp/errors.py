@@ -1,0 +1,26 @@
+"""Domain exceptions shared by the layers. Protocol errors use Authlib's spec-named classes."""
+
+
+class IdpError(Exception):
+    """Base class of the provider's domain errors."""
+
+
+class ConfigurationError(IdpError):
+    """A setting is missing or invalid; the message names it."""
+
+
+class ValidationError(IdpError):
+    """Input to a service was rejected; the message says why, in words a person can act on."""
+
+
+class NotFound(IdpError):
+    """The thing asked for does not exist (or is not visible to the caller)."""
+
+
+class AuthenticationFailed(IdpError):
+    """Credentials did not verify. Deliberately says nothing about which part was wrong."""
+
+
+class UnsafeRedirect(IdpError):
+    """An authorization request whose client or redirect URI cannot be trusted: the error is shown
+    to the person instead of being redirected (RFC 6749 §4.1.2.1)."""

@@ -1,0 +1,7 @@
+"""Pages the protocol sends a person to: login, account choice, consent."""
+
+from flask import Blueprint
+
+bp = Blueprint("interaction", __name__, url_prefix="/interaction")
+
+from . import views  # noqa: E402,F401

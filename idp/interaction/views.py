@@ -1,0 +1,125 @@
+"""Thin views over the interaction, user, session and consent services. Each page finishes its
+step of the interaction and sends the browser back to the protocol's resume point."""
+
+from __future__ import annotations
+
+from flask import Response, redirect, render_template, request, session, url_for
+
+from .. import http
+from ..errors import AuthenticationFailed
+from ..services import clients, consents, interactions, sessions, users
+from ..services.runtime import current
+from ..services.sessions import PASSWORD_ACR
+from ..types import InteractionView
+from . import bp
+
+EXPIRED = ("This sign-in request has expired or was already completed. "
+           "Go back to the application and start signing in again.")
+
+
+def _interaction(uid: str) -> InteractionView | None:
+    return interactions.get(uid, http.read(http.BROWSER_COOKIE))
+
+
+def _expired() -> tuple[str, int]:
+    return render_template("errors/error.html", title="Sign-in request expired", message=EXPIRED), 400
+
+
+def _resume(uid: str) -> Response:
+    return redirect(url_for("protocol.resume", uid=uid), code=303)
+
+
+def _client_name(interaction: InteractionView) -> str:
+    client = clients.get(interaction.client_id)
+    return client.name if client else "the application"
+
+
+def _current_user():
+    s = sessions.current(current().settings, http.read(http.SESSION_COOKIE))
+    return users.get_enabled(s.user_id) if s else None
+
+
+def _render_login(interaction: InteractionView, error: str | None = None, username: str | None = None,
+                  status: int = 200):
+    hint = interaction.params.get("login_hint")
+    return render_template("interaction/login.html", uid=interaction.uid, client_name=_client_name(interaction),
+                           error=error, username=username if username is not None else hint), status
+
+
+@bp.route("/<uid>", methods=["GET"])
+def show(uid: str):
+    interaction = _interaction(uid)
+    if interaction is None:
+        return _expired()
+    user = _current_user()
+    if interaction.prompt == "select_account" and user is not None:
+        return render_template("interaction/select_account.html", uid=uid,
+                               client_name=_client_name(interaction), username=user.username)
+    if interaction.prompt == "consent" and user is not None:
+        client = clients.get(interaction.client_id)
+        scopes = interaction.params.get("scope", "").split()
+        allowed = [s for s in scopes if client and s in client.scopes]
+        return render_template("interaction/consent.html", uid=uid, client_name=_client_name(interaction),
+                               username=user.username, permissions=consents.describe(allowed))
+    return _render_login(interaction)
+
+
+@bp.route("/<uid>/login", methods=["POST"])
+def login(uid: str):
+    interaction = _interaction(uid)
+    if interaction is None:
+        return _expired()
+    rt = current()
+    username = request.form.get("username", "")
+    try:
+        user = users.authenticate(rt.passwords, username, request.form.get("password", ""))
+    except AuthenticationFailed:
+        return _render_login(interaction, "The username or password is incorrect. Check them and try again.",
+                             username=username[:254], status=401)
+    cookie, _ = sessions.start(rt.settings, user_id=user.id, amr=["pwd"], acr=PASSWORD_ACR,
+                               user_agent=http.user_agent(), ip_address=http.client_ip(),
+                               replaces=http.read(http.SESSION_COOKIE))
+    interactions.record_login(uid, http.read(http.BROWSER_COOKIE), user.id)
+    session.clear()  # new CSRF token and nothing carried over from before sign-in
+    response = _resume(uid)
+    http.set_cookie(response, http.SESSION_COOKIE, cookie)
+    return response
+
+
+@bp.route("/<uid>/select", methods=["POST"])
+def select_account(uid: str):
+    interaction = _interaction(uid)
+    if interaction is None:
+        return _expired()
+    if request.form.get("choice") == "continue" and _current_user() is not None:
+        interactions.record_account_selected(uid, http.read(http.BROWSER_COOKIE))
+        return _resume(uid)
+    interactions.set_prompt(uid, http.read(http.BROWSER_COOKIE), "login")
+    return redirect(url_for("interaction.show", uid=uid), code=303)
+
+
+@bp.route("/<uid>/consent", methods=["POST"])
+def consent(uid: str):
+    interaction = _interaction(uid)
+    user = _current_user()
+    if interaction is None or user is None:
+        return _expired()
+    secret = http.read(http.BROWSER_COOKIE)
+    if request.form.get("decision") == "allow":
+        client = clients.get(interaction.client_id)
+        if client is None:
+            return _expired()
+        scopes = [s for s in interaction.params.get("scope", "").split() if s in client.scopes]
+        consents.grant(user.id, client.id, scopes)
+        interactions.record_consent(uid, secret, True)
+    else:
+        interactions.record_consent(uid, secret, False)
+    return _resume(uid)
+
+
+@bp.route("/<uid>/abort", methods=["POST"])
+def abort(uid: str):
+    if _interaction(uid) is None:
+        return _expired()
+    interactions.record_consent(uid, http.read(http.BROWSER_COOKIE), False)
+    return _resume(uid)

@@ -1,0 +1,220 @@
+"""The authorization endpoint (RFC 6749 §3.1, §4.1; OIDC Core §3.1.2) and its resume point.
+
+The endpoint validates the request, asks the policy for the first unmet prompt, and either sends
+the person to `/interaction/<uid>` or answers the client. Pages finish an interaction and send the
+browser back to `/authorize/<uid>`, which re-validates the stored request and continues."""
+
+from __future__ import annotations
+
+import re
+
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749.errors import (
+    AccessDeniedError,
+    InvalidRequestError,
+    InvalidScopeError,
+    UnauthorizedClientError,
+    UnsupportedResponseTypeError,
+)
+from authlib.oidc.core.errors import (
+    AccountSelectionRequiredError,
+    ConsentRequiredError,
+    LoginRequiredError,
+    RegistrationNotSupportedError,
+    RequestNotSupportedError,
+    RequestURINotSupportedError,
+)
+from flask import Response, redirect, request, url_for
+
+from .. import http
+from ..errors import UnsafeRedirect, ValidationError
+from ..services import claims as claim_rules
+from ..services import clients, codes, interactions, policy, sessions, tokens, users
+from ..services.runtime import current
+from ..types import AuthorizationRequest, ClientView
+from . import bp
+from .responses import RESPONSE_MODES, error_response
+from .responses import authorization_response as respond
+
+MAX_PARAM_LENGTH = 4096
+SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 §3.3
+PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")  # RFC 7636 §4.2
+KNOWN_PROMPTS = {"none", "login", "consent", "select_account"}
+PROMPT_ERRORS = {
+    policy.LOGIN: LoginRequiredError,
+    policy.CONSENT: ConsentRequiredError,
+    policy.SELECT_ACCOUNT: AccountSelectionRequiredError,
+}
+
+
+def _single_values(multi) -> dict[str, str]:
+    """Parameters MUST NOT repeat (RFC 6749 §3.1); the client and redirect URI are checked first so
+    that an error about them is shown rather than redirected."""
+    values: dict[str, str] = {}
+    for key in multi:
+        items = multi.getlist(key)
+        if len(items) > 1:
+            if key in ("client_id", "redirect_uri"):
+                raise UnsafeRedirect(f"The request repeats the '{key}' parameter.")
+            values.setdefault("__repeated__", key)
+        values[key] = items[0]
+    return values
+
+
+def _client_and_redirect_uri(params: dict[str, str]) -> tuple[ClientView, str]:
+    client = clients.get(params.get("client_id", ""))
+    if client is None:
+        raise UnsafeRedirect("The application that sent you here is not registered with this server.")
+    redirect_uri = params.get("redirect_uri")
+    if not redirect_uri:
+        raise UnsafeRedirect("The request has no redirect_uri, so there is nowhere safe to send you back to.")
+    # Exact string comparison with a registered URI (RFC 9700 §4.1.3; OIDC Core §3.1.2.1).
+    if redirect_uri not in client.redirect_uris:
+        raise UnsafeRedirect("The address the application asked to return to is not registered for it.")
+    return client, redirect_uri
+
+
+def _scopes(raw: str | None, client: ClientView) -> tuple[str, ...]:
+    if not raw:
+        raise InvalidScopeError("The 'scope' parameter is required.")
+    requested = raw.split(" ")
+    if any(not SCOPE_TOKEN.match(s) for s in requested if s) or not raw.strip():
+        raise InvalidScopeError("The 'scope' parameter is malformed.")
+    allowed = set(client.scopes)
+    if "refresh_token" not in client.grant_types:
+        allowed.discard("offline_access")
+    # Unknown or not-allowed values are ignored (OIDC Core §3.1.2.1); order and uniqueness kept.
+    scopes = tuple(dict.fromkeys(s for s in requested if s in allowed))
+    if not scopes:
+        raise InvalidScopeError("None of the requested scopes is allowed for this application.")
+    return scopes
+
+
+def _validate(params: dict[str, str], client: ClientView, redirect_uri: str) -> AuthorizationRequest:
+    if "__repeated__" in params:
+        raise InvalidRequestError(f"The '{params['__repeated__']}' parameter is repeated.")
+    too_long = [k for k, v in params.items() if len(v) > MAX_PARAM_LENGTH]
+    if too_long:
+        raise InvalidRequestError(f"The '{too_long[0]}' parameter is too long.")
+    if "request" in params:
+        raise RequestNotSupportedError()
+    if "request_uri" in params:
+        raise RequestURINotSupportedError()
+    if "registration" in params:
+        raise RegistrationNotSupportedError()
+    response_type = params.get("response_type")
+    if not response_type:
+        raise InvalidRequestError("The 'response_type' parameter is required.")
+    if response_type != "code":
+        raise UnsupportedResponseTypeError(response_type)
+    if "code" not in client.response_types or "authorization_code" not in client.grant_types:
+        raise UnauthorizedClientError("This application may not use the authorization code flow.")
+    if params.get("response_mode", "query") not in RESPONSE_MODES:
+        raise InvalidRequestError("Unsupported 'response_mode'; use 'query' or 'form_post'.")
+    scopes = _scopes(params.get("scope"), client)
+
+    challenge, method = params.get("code_challenge"), params.get("code_challenge_method")
+    if challenge is None and method is not None:
+        raise InvalidRequestError("'code_challenge_method' was sent without 'code_challenge'.")
+    if challenge is not None:
+        if (method or "plain") != "S256":
+            raise InvalidRequestError("Only the S256 code_challenge_method is supported.")
+        if not PKCE_CHALLENGE.match(challenge):
+            raise InvalidRequestError("The 'code_challenge' is malformed.")
+    elif client.require_pkce:
+        raise InvalidRequestError("This application must use PKCE: send code_challenge with method S256.")
+
+    prompt = tuple(dict.fromkeys(p for p in params.get("prompt", "").split(" ") if p in KNOWN_PROMPTS))
+    if "none" in prompt and len(prompt) > 1:
+        raise InvalidRequestError("prompt=none cannot be combined with other prompt values.")
+    max_age = None
+    if "max_age" in params:
+        if not params["max_age"].isdigit() or len(params["max_age"]) > 10:
+            raise InvalidRequestError("'max_age' must be a non-negative integer.")
+        max_age = int(params["max_age"])
+    try:
+        claims_request = claim_rules.parse_claims_request(params.get("claims"))
+    except ValidationError as exc:
+        raise InvalidRequestError(str(exc)) from None
+    hint_sub = None
+    if params.get("id_token_hint"):
+        rt = current()
+        hint = tokens.decode_signed(rt.keyring, params["id_token_hint"])
+        if not hint or hint.get("iss") != rt.settings.issuer or not isinstance(hint.get("sub"), str):
+            raise InvalidRequestError("The 'id_token_hint' is not an ID token issued by this server.")
+        hint_sub = hint["sub"]
+    return AuthorizationRequest(
+        client_id=client.client_id, redirect_uri=redirect_uri, response_mode=params.get("response_mode", "query"),
+        scopes=scopes, state=params.get("state"), nonce=params.get("nonce"), code_challenge=challenge,
+        code_challenge_method="S256" if challenge else None, prompt=prompt, max_age=max_age,
+        login_hint=params.get("login_hint"), id_token_hint_sub=hint_sub,
+        ui_locales=tuple(params.get("ui_locales", "").split()),
+        acr_values=tuple(params.get("acr_values", "").split()), claims=claims_request,
+    )
+
+
+def _acr_unmet(req: AuthorizationRequest, acr: str) -> bool:
+    """An essential `acr` request whose values this session does not reach (OIDC Core §5.5.1.1)."""
+    spec = ((req.claims or {}).get("id_token") or {}).get("acr") or {}
+    wanted = spec.get("values") or ([spec["value"]] if "value" in spec else [])
+    return bool(spec.get("essential")) and bool(wanted) and acr not in wanted
+
+
+def _process(params: dict[str, str], uid: str | None) -> Response:
+    rt = current()
+    client, redirect_uri = _client_and_redirect_uri(params)
+    mode = params.get("response_mode") if params.get("response_mode") in RESPONSE_MODES else "query"
+    state = params.get("state")
+    try:
+        req = _validate(params, client, redirect_uri)
+        secret, new_browser = http.browser_secret()
+        interaction = interactions.get(uid, secret) if uid else None
+        if uid and interaction is None:
+            raise UnsafeRedirect("This sign-in request has expired or was already completed. "
+                                 "Go back to the application and start again.")
+        if uid and interactions.was_denied(uid, secret):
+            raise AccessDeniedError("The person declined the request.")
+        session = sessions.current(rt.settings, http.read(http.SESSION_COOKIE))
+        user = users.get_enabled(session.user_id) if session else None
+        if user is None:
+            session = None
+        ctx = policy.Context(request=req, client=client, session=session,
+                             session_sub=user.sub if user else None, interaction=interaction)
+        prompt = policy.first_unmet(ctx)
+        if prompt:
+            if "none" in req.prompt:
+                raise PROMPT_ERRORS[prompt]()
+            if uid:
+                interactions.set_prompt(uid, secret, prompt)
+            else:
+                uid = interactions.start(rt.settings, client_id=client.client_id, params=params, prompt=prompt,
+                                         browser_secret=secret)
+            response = redirect(url_for("interaction.show", uid=uid))
+            if new_browser:
+                http.set_cookie(response, http.BROWSER_COOKIE, secret)
+            return response
+        assert session is not None
+        if _acr_unmet(req, session.acr):
+            raise AccessDeniedError("The requested authentication context class cannot be satisfied.")
+        if uid and not interactions.complete(uid, secret):
+            raise UnsafeRedirect("This sign-in request was already completed. Go back to the application.")
+        code = codes.issue(rt.settings, request=req, client_pk=client.id, session=session)
+        return respond(redirect_uri, mode, {"code": code, "state": state})
+    except OAuth2Error as error:
+        return error_response(redirect_uri, mode, error, state)
+
+
+@bp.route("/authorize", methods=["GET", "POST"])
+def authorize() -> Response:
+    source = request.form if request.method == "POST" else request.args
+    return _process(_single_values(source), None)
+
+
+@bp.route("/authorize/<uid>", methods=["GET"])
+def resume(uid: str) -> Response:
+    secret = http.read(http.BROWSER_COOKIE)
+    interaction = interactions.get(uid, secret)
+    if interaction is None:
+        raise UnsafeRedirect("This sign-in request has expired or was already completed. "
+                             "Go back to the application and start again.")
+    return _process(dict(interaction.params), uid)

@@ -1,0 +1,73 @@
+"""Provider metadata: OpenID Connect Discovery 1.0 §3 and RFC 8414 §2. Only what is implemented
+is advertised. The document is built once per process and served from memory."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from urllib.parse import urlsplit
+
+from flask import Response, url_for
+
+from ..services.claims import ALL_CLAIMS, AUTH_CLAIMS, STANDARD_SCOPES
+from ..services.keys import ALG
+from ..services.runtime import current
+from . import bp
+
+
+def metadata() -> dict:
+    issuer = current().settings.issuer
+    parts = urlsplit(issuer)
+    origin = f"{parts.scheme}://{parts.netloc}"
+
+    def endpoint(name: str) -> str:
+        return origin + url_for(name)  # url_for includes any path prefix the server is mounted at
+
+    return {
+        "issuer": issuer,
+        "authorization_endpoint": endpoint("protocol.authorize"),
+        "token_endpoint": endpoint("protocol.token"),
+        "userinfo_endpoint": endpoint("protocol.userinfo"),
+        "jwks_uri": endpoint("protocol.jwks"),
+        "scopes_supported": list(STANDARD_SCOPES),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "form_post"],
+        "grant_types_supported": ["authorization_code"],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": [ALG],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nonce", "sid", *AUTH_CLAIMS,
+                             *[c for c in ALL_CLAIMS if c != "sub"]],
+        "claims_parameter_supported": True,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "require_request_uri_registration": False,
+        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        "claim_types_supported": ["normal"],
+        "ui_locales_supported": ["en"],
+        "authorization_response_iss_parameter_supported": True,
+    }
+
+
+@cache
+def _document(issuer: str) -> bytes:
+    return json.dumps(metadata(), separators=(",", ":")).encode()
+
+
+def _serve() -> Response:
+    rt = current()
+    response = Response(_document(rt.settings.issuer), mimetype="application/json")
+    response.headers["Cache-Control"] = f"public, max-age={rt.settings.discovery_max_age}"
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.route("/.well-known/openid-configuration", methods=["GET"])
+def openid_configuration() -> Response:
+    return _serve()
+
+
+@bp.route("/.well-known/oauth-authorization-server", methods=["GET"])
+def oauth_authorization_server() -> Response:
+    return _serve()

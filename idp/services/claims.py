@@ -1,0 +1,75 @@
+"""Which claims each scope releases (OIDC Core §5.4) and the `claims` request parameter (§5.5)."""
+
+from __future__ import annotations
+
+import json
+
+from ..errors import ValidationError
+
+SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
+    "profile": (
+        "name", "family_name", "given_name", "middle_name", "nickname", "preferred_username", "profile",
+        "picture", "website", "gender", "birthdate", "zoneinfo", "locale", "updated_at",
+    ),
+    "email": ("email", "email_verified"),
+    "address": ("address",),
+    "phone": ("phone_number", "phone_number_verified"),
+}
+STANDARD_SCOPES = ("openid", "profile", "email", "address", "phone", "offline_access")
+ALL_CLAIMS = ("sub", *(c for claims in SCOPE_CLAIMS.values() for c in claims))
+# Claims about the authentication event; requestable in `claims.id_token` but not user data.
+AUTH_CLAIMS = ("auth_time", "acr", "amr")
+ADDRESS_FIELDS = ("formatted", "street_address", "locality", "region", "postal_code", "country")
+
+
+def user_claims(user) -> dict:
+    """All standard claims known for a user (a storage row or UserView), without `sub`."""
+    values = dict(user.claims or {})
+    if user.email:
+        values["email"] = user.email
+        values["email_verified"] = bool(user.email_verified)
+    values.setdefault("preferred_username", user.username)
+    return {k: v for k, v in values.items() if v not in (None, "", {})}
+
+
+def release(user, scopes: list[str], requested: dict | None) -> dict:
+    """Claims released for `scopes` plus those individually requested (§5.5), `sub` always."""
+    names: set[str] = set()
+    for scope in scopes:
+        names.update(SCOPE_CLAIMS.get(scope, ()))
+    names.update(k for k in (requested or {}) if k in ALL_CLAIMS)
+    available = user_claims(user)
+    out = {"sub": user.sub}
+    out.update({k: available[k] for k in sorted(names) if k in available})
+    return out
+
+
+def parse_claims_request(raw: str | None) -> dict | None:
+    """Parse and check the `claims` parameter. Returns {"userinfo": {...}, "id_token": {...}}."""
+    if raw is None or raw == "":
+        return None
+    try:
+        value = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ValidationError("The 'claims' parameter is not valid JSON.") from None
+    if not isinstance(value, dict):
+        raise ValidationError("The 'claims' parameter must be a JSON object.")
+    out: dict = {}
+    for member in ("userinfo", "id_token"):
+        part = value.get(member)
+        if part is None:
+            continue
+        if not isinstance(part, dict):
+            raise ValidationError(f"'claims.{member}' must be a JSON object.")
+        checked: dict = {}
+        for name, spec in part.items():
+            if spec is not None and not isinstance(spec, dict):
+                raise ValidationError(f"'claims.{member}.{name}' must be null or an object.")
+            spec = spec or {}
+            if "essential" in spec and not isinstance(spec["essential"], bool):
+                raise ValidationError(f"'claims.{member}.{name}.essential' must be a boolean.")
+            if "values" in spec and not isinstance(spec["values"], list):
+                raise ValidationError(f"'claims.{member}.{name}.values' must be an array.")
+            checked[str(name)] = spec
+        out[member] = checked
+    return out

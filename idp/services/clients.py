@@ -1,0 +1,117 @@
+"""Relying-party clients: registration and credential checks."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from ..errors import ValidationError
+from ..extensions import db
+from ..storage import clients as store
+from ..types import ClientView, NewClient
+from . import clock, crypto
+from .claims import STANDARD_SCOPES
+
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+GRANT_TYPES = ("authorization_code", "refresh_token")
+RESPONSE_TYPES = ("code",)
+
+
+def view(row: store.Client) -> ClientView:
+    return ClientView(
+        id=row.id, client_id=row.client_id, name=row.name, redirect_uris=tuple(row.redirect_uris),
+        post_logout_redirect_uris=tuple(row.post_logout_redirect_uris),
+        token_endpoint_auth_method=row.token_endpoint_auth_method, grant_types=tuple(row.grant_types),
+        response_types=tuple(row.response_types), scopes=tuple(row.scopes), require_pkce=row.require_pkce,
+        skip_consent=row.skip_consent, enabled=row.enabled, access_token_ttl=row.access_token_ttl,
+        id_token_ttl=row.id_token_ttl, refresh_token_ttl=row.refresh_token_ttl, logo_uri=row.logo_uri,
+        client_uri=row.client_uri, secret_hash=row.secret_hash,
+    )
+
+
+def validate_redirect_uri(uri: str) -> str:
+    """Exact, absolute URIs only: no fragment, no wildcard; https except for loopback http and
+    private-use schemes of native apps (RFC 8252 §7, RFC 9700 §2.1)."""
+    uri = uri.strip()
+    parts = urlsplit(uri)
+    if not parts.scheme or parts.fragment or "#" in uri:
+        raise ValidationError(f"Redirect URI {uri!r} must be absolute and have no fragment.")
+    if "*" in uri:
+        raise ValidationError(f"Redirect URI {uri!r} must not contain wildcards.")
+    if parts.scheme == "http":
+        if parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+            raise ValidationError(f"Redirect URI {uri!r} must use https (http only for loopback).")
+    elif parts.scheme == "https":
+        if not parts.hostname:
+            raise ValidationError(f"Redirect URI {uri!r} has no host.")
+    elif parts.scheme in ("javascript", "data", "file", "vbscript") or "." not in parts.scheme:
+        raise ValidationError(
+            f"Redirect URI {uri!r}: custom schemes must be reverse-domain names such as com.example.app."
+        )
+    return uri
+
+
+def create(*, name: str, redirect_uris: list[str], token_endpoint_auth_method: str = "client_secret_basic",
+           grant_types: list[str] | None = None, scopes: list[str] | None = None,
+           post_logout_redirect_uris: list[str] | None = None, require_pkce: bool | None = None,
+           skip_consent: bool = False, access_token_ttl: int | None = None, id_token_ttl: int | None = None,
+           refresh_token_ttl: int | None = None) -> NewClient:
+    """Register a client. The secret is returned once and only its hash is stored."""
+    name = (name or "").strip()
+    if not name or len(name) > 200:
+        raise ValidationError("A client needs a name of 1–200 characters.")
+    if token_endpoint_auth_method not in AUTH_METHODS:
+        raise ValidationError(f"token_endpoint_auth_method must be one of: {', '.join(AUTH_METHODS)}.")
+    grant_types = list(grant_types or ["authorization_code"])
+    unknown = set(grant_types) - set(GRANT_TYPES)
+    if unknown:
+        raise ValidationError(f"Unsupported grant types: {', '.join(sorted(unknown))}.")
+    scopes = list(scopes or ["openid", "profile", "email"])
+    unknown = set(scopes) - set(STANDARD_SCOPES)
+    if unknown:
+        raise ValidationError(f"Unsupported scopes: {', '.join(sorted(unknown))}.")
+    uris = [validate_redirect_uri(u) for u in redirect_uris if u.strip()]
+    if "authorization_code" in grant_types and not uris:
+        raise ValidationError("A client using the authorization code grant needs at least one redirect URI.")
+    logout_uris = [validate_redirect_uri(u) for u in (post_logout_redirect_uris or []) if u.strip()]
+    for ttl_name, ttl in (("access_token_ttl", access_token_ttl), ("id_token_ttl", id_token_ttl),
+                          ("refresh_token_ttl", refresh_token_ttl)):
+        if ttl is not None and ttl <= 0:
+            raise ValidationError(f"{ttl_name} must be a positive number of seconds.")
+    public = token_endpoint_auth_method == "none"
+    secret = None if public else crypto.random_token(32)
+    row = store.Client(
+        client_id=crypto.random_token(18), secret_hash=crypto.lookup_hash(secret) if secret else None,
+        name=name, redirect_uris=uris, post_logout_redirect_uris=logout_uris,
+        token_endpoint_auth_method=token_endpoint_auth_method, grant_types=grant_types,
+        response_types=list(RESPONSE_TYPES), scopes=scopes,
+        require_pkce=True if public else bool(require_pkce), skip_consent=skip_consent, enabled=True,
+        access_token_ttl=access_token_ttl, id_token_ttl=id_token_ttl, refresh_token_ttl=refresh_token_ttl,
+        created_at=clock.now(),
+    )
+    store.add(row)
+    db.session.commit()
+    return NewClient(client=view(row), client_secret=secret)
+
+
+def get(client_id: str) -> ClientView | None:
+    """An enabled client by its client_id, else None (unknown and disabled look the same)."""
+    if not client_id or len(client_id) > 64:
+        return None
+    row = store.get_by_client_id(client_id)
+    return view(row) if row is not None and row.enabled else None
+
+
+def get_by_pk(pk: int) -> ClientView | None:
+    row = store.get(pk)
+    return view(row) if row is not None else None
+
+
+def check_secret(client: ClientView, secret: str | None) -> bool:
+    """Constant-time check of a presented secret against the stored hash."""
+    if client.secret_hash is None or not secret:
+        return False
+    return crypto.constant_time_equal(client.secret_hash, crypto.lookup_hash(secret))
+
+
+def list_all() -> list[ClientView]:
+    return [view(r) for r in store.all_clients()]

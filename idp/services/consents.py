@@ -1,0 +1,39 @@
+"""Consent: what a person allowed a client to have. Remembered per client and scope set."""
+
+from __future__ import annotations
+
+from ..extensions import db
+from ..storage import consents as store
+from . import clock
+
+
+def covers(user_id: int, client_pk: int, scopes: list[str]) -> bool:
+    row = store.find(user_id, client_pk)
+    return row is not None and set(scopes) <= set(row.scopes)
+
+
+def grant(user_id: int, client_pk: int, scopes: list[str]) -> None:
+    """Record (widen) the consent for this client."""
+    row = store.find(user_id, client_pk)
+    if row is None:
+        store.add(store.Consent(user_id=user_id, client_pk=client_pk, scopes=sorted(set(scopes)),
+                                granted_at=clock.now()))
+    else:
+        row.scopes = sorted(set(row.scopes) | set(scopes))
+        row.granted_at = clock.now()
+    db.session.commit()
+
+
+# What each scope means, in words for the consent page.
+SCOPE_DESCRIPTIONS: dict[str, str] = {
+    "openid": "Confirm who you are (your account identifier)",
+    "profile": "See your name and basic profile (username, picture, locale)",
+    "email": "See your e-mail address",
+    "address": "See your postal address",
+    "phone": "See your phone number",
+    "offline_access": "Stay connected when you are not using the app (until you revoke it)",
+}
+
+
+def describe(scopes: list[str]) -> list[str]:
+    return [SCOPE_DESCRIPTIONS[s] for s in scopes if s in SCOPE_DESCRIPTIONS]

@@ -1,0 +1,87 @@
+"""Interactions: the stored authorization request a person completes on the login and consent
+pages. Bound to the browser that started it; single-use; expiring."""
+
+from __future__ import annotations
+
+from ..extensions import db
+from ..storage import interactions as store
+from ..types import InteractionView
+from . import clock, crypto
+
+
+def _view(row: store.Interaction) -> InteractionView:
+    return InteractionView(
+        uid=row.uid, client_id=row.client_id, params=dict(row.params), prompt=row.prompt,
+        login_user_id=row.login_user_id, login_at=row.login_at, consent_given=row.consent_given,
+        account_selected=row.account_selected, expires_at=row.expires_at,
+    )
+
+
+def start(settings, *, client_id: str, params: dict, prompt: str, browser_secret: str) -> str:
+    now = clock.now()
+    uid = crypto.random_token(24)
+    store.add(store.Interaction(
+        uid=uid, browser_hash=crypto.lookup_hash(browser_secret), client_id=client_id, params=params,
+        prompt=prompt, created_at=now, expires_at=now + settings.interaction_ttl,
+    ))
+    db.session.commit()
+    return uid
+
+
+def _live(uid: str, browser_secret: str | None) -> store.Interaction | None:
+    if not uid or len(uid) > 64 or not browser_secret:
+        return None
+    row = store.find(uid)
+    if row is None or row.completed_at is not None or clock.now() >= row.expires_at:
+        return None
+    if not crypto.constant_time_equal(row.browser_hash, crypto.lookup_hash(browser_secret)):
+        return None
+    return row
+
+
+def get(uid: str, browser_secret: str | None) -> InteractionView | None:
+    row = _live(uid, browser_secret)
+    return _view(row) if row else None
+
+
+def set_prompt(uid: str, browser_secret: str | None, prompt: str) -> None:
+    row = _live(uid, browser_secret)
+    if row:
+        row.prompt = prompt
+        db.session.commit()
+
+
+def record_login(uid: str, browser_secret: str | None, user_id: int) -> None:
+    row = _live(uid, browser_secret)
+    if row:
+        row.login_user_id, row.login_at, row.account_selected = user_id, clock.now(), True
+        db.session.commit()
+
+
+def record_account_selected(uid: str, browser_secret: str | None) -> None:
+    row = _live(uid, browser_secret)
+    if row:
+        row.account_selected = True
+        db.session.commit()
+
+
+def record_consent(uid: str, browser_secret: str | None, granted: bool) -> None:
+    row = _live(uid, browser_secret)
+    if row:
+        row.consent_given, row.denied = granted, not granted
+        db.session.commit()
+
+
+def was_denied(uid: str, browser_secret: str | None) -> bool:
+    row = _live(uid, browser_secret)
+    return bool(row and row.denied)
+
+
+def complete(uid: str, browser_secret: str | None) -> bool:
+    """Close the interaction; True only for the one caller that closed it."""
+    row = _live(uid, browser_secret)
+    if row is None:
+        return False
+    row.completed_at = clock.now()
+    db.session.commit()
+    return True

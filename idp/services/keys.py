@@ -1,0 +1,168 @@
+"""Signing keys: generation, encryption at rest, the in-memory key ring, and rotation.
+
+Rotation (documented in config/defaults.toml and the README) runs in three steps:
+publish *next* → promote it to *current* (signing) → *retire* the old current, which stays in the
+JWKS until the longest lifetime of anything it signed has passed.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+
+from joserfc.jwk import KeySet, RSAKey
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..storage import clients as client_store
+from ..storage import keys as store
+from ..types import SigningKey
+from . import clock, crypto
+
+ALG = "RS256"
+# Margin added to lifetimes to absorb clock skew between servers and relying parties.
+SKEW = 60
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    kid: str
+    state: str
+    created_at: int
+    activated_at: int | None
+    retired_at: int | None
+    unpublish_after: int | None
+
+
+def _new_row(settings, state: str, now: int) -> store.SigningKeyRow:
+    key = RSAKey.generate_key(settings.signing_key_size)
+    kid = key.thumbprint()  # RFC 7638
+    public = dict(key.as_dict(private=False), kid=kid, use="sig", alg=ALG)
+    pem = key.as_pem(private=True)
+    return store.SigningKeyRow(
+        kid=kid, state=state, alg=ALG, public_jwk=public,
+        private_key_encrypted=crypto.encrypt(settings.kek_bytes, pem, kid.encode()),
+        created_at=now, activated_at=now if state == store.CURRENT else None,
+    )
+
+
+def longest_signed_lifetime(settings) -> int:
+    """The longest time a token signed now may need verifying (global or per-client lifetimes)."""
+    per_client = db.session.scalar(
+        select(func.max(func.coalesce(client_store.Client.access_token_ttl, 0)))
+    ) or 0
+    per_client_id = db.session.scalar(select(func.max(func.coalesce(client_store.Client.id_token_ttl, 0)))) or 0
+    return max(settings.longest_token_ttl, per_client, per_client_id) + SKEW
+
+
+def ensure_keys(settings) -> None:
+    """On first start (or after manual deletion) make sure a current and a next key exist."""
+    now = clock.now()
+    if not store.in_state(store.CURRENT):
+        store.add(_new_row(settings, store.CURRENT, now))
+        log.info("generated the first signing key")
+    if not store.in_state(store.NEXT):
+        store.add(_new_row(settings, store.NEXT, now))
+    db.session.commit()
+
+
+def rotate(settings) -> str | None:
+    """Promote next → current, retire current, pre-publish a new next. Returns the new signing kid,
+    or None when a concurrent rotation won (nothing is changed then)."""
+    now = clock.now()
+    nexts, currents = store.in_state(store.NEXT), store.in_state(store.CURRENT)
+    if not nexts:
+        ensure_keys(settings)
+        nexts, currents = store.in_state(store.NEXT), store.in_state(store.CURRENT)
+    promoted = nexts[0]
+    unpublish = now + longest_signed_lifetime(settings)
+    ok = store.transition(promoted.id, promoted.version, state=store.CURRENT, activated_at=now)
+    for row in currents:
+        ok = ok and store.transition(
+            row.id, row.version, state=store.RETIRED, retired_at=now, unpublish_after=unpublish
+        )
+    if not ok:
+        db.session.rollback()
+        return None
+    store.add(_new_row(settings, store.NEXT, now))
+    db.session.commit()
+    log.info("rotated signing keys: %s now signs", promoted.kid)
+    return promoted.kid
+
+
+def rotation_due(settings, now: int) -> bool:
+    if settings.signing_key_rotation_days <= 0:
+        return False
+    currents = store.in_state(store.CURRENT)
+    if not currents:
+        return True
+    activated = max(r.activated_at or r.created_at for r in currents)
+    return now >= activated + settings.signing_key_rotation_days * 86400
+
+
+def list_keys() -> list[KeyInfo]:
+    return [
+        KeyInfo(r.kid, r.state, r.created_at, r.activated_at, r.retired_at, r.unpublish_after)
+        for r in store.all_keys()
+    ]
+
+
+class KeyRing:
+    """Published keys and the decrypted signing key, held in memory and re-read from the database
+    every `key_ring_refresh_seconds` (so rotations by other processes are seen). The JWKS document is
+    serialised once per load; no key is decrypted on the request path."""
+
+    def __init__(self, settings):
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._loaded_at: int | None = None
+        self._signing: SigningKey | None = None
+        self._verify_keys: KeySet | None = None
+        self._jwks_json: bytes = b""
+
+    def _load(self, now: int) -> None:
+        if rotation_due(self._settings, now):
+            rotate(self._settings)
+        rows = store.published(now)
+        if not any(r.state == store.CURRENT for r in rows) or not any(r.state == store.NEXT for r in rows):
+            ensure_keys(self._settings)
+            rows = store.published(now)
+        current = max((r for r in rows if r.state == store.CURRENT), key=lambda r: (r.activated_at or 0, r.id))
+        if self._signing is None or self._signing.kid != current.kid:
+            pem = crypto.decrypt(self._settings.kek_bytes, current.private_key_encrypted, current.kid.encode())
+            self._signing = SigningKey(kid=current.kid, private_key=RSAKey.import_key(pem),
+                                       public_jwk=current.public_jwk)
+        public = [r.public_jwk for r in rows]
+        self._verify_keys = KeySet.import_key_set({"keys": public})
+        self._jwks_json = json.dumps({"keys": public}, separators=(",", ":")).encode()
+        db.session.commit()
+        self._loaded_at = now
+
+    def _fresh(self) -> None:
+        now = clock.now()
+        if self._loaded_at is not None and now - self._loaded_at < self._settings.key_ring_refresh_seconds:
+            return
+        with self._lock:
+            if self._loaded_at is None or now - self._loaded_at >= self._settings.key_ring_refresh_seconds:
+                self._load(now)
+
+    def reload(self) -> None:
+        with self._lock:
+            self._load(clock.now())
+
+    def signing_key(self) -> SigningKey:
+        self._fresh()
+        assert self._signing is not None
+        return self._signing
+
+    def verify_keys(self) -> KeySet:
+        self._fresh()
+        assert self._verify_keys is not None
+        return self._verify_keys
+
+    def jwks_json(self) -> bytes:
+        self._fresh()
+        return self._jwks_json

@@ -1,0 +1,50 @@
+"""Password hashing with argon2id (argon2-cffi), parameters from settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+MIN_LENGTH = 8
+MAX_LENGTH = 1024
+
+
+@dataclass(frozen=True)
+class PasswordPolicy:
+    time_cost: int
+    memory_cost: int
+    parallelism: int
+
+
+class Passwords:
+    def __init__(self, policy: PasswordPolicy):
+        self._hasher = PasswordHasher(
+            time_cost=policy.time_cost, memory_cost=policy.memory_cost, parallelism=policy.parallelism
+        )
+        # Verified against when the user does not exist, so both paths cost the same time.
+        self._dummy_hash = self._hasher.hash("not-a-real-password")
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, stored_hash: str | None, password: str) -> bool:
+        if len(password) > MAX_LENGTH:
+            return False
+        try:
+            return self._hasher.verify(stored_hash or self._dummy_hash, password) and stored_hash is not None
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            return False
+
+    def needs_rehash(self, stored_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(stored_hash)
+
+
+def check_strength(password: str) -> str | None:
+    """A reason the password is unacceptable, or None."""
+    if len(password) < MIN_LENGTH:
+        return f"The password must be at least {MIN_LENGTH} characters long."
+    if len(password) > MAX_LENGTH:
+        return f"The password must be at most {MAX_LENGTH} characters long."
+    return None

@@ -1,0 +1,62 @@
+"""SSO sessions: server-side records behind an opaque browser cookie, with idle and absolute
+timeouts. A new id is issued at every sign-in (no session fixation)."""
+
+from __future__ import annotations
+
+from ..extensions import db
+from ..storage import sessions as store
+from ..types import SessionView
+from . import clock, crypto
+
+# Writing last_seen on every request would make each page view a write; this much staleness is fine.
+TOUCH_INTERVAL = 60
+PASSWORD_ACR = "urn:idp:acr:pwd"
+
+
+def _view(row: store.SsoSession) -> SessionView:
+    return SessionView(id=row.id, sid=row.sid, user_id=row.user_id, auth_time=row.auth_time,
+                       amr=tuple(row.amr), acr=row.acr)
+
+
+def start(settings, *, user_id: int, amr: list[str], acr: str, user_agent: str | None,
+          ip_address: str | None, replaces: str | None = None) -> tuple[str, SessionView]:
+    """Begin a session for a user who just authenticated. Returns (cookie value, session). Any
+    session the browser held before is ended: the id always changes at sign-in."""
+    now = clock.now()
+    if replaces:
+        end(replaces)
+    cookie = crypto.random_token(32)
+    row = store.SsoSession(
+        session_hash=crypto.lookup_hash(cookie), sid=crypto.random_token(16), user_id=user_id, auth_time=now,
+        amr=list(amr), acr=acr, created_at=now, last_seen_at=now,
+        expires_at=now + settings.session_absolute_timeout, user_agent=(user_agent or "")[:300] or None,
+        ip_address=(ip_address or "")[:64] or None,
+    )
+    store.add(row)
+    db.session.commit()
+    return cookie, _view(row)
+
+
+def current(settings, cookie: str | None) -> SessionView | None:
+    """The live session behind a cookie value, or None if absent, ended, idle or past its end."""
+    if not cookie or len(cookie) > 128:
+        return None
+    row = store.find_by_hash(crypto.lookup_hash(cookie))
+    now = clock.now()
+    if row is None or row.ended_at is not None or now >= row.expires_at:
+        return None
+    if now - row.last_seen_at >= settings.session_idle_timeout:
+        return None
+    if now - row.last_seen_at >= TOUCH_INTERVAL:
+        row.last_seen_at = now
+        db.session.commit()
+    return _view(row)
+
+
+def end(cookie: str | None) -> None:
+    if not cookie or len(cookie) > 128:
+        return
+    row = store.find_by_hash(crypto.lookup_hash(cookie))
+    if row is not None and row.ended_at is None:
+        row.ended_at = clock.now()
+        db.session.commit()

@@ -1,0 +1,104 @@
+"""Users: creation, lookup and password authentication."""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import AuthenticationFailed, ValidationError
+from ..extensions import db
+from ..storage import users as store
+from ..types import UserView
+from . import clock, crypto
+from .claims import ADDRESS_FIELDS, SCOPE_CLAIMS
+from .passwords import Passwords, check_strength
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,149}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+EDITABLE_CLAIMS = tuple(
+    c for c in (*SCOPE_CLAIMS["profile"], "phone_number", "phone_number_verified", "address")
+    if c not in ("updated_at", "preferred_username")
+)
+
+
+def view(row: store.User) -> UserView:
+    return UserView(
+        id=row.id, sub=row.sub, username=row.username, email=row.email,
+        email_verified=row.email_verified, enabled=row.enabled, claims=dict(row.claims or {}),
+    )
+
+
+def _clean_claims(claims: dict) -> dict:
+    out = {}
+    for name, value in claims.items():
+        if name not in EDITABLE_CLAIMS:
+            raise ValidationError(f"'{name}' is not a profile claim that can be set.")
+        if value in (None, ""):
+            continue
+        if name == "address":
+            if not isinstance(value, dict) or set(value) - set(ADDRESS_FIELDS):
+                raise ValidationError(f"address must be an object with only: {', '.join(ADDRESS_FIELDS)}.")
+        elif name == "phone_number_verified":
+            value = bool(value)
+        elif not isinstance(value, str):
+            raise ValidationError(f"'{name}' must be a string.")
+        out[name] = value
+    return out
+
+
+def create(passwords: Passwords, *, username: str, password: str, email: str | None = None,
+           email_verified: bool = False, claims: dict | None = None) -> UserView:
+    """Create a user in one transaction; refuses duplicates, weak passwords and malformed claims."""
+    username = (username or "").strip().lower()
+    email = (email or "").strip().lower() or None
+    if not USERNAME_RE.match(username):
+        raise ValidationError("A username is 1–150 characters: letters, digits and . _ @ + -")
+    if email and not EMAIL_RE.match(email):
+        raise ValidationError("That e-mail address does not look valid.")
+    reason = check_strength(password)
+    if reason:
+        raise ValidationError(reason)
+    cleaned = _clean_claims(claims or {})
+    if store.exists(username, email):
+        raise ValidationError("A user with that username or e-mail already exists.")
+    now = clock.now()
+    row = store.User(
+        sub=crypto.random_token(16), username=username, email=email, email_verified=email_verified,
+        password_hash=passwords.hash(password), enabled=True, claims=cleaned, created_at=now, updated_at=now,
+    )
+    store.add(row)
+    db.session.commit()
+    return view(row)
+
+
+def authenticate(passwords: Passwords, login: str, password: str) -> UserView:
+    """Check a username-or-e-mail and password. One error for every failure, so the response does
+    not reveal whether the account exists; a hash with outdated parameters is upgraded."""
+    row = store.find_by_login(login or "") if len(login or "") <= 254 else None
+    stored = row.password_hash if row is not None else None
+    if not passwords.verify(stored, password or "") or row is None or not row.enabled:
+        raise AuthenticationFailed("The username or password is incorrect.")
+    if passwords.needs_rehash(row.password_hash):
+        row.password_hash = passwords.hash(password)
+        db.session.commit()
+    return view(row)
+
+
+def get(user_id: int) -> UserView | None:
+    row = store.get(user_id)
+    return view(row) if row is not None else None
+
+
+def get_enabled(user_id: int) -> UserView | None:
+    user = get(user_id)
+    return user if user is not None and user.enabled else None
+
+
+def updated_at(user_id: int) -> int | None:
+    row = store.get(user_id)
+    return row.updated_at if row else None
+
+
+def any_exist() -> bool:
+    from sqlalchemy import select
+
+    return db.session.scalar(select(store.User.id).limit(1)) is not None

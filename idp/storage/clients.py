@@ -1,0 +1,51 @@
+"""Relying-party clients."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Integer, String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+
+
+class Client(db.Model):
+    __tablename__ = "clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    # SHA-256 of the generated, high-entropy secret; None for public clients.
+    secret_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    redirect_uris: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
+    post_logout_redirect_uris: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
+    token_endpoint_auth_method: Mapped[str] = mapped_column(String(40), nullable=False)
+    grant_types: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
+    response_types: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
+    scopes: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
+    require_pkce: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    skip_consent: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    access_token_ttl: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    id_token_ttl: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    refresh_token_ttl: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    logo_uri: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    client_uri: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    created_at: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+def get_by_client_id(client_id: str) -> Client | None:
+    return db.session.scalars(select(Client).where(Client.client_id == client_id)).first()
+
+
+def get(pk: int) -> Client | None:
+    return db.session.get(Client, pk)
+
+
+def add(client: Client) -> Client:
+    db.session.add(client)
+    db.session.flush()
+    return client
+
+
+def all_clients() -> list[Client]:
+    return list(db.session.scalars(select(Client).order_by(Client.id)))

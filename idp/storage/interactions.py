@@ -1,0 +1,39 @@
+"""Interactions: a stored, expiring authorization request the login and consent pages refer to by
+uid, and the result those pages record for the protocol to resume with."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+
+
+class Interaction(db.Model):
+    __tablename__ = "interactions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    uid: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    # SHA-256 of a random value in the browser's cookie: only that browser may act on or resume it.
+    browser_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    client_id: Mapped[str] = mapped_column(String(64), nullable=False)
+    params: Mapped[dict] = mapped_column(JSON, nullable=False)
+    prompt: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    login_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=True)
+    login_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    consent_given: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    account_selected: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    denied: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    created_at: Mapped[int] = mapped_column(Integer, nullable=False)
+    expires_at: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    completed_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+def find(uid: str) -> Interaction | None:
+    return db.session.scalars(select(Interaction).where(Interaction.uid == uid)).first()
+
+
+def add(row: Interaction) -> Interaction:
+    db.session.add(row)
+    db.session.flush()
+    return row

@@ -1,0 +1,65 @@
+"""Access and refresh tokens. JWT access tokens are tracked by `jti`; opaque secrets by SHA-256."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+
+ACCESS = "access"
+REFRESH = "refresh"
+
+
+class Token(db.Model):
+    __tablename__ = "tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), nullable=False)
+    jti: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), nullable=False)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=True)
+    authorization_code_id: Mapped[int | None] = mapped_column(
+        ForeignKey("authorization_codes.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    # All tokens descended from one grant share a family (revoked together on replay).
+    family_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
+    scope: Mapped[str] = mapped_column(Text, nullable=False)
+    claims_request: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    sid: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    auth_time: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    acr: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    amr: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
+    issued_at: Mapped[int] = mapped_column(Integer, nullable=False)
+    expires_at: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    revoked_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+def add(token: Token) -> Token:
+    db.session.add(token)
+    db.session.flush()
+    return token
+
+
+def find_by_jti(jti: str) -> Token | None:
+    return db.session.scalars(select(Token).where(Token.jti == jti)).first()
+
+
+def find_by_hash(token_hash: str) -> Token | None:
+    return db.session.scalars(select(Token).where(Token.token_hash == token_hash)).first()
+
+
+def revoke_family(family_id: str, now: int) -> int:
+    result = db.session.execute(
+        update(Token).where(Token.family_id == family_id, Token.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    return result.rowcount
+
+
+def revoke_by_code(code_id: int, now: int) -> int:
+    families = select(Token.family_id).where(Token.authorization_code_id == code_id).scalar_subquery()
+    result = db.session.execute(
+        update(Token).where(Token.family_id.in_(families), Token.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    return result.rowcount

@@ -1,0 +1,47 @@
+"""Users: the people who sign in."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Boolean, Integer, String, func, or_, select
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+
+
+class User(db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sub: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    username: Mapped[str] = mapped_column(String(150), unique=True, nullable=False)
+    email: Mapped[str | None] = mapped_column(String(254), unique=True, nullable=True)
+    email_verified: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    # Standard OIDC claims other than sub/email (name, given_name, address, phone_number, ...).
+    claims: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
+    created_at: Mapped[int] = mapped_column(Integer, nullable=False)
+    updated_at: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+def get(user_id: int) -> User | None:
+    return db.session.get(User, user_id)
+
+
+def find_by_login(login: str) -> User | None:
+    """Look a user up by username or e-mail, case-insensitively (both are stored lower-cased)."""
+    login = login.strip().lower()
+    return db.session.scalars(select(User).where(or_(User.username == login, User.email == login))).first()
+
+
+def exists(username: str, email: str | None) -> bool:
+    conditions = [User.username == username]
+    if email:
+        conditions.append(User.email == email)
+    return db.session.scalar(select(func.count()).select_from(User).where(or_(*conditions))) > 0
+
+
+def add(user: User) -> User:
+    db.session.add(user)
+    db.session.flush()
+    return user

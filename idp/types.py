@@ -1,0 +1,138 @@
+"""Frozen dataclasses passed between the layers. Services return these, never ORM rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class UserView:
+    id: int
+    sub: str
+    username: str
+    email: str | None
+    email_verified: bool
+    enabled: bool
+    claims: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ClientView:
+    id: int
+    client_id: str
+    name: str
+    redirect_uris: tuple[str, ...]
+    post_logout_redirect_uris: tuple[str, ...]
+    token_endpoint_auth_method: str
+    grant_types: tuple[str, ...]
+    response_types: tuple[str, ...]
+    scopes: tuple[str, ...]
+    require_pkce: bool
+    skip_consent: bool
+    enabled: bool
+    access_token_ttl: int | None
+    id_token_ttl: int | None
+    refresh_token_ttl: int | None
+    logo_uri: str | None = None
+    client_uri: str | None = None
+    secret_hash: str | None = field(default=None, repr=False)
+
+    @property
+    def is_public(self) -> bool:
+        return self.token_endpoint_auth_method == "none"
+
+
+@dataclass(frozen=True)
+class NewClient:
+    """What `clients.create` returns: the stored client and its secret, shown exactly once."""
+
+    client: ClientView
+    client_secret: str | None = field(repr=False)
+
+
+@dataclass(frozen=True)
+class SessionView:
+    """An SSO session, as the protocol and pages see it."""
+
+    id: int
+    sid: str
+    user_id: int
+    auth_time: int
+    amr: tuple[str, ...]
+    acr: str
+
+
+@dataclass(frozen=True)
+class InteractionView:
+    uid: str
+    client_id: str
+    params: dict
+    prompt: str | None
+    login_user_id: int | None
+    login_at: int | None
+    consent_given: bool
+    account_selected: bool
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    kid: str
+    private_key: object = field(repr=False)  # a joserfc RSAKey with the private part
+    public_jwk: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    """A validated authorization request (RFC 6749 §4.1.1, OIDC Core §3.1.2.1)."""
+
+    client_id: str
+    redirect_uri: str
+    response_mode: str
+    scopes: tuple[str, ...]
+    state: str | None = None
+    nonce: str | None = None
+    code_challenge: str | None = None
+    code_challenge_method: str | None = None
+    prompt: tuple[str, ...] = ()
+    max_age: int | None = None
+    login_hint: str | None = None
+    id_token_hint_sub: str | None = None
+    ui_locales: tuple[str, ...] = ()
+    acr_values: tuple[str, ...] = ()
+    claims: dict | None = None
+
+    @property
+    def scope(self) -> str:
+        return " ".join(self.scopes)
+
+
+@dataclass(frozen=True)
+class CodeGrant:
+    """A stored authorization code as the token endpoint sees it."""
+
+    id: int
+    client_pk: int
+    user_id: int
+    sid: str | None
+    redirect_uri: str
+    scope: str
+    nonce: str | None
+    code_challenge: str | None
+    code_challenge_method: str | None
+    claims_request: dict | None
+    auth_time: int
+    acr: str | None
+    amr: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AccessTokenInfo:
+    """A verified, unrevoked access token."""
+
+    jti: str
+    client_id: str
+    user_id: int | None
+    scope: str
+    claims_request: dict | None
+    expires_at: int
