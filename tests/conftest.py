@@ -1,0 +1,268 @@
+"""Shared fixtures: one migrated database per test session (SQLite by default, PostgreSQL when
+IDP_TEST_DATABASE_URL is set), emptied between tests; an app, a test client, a live server on a
+random loopback port, and helpers to create users and clients and to walk the login flow."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import secrets
+import threading
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import text
+
+from idp import create_app
+from idp.extensions import db
+from idp.services import clients as client_service
+from idp.services import clock
+from idp.services import users as user_service
+from idp.services.runtime import current
+
+PASSWORD = "correct horse battery"
+# Tables emptied between tests. Signing keys survive (generating RSA keys is slow) unless a test
+# rotates them, which it does on purpose and checks.
+DATA_TABLES = ("tokens", "authorization_codes", "consents", "interactions", "sso_sessions", "clients", "users")
+
+
+def _database_url(tmp_path_factory) -> str:
+    url = os.environ.get("IDP_TEST_DATABASE_URL")
+    if url:
+        return url
+    return f"sqlite:///{tmp_path_factory.mktemp('db') / 'idp.sqlite3'}"
+
+
+def make_app(tmp_path_factory, database_url: str, issuer: str = "http://localhost", **overrides):
+    instance = tmp_path_factory.mktemp("instance")
+    settings = dict(
+        issuer=issuer, database_url=database_url, instance_path=str(instance),
+        password_time_cost=1, password_memory_cost=8, password_parallelism=1,  # cheap argon2 for tests
+        log_level="WARNING",
+    )
+    settings.update(overrides)
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    return _database_url(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def _session_app(tmp_path_factory, database_url):
+    app = make_app(tmp_path_factory, database_url)
+    with app.app_context():
+        from idp.cli.serve import prepare
+
+        if database_url.startswith("postgresql"):
+            # A clean schema for this run.
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        prepare()
+    return app
+
+
+@pytest.fixture()
+def app(_session_app):
+    """The app, with empty data tables. No app context stays pushed while requests run (a pushed
+    context would be shared by every test-client request, `g` included)."""
+    with _session_app.app_context():
+        _empty(_session_app)
+    yield _session_app
+    clock.reset()
+    with _session_app.app_context():
+        _empty(_session_app)
+
+
+@pytest.fixture()
+def ctx(app):
+    """An app context for tests that call services directly."""
+    with app.app_context():
+        yield app
+        db.session.rollback()
+
+
+def _empty(app) -> None:
+    db.session.rollback()
+    with db.engine.begin() as conn:
+        for table in DATA_TABLES:
+            conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture()
+def settings(app):
+    with app.app_context():
+        return current().settings
+
+
+@pytest.fixture()
+def user(app):
+    with app.app_context():
+        return user_service.create(
+            current().passwords, username="alice", password=PASSWORD, email="alice@example.com",
+            email_verified=True,
+            claims={"name": "Alice Liddell", "given_name": "Alice", "family_name": "Liddell",
+                    "address": {"locality": "Oxford", "country": "UK"}, "phone_number": "+44 1865 000000"},
+        )
+
+
+@pytest.fixture()
+def rp(app):
+    """A confidential relying party (client_secret_basic) with the standard scopes."""
+    return make_client(app, name="Example App", redirect_uris=["https://app.example.com/callback"],
+                       scopes=["openid", "profile", "email", "address", "phone", "offline_access"],
+                       grant_types=["authorization_code", "refresh_token"])
+
+
+@pytest.fixture()
+def public_rp(app):
+    return make_client(app, name="Native App", redirect_uris=["com.example.app:/callback", "http://127.0.0.1/callback"],
+                       token_endpoint_auth_method="none")
+
+
+def make_client(app, **kwargs):
+    with app.app_context():
+        return client_service.create(**kwargs)
+
+
+def pkce_pair() -> tuple[str, str]:
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    return verifier, challenge
+
+
+def csrf_from(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def query_of(location: str) -> dict[str, str]:
+    return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
+
+
+class Browser:
+    """Walks the authorization flow through the Flask test client, as a browser would."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def authorize(self, **params):
+        return self.client.get("/authorize", query_string=params)
+
+    def follow_to_interaction(self, response):
+        assert response.status_code == 302, response.get_data(as_text=True)
+        location = response.headers["Location"]
+        assert "/interaction/" in location, location
+        return urlsplit(location).path
+
+    def login(self, interaction_path: str, username="alice", password=PASSWORD):
+        page = self.client.get(interaction_path)
+        return self.client.post(interaction_path + "/login", data={
+            "username": username, "password": password, "csrf_token": csrf_from(page.get_data(as_text=True)),
+        })
+
+    def consent(self, interaction_path: str, decision="allow"):
+        page = self.client.get(interaction_path)
+        assert page.status_code == 200
+        return self.client.post(interaction_path + "/consent", data={
+            "decision": decision, "csrf_token": csrf_from(page.get_data(as_text=True)),
+        })
+
+    def resume(self, response):
+        assert response.status_code in (302, 303), response.get_data(as_text=True)
+        return self.client.get(urlsplit(response.headers["Location"]).path)
+
+    def sign_in(self, rp, consent=True, **params) -> dict[str, str]:
+        """Run the whole front channel and return the query of the final redirect to the client."""
+        verifier, challenge = pkce_pair()
+        query = dict(response_type="code", client_id=rp.client.client_id,
+                     redirect_uri=rp.client.redirect_uris[0], scope="openid profile email", state="st4te",
+                     nonce="n0nce", code_challenge=challenge, code_challenge_method="S256")
+        query.update(params)
+        response = self.authorize(**query)
+        while response.status_code == 302 and "/interaction/" in response.headers["Location"]:
+            path = self.follow_to_interaction(response)
+            page = self.client.get(path).get_data(as_text=True)
+            if 'name="password"' in page:
+                response = self.resume(self.login(path))
+            elif 'name="decision"' in page:
+                response = self.resume(self.consent(path, "allow" if consent else "deny"))
+            elif 'name="choice"' in page:
+                response = self.resume(self.client.post(path + "/select", data={
+                    "choice": "continue", "csrf_token": csrf_from(page)}))
+            else:  # pragma: no cover - would be a bug in the pages
+                raise AssertionError(page)
+        assert response.status_code == 302, response.get_data(as_text=True)
+        result = query_of(response.headers["Location"])
+        result["_verifier"] = verifier
+        result["_location"] = response.headers["Location"]
+        return result
+
+
+@pytest.fixture()
+def browser(client):
+    return Browser(client)
+
+
+def basic_auth(client_id: str, secret: str) -> dict[str, str]:
+    raw = f"{client_id}:{secret}".encode()
+    return {"Authorization": "Basic " + base64.b64encode(raw).decode()}
+
+
+def redeem(client, rp, code: str, verifier: str | None, **extra):
+    data = {"grant_type": "authorization_code", "code": code, "redirect_uri": rp.client.redirect_uris[0]}
+    if verifier:
+        data["code_verifier"] = verifier
+    data.update(extra)
+    headers = basic_auth(rp.client.client_id, rp.client_secret) if rp.client_secret else {}
+    if not rp.client_secret:
+        data["client_id"] = rp.client.client_id
+    return client.post("/token", data=data, headers=headers)
+
+
+class LiveServer:
+    """The app served over real HTTP by waitress on a random loopback port, in a thread; its issuer
+    is its own URL."""
+
+    def __init__(self, tmp_path_factory, database_url):
+        import socket
+
+        import waitress.server
+
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.app = make_app(tmp_path_factory, database_url, issuer=self.url)
+        self.server = waitress.server.create_server(self.app, sockets=[sock], threads=8,
+                                                    clear_untrusted_proxy_headers=True)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.close()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture(scope="session")
+def _live_server(_session_app, tmp_path_factory, database_url):
+    with LiveServer(tmp_path_factory, database_url) as server:
+        yield server
+
+
+@pytest.fixture()
+def live_server(app, _live_server):
+    """A live server over the same database as `app` (emptied between tests)."""
+    return _live_server
