@@ -35,8 +35,12 @@ def _database_url(tmp_path_factory) -> str:
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'idp.sqlite3'}"
 
 
+_instance_dirs: dict = {}
+
+
 def make_app(tmp_path_factory, database_url: str, issuer: str = "http://localhost", **overrides):
-    instance = tmp_path_factory.mktemp("instance")
+    # Apps over one database share one instance folder, hence one key-encryption key.
+    instance = _instance_dirs.setdefault(database_url, tmp_path_factory.mktemp("instance"))
     settings = dict(
         issuer=issuer, database_url=database_url, instance_path=str(instance),
         password_time_cost=1, password_memory_cost=8, password_parallelism=1,  # cheap argon2 for tests

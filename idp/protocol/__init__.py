@@ -4,4 +4,12 @@ from flask import Blueprint
 
 bp = Blueprint("protocol", __name__)
 
+
+@bp.before_app_request
+def _refresh_keys() -> None:
+    """Pick up key rotations (by schedule or by another process) outside any request transaction."""
+    from ..services.runtime import current
+
+    current().keyring.refresh_if_due()
+
 from . import authorize, discovery, jwks, token, userinfo  # noqa: E402,F401

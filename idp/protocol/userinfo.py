@@ -30,7 +30,7 @@ def _token_from_request() -> tuple[str | None, Response | None]:
     """RFC 6750 §2: header or form body, never both, never the URI query (§2.3 is insecure)."""
     header = request.headers.get("Authorization")
     form_token = request.form.get("access_token") if request.method == "POST" else None
-    if request.method == "POST" and request.form.getlist("access_token") and len(request.form.getlist("access_token")) > 1:
+    if request.method == "POST" and len(request.form.getlist("access_token")) > 1:
         return None, _bearer_error(400, "invalid_request", "The access token is repeated.")
     if header and form_token:
         return None, _bearer_error(400, "invalid_request", "Send the access token in one place only.")

@@ -12,9 +12,11 @@ import logging
 import threading
 from dataclasses import dataclass
 
+from cryptography.exceptions import InvalidTag
 from joserfc.jwk import KeySet, RSAKey
 from sqlalchemy import func, select
 
+from ..errors import ConfigurationError
 from ..extensions import db
 from ..storage import clients as client_store
 from ..storage import keys as store
@@ -132,7 +134,13 @@ class KeyRing:
             rows = store.published(now)
         current = max((r for r in rows if r.state == store.CURRENT), key=lambda r: (r.activated_at or 0, r.id))
         if self._signing is None or self._signing.kid != current.kid:
-            pem = crypto.decrypt(self._settings.kek_bytes, current.private_key_encrypted, current.kid.encode())
+            try:
+                pem = crypto.decrypt(self._settings.kek_bytes, current.private_key_encrypted, current.kid.encode())
+            except InvalidTag:
+                raise ConfigurationError(
+                    "key_encryption_key cannot decrypt the signing keys in the database: "
+                    "use the key they were created with (see the instance folder or IDP_KEY_ENCRYPTION_KEY)"
+                ) from None
             self._signing = SigningKey(kid=current.kid, private_key=RSAKey.import_key(pem),
                                        public_jwk=current.public_jwk)
         public = [r.public_jwk for r in rows]
@@ -141,7 +149,9 @@ class KeyRing:
         db.session.commit()
         self._loaded_at = now
 
-    def _fresh(self) -> None:
+    def refresh_if_due(self) -> None:
+        """Re-read the keys when the refresh interval has passed. Called before each request, never
+        inside one, because loading may rotate keys and commits its own transaction."""
         now = clock.now()
         if self._loaded_at is not None and now - self._loaded_at < self._settings.key_ring_refresh_seconds:
             return
@@ -153,16 +163,20 @@ class KeyRing:
         with self._lock:
             self._load(clock.now())
 
+    def _loaded(self) -> None:
+        if self._loaded_at is None:
+            self.refresh_if_due()
+
     def signing_key(self) -> SigningKey:
-        self._fresh()
+        self._loaded()
         assert self._signing is not None
         return self._signing
 
     def verify_keys(self) -> KeySet:
-        self._fresh()
+        self._loaded()
         assert self._verify_keys is not None
         return self._verify_keys
 
     def jwks_json(self) -> bytes:
-        self._fresh()
+        self._loaded()
         return self._jwks_json

@@ -36,7 +36,8 @@ def published(now: int) -> list[SigningKeyRow]:
 
 
 def in_state(state: str) -> list[SigningKeyRow]:
-    return list(db.session.scalars(select(SigningKeyRow).where(SigningKeyRow.state == state).order_by(SigningKeyRow.id)))
+    query = select(SigningKeyRow).where(SigningKeyRow.state == state).order_by(SigningKeyRow.id)
+    return list(db.session.scalars(query))
 
 
 def all_keys() -> list[SigningKeyRow]:
