@@ -136,3 +136,19 @@ class AccessTokenInfo:
     scope: str
     claims_request: dict | None
     expires_at: int
+
+
+@dataclass(frozen=True)
+class RefreshGrant:
+    """A live refresh token as the token endpoint sees it."""
+
+    id: int
+    client_pk: int
+    user_id: int
+    family_id: str
+    scope: str
+    claims_request: dict | None
+    sid: str | None
+    auth_time: int | None
+    acr: str | None
+    amr: tuple[str, ...]

@@ -11,7 +11,7 @@ from flask import g
 
 from ..services import clients, codes, tokens, users
 from ..services.runtime import current
-from ..types import ClientView, CodeGrant
+from ..types import ClientView, CodeGrant, RefreshGrant
 
 
 class Client(ClientMixin):
@@ -102,6 +102,52 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         return 200, body, self.TOKEN_RESPONSE_HEADER
 
 
+class Refresh:
+    """Authlib's view of a stored refresh token."""
+
+    def __init__(self, grant: RefreshGrant):
+        self.grant = grant
+
+    def check_client(self, client):
+        return client.view.id == self.grant.client_pk
+
+    def get_scope(self):
+        return self.grant.scope
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):
+    """RFC 6749 §6 with rotation: every exchange retires the presented token and returns a new one;
+    the ID token keeps the original auth_time (OIDC Core §12.2)."""
+
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+
+    def authenticate_refresh_token(self, refresh_token):
+        grant = tokens.find_refresh(refresh_token)
+        return Refresh(grant) if grant else None
+
+    def authenticate_user(self, refresh_token):
+        return users.get_enabled(refresh_token.grant.user_id)
+
+    def create_token_response(self):
+        client: ClientView = self.request.client.view
+        old: RefreshGrant = self.request.refresh_token.grant
+        user = users.get_enabled(old.user_id)
+        if user is None:
+            raise InvalidGrantError("The user of this refresh token is no longer active.")
+        if not tokens.claim_refresh(old.id):
+            tokens.revoke_family(old.family_id)
+            raise InvalidGrantError("The refresh token has already been used.")
+        rt = current()
+        body = tokens.issue_for_grant(
+            rt.settings, rt.keyring, client=client, user=user, scope=self.request.payload.scope or old.scope,
+            auth_time=old.auth_time, acr=old.acr, amr=old.amr, sid=old.sid, nonce=None,
+            claims_request=old.claims_request, code_id=None, include_refresh_token=True, family_id=old.family_id,
+            refresh_scope=old.scope,
+        )
+        tokens.commit()
+        return 200, body, self.TOKEN_RESPONSE_HEADER
+
+
 class IdpAuthorizationServer(AuthorizationServer):
     def query_client(self, client_id):
         # Authlib asks several times per request: remember the answer for this request only.
@@ -118,4 +164,5 @@ class IdpAuthorizationServer(AuthorizationServer):
 def build_server() -> IdpAuthorizationServer:
     server = IdpAuthorizationServer()
     server.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True)])
+    server.register_grant(RefreshTokenGrant)
     return server

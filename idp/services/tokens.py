@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -10,11 +11,12 @@ from joserfc.jwk import KeySet
 
 from ..extensions import db
 from ..storage import tokens as store
-from ..types import AccessTokenInfo, ClientView, UserView
+from ..types import AccessTokenInfo, ClientView, RefreshGrant, UserView
 from . import claims as claim_rules
 from . import clock, crypto
 from .keys import ALG, KeyRing
 
+log = logging.getLogger(__name__)
 ACCESS_TOKEN_TYPE = "at+jwt"  # RFC 9068 §2.1
 MAX_JWT_LENGTH = 8192
 
@@ -36,7 +38,8 @@ def _sign(keyring: KeyRing, claims: dict, typ: str | None = None) -> str:
 def issue_for_grant(settings, keyring: KeyRing, *, client: ClientView, user: UserView, scope: str,
                     auth_time: int | None, acr: str | None, amr: tuple[str, ...], sid: str | None,
                     nonce: str | None, claims_request: dict | None, code_id: int | None,
-                    include_refresh_token: bool, family_id: str | None = None) -> dict:
+                    include_refresh_token: bool, family_id: str | None = None,
+                    refresh_scope: str | None = None) -> dict:
     """Mint and record the tokens of one grant, inside the caller's transaction (not committed here).
     Returns the RFC 6749 §5.1 token response body."""
     now = clock.now()
@@ -61,8 +64,9 @@ def issue_for_grant(settings, keyring: KeyRing, *, client: ClientView, user: Use
     if include_refresh_token:
         refresh = crypto.random_token(32)
         rt_ttl = client.refresh_token_ttl or settings.refresh_token_ttl
+        # A rotated refresh token keeps the scope of the one it replaces (RFC 6749 §6).
         store.add(store.Token(kind=store.REFRESH, token_hash=crypto.lookup_hash(refresh),
-                              expires_at=now + rt_ttl, **common))
+                              expires_at=now + rt_ttl, **(common | {"scope": refresh_scope or scope})))
         response["refresh_token"] = refresh
     if "openid" in scopes:
         response["id_token"] = id_token(
@@ -127,6 +131,39 @@ def verify_access_token(settings, keyring: KeyRing, token: str) -> AccessTokenIn
         return None
     return AccessTokenInfo(jti=jti, client_id=claims.get("client_id", ""), user_id=row.user_id,
                            scope=row.scope, claims_request=row.claims_request, expires_at=row.expires_at)
+
+
+def find_refresh(token: str) -> RefreshGrant | None:
+    """A refresh token that may be exchanged now. Presenting one that was already rotated away is
+    treated as theft: its whole family (every token of that grant) is revoked (RFC 9700 §4.14.2)."""
+    if not token or len(token) > 256:
+        return None
+    row = store.find_by_hash(crypto.lookup_hash(token))
+    if row is None or row.kind != store.REFRESH or row.user_id is None:
+        return None
+    now = clock.now()
+    if row.revoked_at is not None:
+        revoked = store.revoke_family(row.family_id, now)
+        db.session.commit()
+        if revoked:
+            log.warning("refresh token reused; revoked %d tokens of its family", revoked)
+        return None
+    if row.expires_at <= now:
+        return None
+    return RefreshGrant(id=row.id, client_pk=row.client_pk, user_id=row.user_id, family_id=row.family_id,
+                        scope=row.scope, claims_request=row.claims_request, sid=row.sid, auth_time=row.auth_time,
+                        acr=row.acr, amr=tuple(row.amr))
+
+
+def claim_refresh(token_id: int) -> bool:
+    """Retire a refresh token as it is exchanged, inside the caller's transaction: exactly one of
+    several concurrent exchanges gets True."""
+    return store.revoke_if_live(token_id, clock.now())
+
+
+def revoke_family(family_id: str) -> None:
+    store.revoke_family(family_id, clock.now())
+    db.session.commit()
 
 
 def commit() -> None:

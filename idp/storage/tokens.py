@@ -63,3 +63,10 @@ def revoke_by_code(code_id: int, now: int) -> int:
         update(Token).where(Token.family_id.in_(families), Token.revoked_at.is_(None)).values(revoked_at=now)
     )
     return result.rowcount
+
+
+def revoke_if_live(token_id: int, now: int) -> bool:
+    result = db.session.execute(
+        update(Token).where(Token.id == token_id, Token.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    return result.rowcount == 1
