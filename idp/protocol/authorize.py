@@ -28,12 +28,13 @@ from flask import Response, redirect, request, url_for
 
 from .. import http
 from ..errors import UnsafeRedirect, ValidationError
+from ..extensions import csrf
 from ..services import claims as claim_rules
 from ..services import clients, codes, interactions, policy, sessions, tokens, users
 from ..services.runtime import current
 from ..types import AuthorizationRequest, ClientView
 from . import bp
-from .responses import RESPONSE_MODES, error_response
+from .responses import RESPONSE_MODES, error_response, safe_description
 from .responses import authorization_response as respond
 
 MAX_PARAM_LENGTH = 4096
@@ -90,12 +91,17 @@ def _scopes(raw: str | None, client: ClientView) -> tuple[str, ...]:
     return scopes
 
 
+def _invalid(message: str) -> InvalidRequestError:
+    """invalid_request whose description may echo client-chosen text (names of parameters, claims)."""
+    return InvalidRequestError(safe_description(message))
+
+
 def _validate(params: dict[str, str], client: ClientView, redirect_uri: str) -> AuthorizationRequest:
     if "__repeated__" in params:
-        raise InvalidRequestError(f"The '{params['__repeated__']}' parameter is repeated.")
-    too_long = [k for k, v in params.items() if len(v) > MAX_PARAM_LENGTH]
+        raise _invalid(f"The '{params['__repeated__']}' parameter is repeated.")
+    too_long = [k for k, v in params.items() if len(v) > MAX_PARAM_LENGTH or len(k) > MAX_PARAM_LENGTH]
     if too_long:
-        raise InvalidRequestError(f"The '{too_long[0]}' parameter is too long.")
+        raise _invalid(f"The '{too_long[0][:40]}' parameter is too long.")
     if "request" in params:
         raise RequestNotSupportedError()
     if "request_uri" in params:
@@ -106,7 +112,7 @@ def _validate(params: dict[str, str], client: ClientView, redirect_uri: str) -> 
     if not response_type:
         raise InvalidRequestError("The 'response_type' parameter is required.")
     if response_type != "code":
-        raise UnsupportedResponseTypeError(response_type)
+        raise UnsupportedResponseTypeError(response_type, description="Only response_type=code is supported.")
     if "code" not in client.response_types or "authorization_code" not in client.grant_types:
         raise UnauthorizedClientError("This application may not use the authorization code flow.")
     if params.get("response_mode", "query") not in RESPONSE_MODES:
@@ -133,9 +139,10 @@ def _validate(params: dict[str, str], client: ClientView, redirect_uri: str) -> 
             raise InvalidRequestError("'max_age' must be a non-negative integer.")
         max_age = int(params["max_age"])
     try:
-        claims_request = claim_rules.parse_claims_request(params.get("claims"))
+        claims_request = claim_rules.restrict(claim_rules.parse_claims_request(params.get("claims")),
+                                              client.scopes)
     except ValidationError as exc:
-        raise InvalidRequestError(str(exc)) from None
+        raise _invalid(str(exc)) from None
     hint_sub = None
     if params.get("id_token_hint"):
         rt = current()
@@ -193,7 +200,10 @@ def _process(params: dict[str, str], uid: str | None) -> Response:
             if new_browser:
                 http.set_cookie(response, http.BROWSER_COOKIE, secret)
             return response
-        assert session is not None
+        assert session is not None and user is not None
+        if req.id_token_hint_sub is not None and user.sub != req.id_token_hint_sub:
+            # Someone else signed in than the id_token_hint names (OIDC Core §3.1.2.1).
+            raise LoginRequiredError("The account signed in is not the one the application asked for.")
         if _acr_unmet(req, session.acr):
             raise AccessDeniedError("The requested authentication context class cannot be satisfied.")
         if uid and not interactions.complete(uid, secret):
@@ -205,6 +215,7 @@ def _process(params: dict[str, str], uid: str | None) -> Response:
 
 
 @bp.route("/authorize", methods=["GET", "POST"])
+@csrf.exempt  # OIDC Core §3.1.2.1: POST comes from the client's site; state and PKCE protect the flow
 def authorize() -> Response:
     source = request.form if request.method == "POST" else request.args
     return _process(_single_values(source), None)

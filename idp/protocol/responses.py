@@ -10,6 +10,17 @@ from flask import Response, redirect, render_template
 from ..services.runtime import current
 
 RESPONSE_MODES = ("query", "form_post")
+MAX_DESCRIPTION = 200
+
+
+def safe_description(text: str | None) -> str | None:
+    """error_description may only hold %x20-21 / %x23-5B / %x5D-7E (RFC 6749 §4.1.2.1, §5.2), and
+    Authlib refuses to build an error otherwise: replace anything else (e.g. from an echoed
+    parameter name) and keep it short."""
+    if not text:
+        return None
+    cleaned = "".join(c if c in " !" or "#" <= c <= "[" or "]" <= c <= "~" else "?" for c in text)
+    return cleaned if len(cleaned) <= MAX_DESCRIPTION else cleaned[: MAX_DESCRIPTION - 3] + "..."
 
 
 def add_query(uri: str, params: list[tuple[str, str]]) -> str:
@@ -40,5 +51,6 @@ def authorization_response(redirect_uri: str, response_mode: str, params: dict) 
 
 
 def error_response(redirect_uri: str, response_mode: str, error: OAuth2Error, state: str | None) -> Response:
-    params = {"error": error.error, "error_description": error.description or None, "state": state}
+    params = {"error": error.error, "error_description": safe_description(error.get_error_description()),
+              "state": state}
     return authorization_response(redirect_uri, response_mode, params)

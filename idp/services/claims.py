@@ -73,3 +73,13 @@ def parse_claims_request(raw: str | None) -> dict | None:
             checked[str(name)] = spec
         out[member] = checked
     return out
+
+
+def restrict(claims_request: dict | None, allowed_scopes) -> dict | None:
+    """Drop individually requested user claims that no scope the client is registered for would
+    release, so the `claims` parameter cannot reach beyond the client's registration."""
+    if not claims_request:
+        return claims_request
+    reachable = {"sub"} | {c for scope in allowed_scopes for c in SCOPE_CLAIMS.get(scope, ())}
+    return {member: {name: spec for name, spec in part.items() if name not in ALL_CLAIMS or name in reachable}
+            for member, part in claims_request.items()}

@@ -40,11 +40,12 @@ def prompt_login(ctx: Context) -> str | None:
 
 
 def max_age(ctx: Context) -> str | None:
-    """max_age: re-authenticate when the last authentication is older (OIDC Core §3.1.2.1)."""
+    """max_age: re-authenticate when the last authentication is older (OIDC Core §3.1.2.1); max_age=0
+    is equivalent to prompt=login (errata set 2), even within the second of the last sign-in."""
     limit = ctx.request.max_age
     if limit is None or _logged_in_here(ctx) or ctx.session is None:
         return None
-    return LOGIN if clock.now() - ctx.session.auth_time > limit else None
+    return LOGIN if limit == 0 or clock.now() - ctx.session.auth_time > limit else None
 
 
 def id_token_hint(ctx: Context) -> str | None:
