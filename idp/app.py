@@ -18,7 +18,7 @@ from .services.runtime import Runtime
 
 PRODUCT_NAME = "Identity Provider"
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "form-action 'self' {form_action}; frame-ancestors 'none'; base-uri 'none'")
+       "form-action {form_action}; frame-ancestors 'none'; base-uri 'none'")
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -121,9 +121,9 @@ def configure_security_headers(app: Flask) -> None:
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "no-referrer")
         if response.mimetype == "text/html":
-            # form_post responses submit to the client's redirect URI: allow exactly that target.
-            target = getattr(response, "form_action", "")
-            headers["Content-Security-Policy"] = CSP.format(form_action=target).replace("  ", " ")
+            # Pages post to this server; a form_post response posts only to the client's redirect URI.
+            target = getattr(response, "form_action", None) or "'self'"
+            headers["Content-Security-Policy"] = CSP.format(form_action=target)
             headers["X-Frame-Options"] = "DENY"
             headers.setdefault("Cache-Control", "no-store")
         if app.extensions["idp"].settings.issuer_is_https:
@@ -148,10 +148,13 @@ def configure_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):
-        if request.accept_mimetypes.best == "application/json" or request.path in _JSON_PATHS:
-            return {"error": "invalid_request" if error.code == 400 else error.name.lower().replace(" ", "_"),
-                    "error_description": error.description}, error.code
-        return render_template("errors/error.html", title=error.name, message=error.description), error.code
+        # Keep the exception's own headers (e.g. Allow on 405, RFC 9110 §15.5.6), not its body type.
+        headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+        if request.path in _JSON_PATHS or request.accept_mimetypes.best == "application/json":
+            error_code = "invalid_request" if error.code is not None and error.code < 500 else "server_error"
+            return {"error": error_code, "error_description": error.description}, error.code, headers
+        page = render_template("errors/error.html", title=error.name, message=error.description)
+        return page, error.code, headers
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

@@ -68,6 +68,7 @@ class InteractionView:
     client_id: str
     params: dict
     prompt: str | None
+    consent_scopes: tuple[str, ...]
     login_user_id: int | None
     login_at: int | None
     consent_given: bool

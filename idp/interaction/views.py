@@ -56,11 +56,8 @@ def show(uid: str):
         return render_template("interaction/select_account.html", uid=uid,
                                client_name=_client_name(interaction), username=user.username)
     if interaction.prompt == "consent" and user is not None:
-        client = clients.get(interaction.client_id)
-        scopes = interaction.params.get("scope", "").split()
-        allowed = [s for s in scopes if client and s in client.scopes]
         return render_template("interaction/consent.html", uid=uid, client_name=_client_name(interaction),
-                               username=user.username, permissions=consents.describe(allowed))
+                               username=user.username, permissions=consents.describe(list(interaction.consent_scopes)))
     return _render_login(interaction)
 
 
@@ -109,8 +106,7 @@ def consent(uid: str):
         client = clients.get(interaction.client_id)
         if client is None:
             return _expired()
-        scopes = [s for s in interaction.params.get("scope", "").split() if s in client.scopes]
-        consents.grant(user.id, client.id, scopes)
+        consents.grant(user.id, client.id, list(interaction.consent_scopes))
         interactions.record_consent(uid, secret, True)
     else:
         interactions.record_consent(uid, secret, False)

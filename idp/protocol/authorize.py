@@ -30,7 +30,7 @@ from .. import http
 from ..errors import UnsafeRedirect, ValidationError
 from ..extensions import csrf
 from ..services import claims as claim_rules
-from ..services import clients, codes, interactions, policy, sessions, tokens, users
+from ..services import clients, codes, consents, interactions, policy, sessions, tokens, users
 from ..services.runtime import current
 from ..types import AuthorizationRequest, ClientView
 from . import bp
@@ -172,6 +172,8 @@ def _process(params: dict[str, str], uid: str | None) -> Response:
     client, redirect_uri = _client_and_redirect_uri(params)
     mode = params.get("response_mode") if params.get("response_mode") in RESPONSE_MODES else "query"
     state = params.get("state")
+    if state is not None and len(state) > MAX_PARAM_LENGTH:
+        state = None  # not echoed: the request is refused for it anyway
     try:
         req = _validate(params, client, redirect_uri)
         secret, new_browser = http.browser_secret()
@@ -195,7 +197,7 @@ def _process(params: dict[str, str], uid: str | None) -> Response:
                 interactions.set_prompt(uid, secret, prompt)
             else:
                 uid = interactions.start(rt.settings, client_id=client.client_id, params=params, prompt=prompt,
-                                         browser_secret=secret)
+                                         consent_scopes=consents.scopes_to_consent(req), browser_secret=secret)
             response = redirect(url_for("interaction.show", uid=uid))
             if new_browser:
                 http.set_cookie(response, http.BROWSER_COOKIE, secret)

@@ -75,6 +75,12 @@ def parse_claims_request(raw: str | None) -> dict | None:
     return out
 
 
+def implied_scopes(claims_request: dict | None) -> set[str]:
+    """The scopes whose claims a `claims` request asks for individually: what consent must cover."""
+    names = {name for part in (claims_request or {}).values() for name in part}
+    return {scope for scope, claims in SCOPE_CLAIMS.items() if names & set(claims)}
+
+
 def restrict(claims_request: dict | None, allowed_scopes) -> dict | None:
     """Drop individually requested user claims that no scope the client is registered for would
     release, so the `claims` parameter cannot reach beyond the client's registration."""

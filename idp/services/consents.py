@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from ..extensions import db
 from ..storage import consents as store
+from ..types import AuthorizationRequest
+from . import claims as claim_rules
 from . import clock
+
+
+def scopes_to_consent(request: AuthorizationRequest) -> list[str]:
+    """What a person is asked to allow: the requested scopes plus the scopes of claims requested
+    one by one through the `claims` parameter (OIDC Core §5.5)."""
+    return list(dict.fromkeys([*request.scopes, *sorted(claim_rules.implied_scopes(request.claims))]))
 
 
 def covers(user_id: int, client_pk: int, scopes: list[str]) -> bool:

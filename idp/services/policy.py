@@ -72,7 +72,8 @@ def consent(ctx: Context) -> str | None:
     if given_here or ctx.client.skip_consent:
         return None
     assert ctx.session is not None
-    return None if consents.covers(ctx.session.user_id, ctx.client.id, list(ctx.request.scopes)) else CONSENT
+    wanted = consents.scopes_to_consent(ctx.request)
+    return None if consents.covers(ctx.session.user_id, ctx.client.id, wanted) else CONSENT
 
 
 CHECKS = (no_session, prompt_login, max_age, id_token_hint, select_account, consent)

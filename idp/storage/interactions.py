@@ -19,6 +19,8 @@ class Interaction(db.Model):
     client_id: Mapped[str] = mapped_column(String(64), nullable=False)
     params: Mapped[dict] = mapped_column(JSON, nullable=False)
     prompt: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # The scopes the consent page asks for: requested scopes plus those implied by `claims`.
+    consent_scopes: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
     login_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=True)
     login_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
     consent_given: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)

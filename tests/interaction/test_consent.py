@@ -70,3 +70,27 @@ def test_completed_interaction_cannot_be_resumed_twice(client, browser, user, rp
     again = browser.resume(consented)
     assert again.status_code == 400
     assert "already completed" in again.get_data(as_text=True) or "expired" in again.get_data(as_text=True)
+
+
+def test_claims_requested_one_by_one_are_shown_and_consented(client, browser, user, rp):
+    """OIDC Core §5.5: claims asked for individually need the person's consent like their scope."""
+    import json
+
+    _, challenge = pkce_pair()
+    response = browser.authorize(response_type="code", client_id=rp.client.client_id,
+                                 redirect_uri=rp.client.redirect_uris[0], scope="openid", state="s",
+                                 claims=json.dumps({"userinfo": {"phone_number": None}}),
+                                 code_challenge=challenge, code_challenge_method="S256")
+    path = browser.follow_to_interaction(browser.resume(browser.login(browser.follow_to_interaction(response))))
+    assert "See your phone number" in client.get(path).get_data(as_text=True)
+    browser.resume(browser.consent(path))
+    # Remembered: the same request later needs no page; a request for the address claim asks again.
+    again = browser.authorize(response_type="code", client_id=rp.client.client_id,
+                              redirect_uri=rp.client.redirect_uris[0], scope="openid phone", state="s",
+                              code_challenge=challenge, code_challenge_method="S256")
+    assert "code" in query_of(again.headers["Location"])
+    address = browser.authorize(response_type="code", client_id=rp.client.client_id,
+                                redirect_uri=rp.client.redirect_uris[0], scope="openid", state="s",
+                                claims=json.dumps({"id_token": {"address": None}}),
+                                code_challenge=challenge, code_challenge_method="S256")
+    assert "/interaction/" in address.headers["Location"]

@@ -50,8 +50,9 @@ def test_get_is_not_allowed(client, rp):
     """RFC 6749 §3.2: the client MUST use POST at the token endpoint."""
     response = client.get("/token", query_string={"grant_type": "authorization_code"}, headers=_auth(rp))
     assert response.status_code == 405
+    assert "POST" in response.headers["Allow"]  # RFC 9110 §15.5.6
     assert response.mimetype == "application/json"
-    assert "access_token" not in response.get_json()
+    assert response.get_json()["error"] == "invalid_request"
 
 
 def test_json_body_is_invalid_request(client, rp, signed_in):

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 15a2ec5f2d67
+Revision ID: 4cc4accb0b02
 Revises: 
-Create Date: 2026-11-23 13:02:38.582365
+Create Date: 2026-11-23 13:19:01.148198
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '15a2ec5f2d67'
+revision = '4cc4accb0b02'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -119,6 +119,7 @@ def upgrade():
     sa.Column('client_id', sa.String(length=64), nullable=False),
     sa.Column('params', sa.JSON(), nullable=False),
     sa.Column('prompt', sa.String(length=20), nullable=True),
+    sa.Column('consent_scopes', sa.JSON(), nullable=False),
     sa.Column('login_user_id', sa.Integer(), nullable=True),
     sa.Column('login_at', sa.Integer(), nullable=True),
     sa.Column('consent_given', sa.Boolean(), nullable=False),
