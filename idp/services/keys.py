@@ -80,7 +80,8 @@ def rotate(settings) -> str | None:
         ensure_keys(settings)
         nexts, currents = store.in_state(store.NEXT), store.in_state(store.CURRENT)
     promoted = nexts[0]
-    unpublish = now + longest_signed_lifetime(settings)
+    # Other processes keep signing with the retired key until their next key-ring refresh.
+    unpublish = now + settings.key_ring_refresh_seconds + longest_signed_lifetime(settings)
     ok = store.transition(promoted.id, promoted.version, state=store.CURRENT, activated_at=now)
     for row in currents:
         ok = ok and store.transition(
@@ -153,11 +154,16 @@ class KeyRing:
         """Re-read the keys when the refresh interval has passed. Called before each request, never
         inside one, because loading may rotate keys and commits its own transaction."""
         now = clock.now()
-        if self._loaded_at is not None and now - self._loaded_at < self._settings.key_ring_refresh_seconds:
+        if not self._refresh_due(now):
             return
         with self._lock:
-            if self._loaded_at is None or now - self._loaded_at >= self._settings.key_ring_refresh_seconds:
+            if self._refresh_due(now):
                 self._load(now)
+
+    def _refresh_due(self, now: int) -> bool:
+        # A clock stepped backwards (NTP correction) must not stop refreshes until it catches up.
+        loaded = self._loaded_at
+        return loaded is None or not 0 <= now - loaded < self._settings.key_ring_refresh_seconds
 
     def reload(self) -> None:
         with self._lock:

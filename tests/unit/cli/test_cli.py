@@ -1,0 +1,181 @@
+"""The `idp` command line an operator uses: create users and clients, list and rotate keys, and a
+first run of the real console entry point against an empty database."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+
+import pytest
+
+from idp.errors import AuthenticationFailed
+from idp.services import clients as client_service
+from idp.services import clock
+from idp.services import keys as key_service
+from idp.services import users as user_service
+from idp.services.runtime import current
+from idp.storage import keys as key_store
+
+NEW_PASSWORD = "a long enough passphrase"
+
+
+@pytest.fixture()
+def runner(app):
+    """A CLI runner on the test app. Commands may rotate keys: the shared key ring is reloaded at
+    the real time afterwards."""
+    yield app.test_cli_runner()
+    clock.reset()
+    with app.app_context():
+        current().keyring.reload()
+
+
+def _key_states(app) -> dict[str, str]:
+    with app.app_context():
+        return {k.kid: k.state for k in key_service.list_keys()}
+
+
+def _kid(app, state: str) -> str:
+    with app.app_context():
+        rows = key_store.in_state(state)
+        assert len(rows) == 1, f"expected exactly one {state} key"
+        return rows[0].kid
+
+
+def test_users_create_makes_a_user_who_can_sign_in(app, runner):
+    result = runner.invoke(args=["users", "create", "--username", "bob", "--email", "bob@example.com",
+                                 "--password", NEW_PASSWORD, "--claim", "name=Bob Smith"])
+    assert result.exit_code == 0, result.output
+    assert "Created user bob" in result.output
+    with app.app_context():
+        signed_in = user_service.authenticate(current().passwords, "bob@example.com", NEW_PASSWORD)
+        assert signed_in.username == "bob"
+        assert signed_in.claims == {"name": "Bob Smith"}
+        assert signed_in.sub in result.output
+
+
+def test_users_create_prompts_for_the_password_without_echo(app, runner):
+    result = runner.invoke(args=["users", "create", "--username", "carol", "--json"],
+                           input=f"{NEW_PASSWORD}\n{NEW_PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert NEW_PASSWORD not in result.output
+    printed = json.loads(result.output.strip().splitlines()[-1])
+    assert printed["username"] == "carol"
+    with app.app_context():
+        assert user_service.authenticate(current().passwords, "carol", NEW_PASSWORD).sub == printed["sub"]
+
+
+def test_users_create_reports_validation_errors(app, runner):
+    result = runner.invoke(args=["users", "create", "--username", "bob", "--password", "short"])
+    assert result.exit_code != 0
+    assert "at least 8 characters" in result.output
+    assert "Traceback" not in result.output
+    with app.app_context(), pytest.raises(AuthenticationFailed):
+        user_service.authenticate(current().passwords, "bob", "short")
+
+
+def test_clients_create_json_prints_a_working_secret(app, runner):
+    result = runner.invoke(args=["clients", "create", "--name", "X", "--redirect-uri", "https://x.example/cb",
+                                 "--json"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert printed["redirect_uris"] == ["https://x.example/cb"]
+    assert printed["issuer"] == current_issuer(app)
+    with app.app_context():
+        client = client_service.get(printed["client_id"])
+        assert client is not None and client.name == "X"
+        assert client_service.check_secret(client, printed["client_secret"]) is True
+        assert client_service.check_secret(client, printed["client_secret"] + "x") is False
+
+
+def current_issuer(app) -> str:
+    with app.app_context():
+        return current().settings.issuer
+
+
+def test_clients_create_public_client_has_no_secret(app, runner):
+    result = runner.invoke(args=["clients", "create", "--name", "Native", "--auth-method", "none",
+                                 "--redirect-uri", "com.example.app:/cb", "--json"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert printed["client_secret"] is None
+    with app.app_context():
+        assert client_service.get(printed["client_id"]).require_pkce is True
+
+
+def test_clients_create_rejects_a_bad_redirect_uri_readably(app, runner):
+    result = runner.invoke(args=["clients", "create", "--name", "X", "--redirect-uri", "http://x.example/cb"])
+    assert result.exit_code == 1
+    assert "Error:" in result.output
+    assert "must use https" in result.output
+    assert "Traceback" not in result.output
+    with app.app_context():
+        assert client_service.list_all() == []
+
+
+def test_keys_list_shows_the_current_and_next_keys(app, runner):
+    result = runner.invoke(args=["keys", "list"])
+    assert result.exit_code == 0, result.output
+    lines = {line.split()[0]: line.split()[1] for line in result.output.splitlines()[1:]}
+    assert lines[_kid(app, key_store.CURRENT)] == "current"
+    assert lines[_kid(app, key_store.NEXT)] == "next"
+
+
+def test_keys_rotate_force_rotates(app, runner):
+    old_current, old_next = _kid(app, key_store.CURRENT), _kid(app, key_store.NEXT)
+    result = runner.invoke(args=["keys", "rotate", "--force"])
+    assert result.exit_code == 0, result.output
+    assert old_next in result.output
+    states = _key_states(app)
+    assert states[old_current] == "retired"
+    assert states[old_next] == "current"
+    assert _kid(app, key_store.NEXT) not in (old_current, old_next)
+
+
+def test_keys_rotate_refuses_while_the_next_key_may_not_be_cached_yet(app, runner):
+    # A forced rotation publishes a brand-new next key.
+    assert runner.invoke(args=["keys", "rotate", "--force"]).exit_code == 0
+    before = _key_states(app)
+
+    refused = runner.invoke(args=["keys", "rotate"])
+    assert refused.exit_code == 1
+    assert "--force" in refused.output and "Traceback" not in refused.output
+    assert _key_states(app) == before
+
+    # Once every relying party's cached JWKS has expired, the next key is safe to sign with.
+    with app.app_context():
+        clock.advance(current().settings.jwks_max_age)
+    next_kid = _kid(app, key_store.NEXT)
+    result = runner.invoke(args=["keys", "rotate"])
+    assert result.exit_code == 0, result.output
+    assert _kid(app, key_store.CURRENT) == next_kid
+
+
+def test_console_script_migrates_an_empty_database_and_creates_keys(tmp_path):
+    instance = tmp_path / "instance"
+    database = tmp_path / "x.sqlite3"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "FLASK_"))}
+    env.update(IDP_INSTANCE_PATH=str(instance), IDP_DATABASE_URL=f"sqlite:///{database}",
+               IDP_LOG_LEVEL="WARNING")
+    command = [sys.executable, "-c", "from idp.cli import main; main()", "keys", "list"]
+
+    first = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+
+    rows = [line.split() for line in first.stdout.splitlines()[1:]]
+    assert sorted(row[1] for row in rows) == ["current", "next"]
+    with sqlite3.connect(database) as conn:
+        assert conn.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
+        stored = dict(conn.execute("SELECT kid, state FROM signing_keys").fetchall())
+        assert conn.execute("SELECT count(*) FROM users").fetchone() == (0,)
+    assert stored == {row[0]: row[1] for row in rows}
+    kek = instance / "key_encryption_key"
+    assert stat.S_IMODE(kek.stat().st_mode) == 0o600
+
+    # A second run reuses the database, the keys and the key-encryption key.
+    second = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert second.returncode == 0, second.stderr
+    assert sorted(line.split()[0] for line in second.stdout.splitlines()[1:]) == sorted(stored)
