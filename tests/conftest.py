@@ -31,11 +31,32 @@ DATA_TABLES = ("tokens", "authorization_codes", "consents", "interactions", "sso
 def _database_url(tmp_path_factory) -> str:
     url = os.environ.get("IDP_TEST_DATABASE_URL")
     if url:
-        return url
+        return _xdist_worker_database(url)
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'idp.sqlite3'}"
 
 
+def _xdist_worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets its own PostgreSQL database, <name>_<worker>, created if
+    missing (the session fixture drops and recreates the schema, so workers must not share one)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker or not url.startswith("postgresql"):
+        return url
+    from sqlalchemy import create_engine, make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            if not conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}):
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 _instance_dirs: dict = {}
+_apps: list = []
 
 
 def make_app(tmp_path_factory, database_url: str, issuer: str = "http://localhost", **overrides):
@@ -47,7 +68,19 @@ def make_app(tmp_path_factory, database_url: str, issuer: str = "http://localhos
         log_level="WARNING",
     )
     settings.update(overrides)
-    return create_app(settings)
+    app = create_app(settings)
+    _apps.append(app)
+    return app
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _dispose_engines():
+    """Close pooled database connections at the end of the session: psycopg warns about connections
+    garbage-collected while open, and the warnings filter turns that into a failure."""
+    yield
+    for app in _apps:
+        with app.app_context():
+            db.engine.dispose()
 
 
 @pytest.fixture(scope="session")
