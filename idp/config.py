@@ -109,14 +109,24 @@ def load_settings(overrides: dict | None = None, environ: dict | None = None) ->
 
 
 def _read_or_create_secret(path: Path, make) -> str:
-    if path.exists():
-        return path.read_text().strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    value = make()
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(value)
-    log.warning("generated %s (keep it with your backups)", path)
+    """Read a generated secret, or create it atomically (write a temporary file, then link it into
+    place, so a process starting at the same moment never reads a half-written file)."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(make())
+        try:
+            os.link(temporary, path)  # fails if another process won the race: then use its value
+            log.warning("generated %s (keep it with your backups)", path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(temporary)
+    value = path.read_text().strip()
+    if len(value) < 32:
+        raise ConfigurationError(f"{path} holds a truncated secret; restore it from a backup")
     return value
 
 
@@ -156,6 +166,8 @@ def validate(settings: Settings) -> None:
         raise ConfigurationError("issuer must use https (plain http is allowed only for loopback hosts)")
     if parts.scheme == "http":
         log.warning("issuer %s is plain http: for local development only", settings.issuer)
+    if len(settings.secret_key) < 32:
+        raise ConfigurationError("secret_key must be at least 32 characters")
     if settings.signing_key_size not in (2048, 3072, 4096):
         raise ConfigurationError("signing_key_size must be 2048, 3072 or 4096")
     try:

@@ -45,10 +45,13 @@ def rotate(force: bool) -> None:
     key_service.ensure_keys(settings)
     nexts = [k for k in key_service.list_keys() if k.state == "next"]
     age = clock.now() - nexts[0].created_at
-    if age < settings.jwks_max_age and not force:
+    # A server process may serve its old JWKS until its next key-ring refresh, and relying parties
+    # may then cache that document for jwks_max_age.
+    needed = settings.jwks_max_age + settings.key_ring_refresh_seconds
+    if age < needed and not force:
         raise click.ClickException(
-            f"The next key was published {age}s ago; relying parties may cache the JWKS for "
-            f"{settings.jwks_max_age}s. Wait, or pass --force."
+            f"The next key was published {age}s ago; relying parties may not see it for up to {needed}s "
+            f"(key-ring refresh + JWKS cache lifetime). Wait, or pass --force."
         )
     kid = key_service.rotate(settings)
     if kid is None:

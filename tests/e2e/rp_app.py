@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import secrets
 import socket
-import threading
 from urllib.parse import urljoin
 
 import requests
@@ -47,16 +46,18 @@ class RelyingParty:
         sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         self._sock = sock
-        self.server = None
+        self.thread = None
 
     def start(self, issuer: str, client_id: str, client_secret: str) -> None:
         app = create_rp_app(self.name, issuer, client_id, client_secret)
-        self.server = waitress.server.create_server(app, sockets=[self._sock], threads=4)
-        threading.Thread(target=self.server.run, daemon=True).start()
+        from tests.conftest import ServerThread
+
+        self.thread = ServerThread(waitress.server.create_server(app, sockets=[self._sock], threads=4))
+        self.thread.start()
 
     def stop(self) -> None:
-        if self.server:
-            self.server.close()
+        if self.thread:
+            self.thread.stop()
 
 
 def follow(browser: requests.Session, response: requests.Response) -> requests.Response:

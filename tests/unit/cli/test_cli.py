@@ -145,9 +145,13 @@ def test_keys_rotate_refuses_while_the_next_key_may_not_be_cached_yet(app, runne
     assert "--force" in refused.output and "Traceback" not in refused.output
     assert _key_states(app) == before
 
-    # Once every relying party's cached JWKS has expired, the next key is safe to sign with.
+    # Not yet when only the JWKS cache lifetime has passed: a server may not have refreshed its ring.
     with app.app_context():
         clock.advance(current().settings.jwks_max_age)
+    assert runner.invoke(args=["keys", "rotate"]).exit_code == 1
+    # Once every server has refreshed and every relying party's cached JWKS has expired, it is safe.
+    with app.app_context():
+        clock.advance(current().settings.key_ring_refresh_seconds)
     next_kid = _kid(app, key_store.NEXT)
     result = runner.invoke(args=["keys", "rotate"])
     assert result.exit_code == 0, result.output

@@ -125,6 +125,7 @@ def test_valid_issuers_are_accepted(instance, issuer):
     ({"log_level": "LOUD"}, "log_level"),
     ({"database_url": "mysql://db/idp"}, "database_url"),
     ({"key_encryption_key": "too-short"}, "key_encryption_key"),
+    ({"secret_key": "short"}, "secret_key"),
     ({"no_such_setting": 1}, "no_such_setting"),
 ])
 def test_invalid_values_are_refused_naming_the_setting(instance, overrides, named):
@@ -177,3 +178,11 @@ def test_secrets_are_not_shown_in_repr(instance):
     settings = load(instance)
     assert settings.secret_key not in repr(settings)
     assert settings.key_encryption_key not in repr(settings)
+
+
+def test_a_truncated_generated_secret_is_refused(tmp_path):
+    instance = tmp_path / "instance"
+    instance.mkdir()
+    (instance / "secret_key").write_text("abc")
+    with pytest.raises(ConfigurationError, match="truncated"):
+        load_settings({"instance_path": str(instance)}, environ={})
