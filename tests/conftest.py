@@ -282,15 +282,36 @@ class LiveServer:
         self.app = make_app(tmp_path_factory, database_url, issuer=self.url)
         self.server = waitress.server.create_server(self.app, sockets=[sock], threads=8,
                                                     clear_untrusted_proxy_headers=True)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread = ServerThread(self.server)
 
     def __enter__(self):
         self.thread.start()
         return self
 
     def __exit__(self, *exc):
+        self.thread.stop()
+
+
+class ServerThread(threading.Thread):
+    """Runs a waitress server; `stop()` closes it. Closing the listening socket under the running
+    select loop makes that loop fail with EBADF, which is the expected way out, not an error."""
+
+    def __init__(self, server):
+        super().__init__(daemon=True)
+        self.server = server
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        try:
+            self.server.run()
+        except (OSError, ValueError):
+            if not self.stopping.is_set():
+                raise
+
+    def stop(self) -> None:
+        self.stopping.set()
         self.server.close()
-        self.thread.join(timeout=5)
+        self.join(timeout=5)
 
 
 @pytest.fixture(scope="session")
