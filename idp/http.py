@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from .services import crypto
+from .services import audit, crypto
 from .services.runtime import current
 
 SESSION_COOKIE = "idp_session"  # the SSO session (opaque id; server-side record)
@@ -33,6 +33,10 @@ def browser_secret() -> tuple[str, bool]:
     if value and 20 <= len(value) <= 128:
         return value, False
     return crypto.random_token(32), True
+
+
+def origin() -> audit.Origin:
+    return audit.Origin(ip_address=client_ip(), user_agent=user_agent())
 
 
 def client_ip() -> str | None:

@@ -9,4 +9,5 @@ if [ ! -x .venv/bin/idp ] || [ pyproject.toml -nt .venv/.installed ]; then
   .venv/bin/pip install --quiet .
   touch .venv/.installed
 fi
+export IDP_ISSUER="${IDP_ISSUER:-http://localhost:${IDP_PORT:-5000}}"
 exec .venv/bin/idp serve --port "${IDP_PORT:-5000}" "$@"

@@ -25,7 +25,8 @@ from idp.services.runtime import current
 PASSWORD = "correct horse battery"
 # Tables emptied between tests. Signing keys survive (generating RSA keys is slow) unless a test
 # rotates them, which it does on purpose and checks.
-DATA_TABLES = ("tokens", "authorization_codes", "consents", "interactions", "sso_sessions", "clients", "users")
+DATA_TABLES = ("audit_events", "tokens", "authorization_codes", "consents", "interactions", "sso_sessions",
+               "clients", "users")
 
 
 def _database_url(tmp_path_factory) -> str:

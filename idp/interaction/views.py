@@ -7,7 +7,7 @@ from flask import Response, redirect, render_template, request, session, url_for
 
 from .. import http
 from ..errors import AuthenticationFailed
-from ..services import clients, consents, interactions, sessions, users
+from ..services import audit, clients, consents, interactions, sessions, users
 from ..services.runtime import current
 from ..services.sessions import PASSWORD_ACR
 from ..types import InteractionView
@@ -71,12 +71,15 @@ def login(uid: str):
     try:
         user = users.authenticate(rt.passwords, username, request.form.get("password", ""))
     except AuthenticationFailed:
+        audit.record("login.password", outcome=audit.FAILURE, origin=http.origin(), client_id=interaction.client_id,
+                     reason="bad credentials", details={"login": username[:254]})
         return _render_login(interaction, "The username or password is incorrect. Check them and try again.",
                              username=username[:254], status=401)
     cookie, _ = sessions.start(rt.settings, user_id=user.id, amr=["pwd"], acr=PASSWORD_ACR,
                                user_agent=http.user_agent(), ip_address=http.client_ip(),
                                replaces=http.read(http.SESSION_COOKIE))
     interactions.record_login(uid, http.read(http.BROWSER_COOKIE), user.id)
+    audit.record("login.password", origin=http.origin(), actor_user_id=user.id, client_id=interaction.client_id)
     session.clear()  # new CSRF token and nothing carried over from before sign-in
     response = _resume(uid)
     http.set_cookie(response, http.SESSION_COOKIE, cookie)
@@ -108,8 +111,12 @@ def consent(uid: str):
             return _expired()
         consents.grant(user.id, client.id, list(interaction.consent_scopes))
         interactions.record_consent(uid, secret, True)
+        audit.record("consent.grant", origin=http.origin(), actor_user_id=user.id, client_id=client.client_id,
+                     details={"scopes": list(interaction.consent_scopes)})
     else:
         interactions.record_consent(uid, secret, False)
+        audit.record("consent.deny", outcome=audit.FAILURE, origin=http.origin(), actor_user_id=user.id,
+                     client_id=interaction.client_id, reason="declined by the user")
     return _resume(uid)
 
 

@@ -9,7 +9,7 @@ from ..extensions import db
 from ..storage import codes as store
 from ..storage import tokens as token_store
 from ..types import AuthorizationRequest, CodeGrant, SessionView
-from . import clock, crypto
+from . import audit, clock, crypto
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,8 @@ def find_redeemable(code: str, client_pk: int) -> CodeGrant | None:
     now = clock.now()
     if row.consumed_at is not None:
         revoked = token_store.revoke_by_code(row.id, now)
+        audit.record("token.code_reuse_detected", outcome=audit.FAILURE, subject_user_id=row.user_id,
+                     reason="authorization code presented again", details={"revoked_tokens": revoked}, commit=False)
         db.session.commit()
         log.warning("authorization code replayed; revoked %d tokens issued from it", revoked)
         return None
@@ -62,5 +64,7 @@ def claim(code_id: int) -> bool:
 
 
 def revoke_tokens_of(code_id: int) -> None:
-    token_store.revoke_by_code(code_id, clock.now())
+    revoked = token_store.revoke_by_code(code_id, clock.now())
+    audit.record("token.code_reuse_detected", outcome=audit.FAILURE, reason="concurrent redemption of one code",
+                 details={"revoked_tokens": revoked}, commit=False)
     db.session.commit()

@@ -12,8 +12,8 @@ from joserfc.jwk import KeySet
 from ..extensions import db
 from ..storage import tokens as store
 from ..types import AccessTokenInfo, ClientView, RefreshGrant, UserView
+from . import audit, clock, crypto
 from . import claims as claim_rules
-from . import clock, crypto
 from .keys import ALG, KeyRing
 
 log = logging.getLogger(__name__)
@@ -144,6 +144,9 @@ def find_refresh(token: str) -> RefreshGrant | None:
     now = clock.now()
     if row.revoked_at is not None:
         revoked = store.revoke_family(row.family_id, now)
+        audit.record("token.refresh_reuse_detected", outcome=audit.FAILURE, subject_user_id=row.user_id,
+                     reason="rotated refresh token presented again", details={"revoked_tokens": revoked},
+                     commit=False)
         db.session.commit()
         if revoked:
             log.warning("refresh token reused; revoked %d tokens of its family", revoked)
@@ -162,7 +165,9 @@ def claim_refresh(token_id: int) -> bool:
 
 
 def revoke_family(family_id: str) -> None:
-    store.revoke_family(family_id, clock.now())
+    revoked = store.revoke_family(family_id, clock.now())
+    audit.record("token.refresh_reuse_detected", outcome=audit.FAILURE, reason="concurrent use of one refresh token",
+                 details={"revoked_tokens": revoked}, commit=False)
     db.session.commit()
 
 

@@ -1,0 +1,31 @@
+"""The audit trail: append-only records of security-relevant events."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+
+
+class AuditEvent(db.Model):
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    # Dotted name, e.g. "login.success", "token.reuse_detected", "admin.client.create".
+    event: Mapped[str] = mapped_column(String(80), nullable=False, index=True)
+    outcome: Mapped[str] = mapped_column(String(20), nullable=False)  # success | failure
+    # Who acted (a user id; None for clients acting alone or anonymous attempts) and about whom.
+    actor_user_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    subject_user_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    client_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    ip_address: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    user_agent: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    details: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
+
+
+def add(row: AuditEvent) -> AuditEvent:
+    db.session.add(row)
+    return row
