@@ -88,6 +88,11 @@ make_venv
 "$VENV/bin/python" -m pip install -q -e '.[test]'
 record "install (venv + pip)" 0 $((SECONDS - start))
 
+banner "Chromium for the browser tests (scripts/chromium.sh)"
+start=$SECONDS; status=0
+bash scripts/chromium.sh || status=$?
+record "chromium" "$status" $((SECONDS - start))
+
 banner "ruff check idp tests"
 start=$SECONDS; status=0
 "$VENV/bin/ruff" check idp tests || status=$?

@@ -325,3 +325,30 @@ def _live_server(_session_app, tmp_path_factory, database_url):
 def live_server(app, _live_server):
     """A live server over the same database as `app` (emptied between tests)."""
     return _live_server
+
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-sync",
+                 "--disable-background-networking", "--disable-component-update"]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Debian's Chromium driven by Playwright (installed by scripts/chromium.sh; never downloaded)."""
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/chromium.sh (scripts/test.sh does)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture()
+def page(chromium):
+    """A fresh browser profile (no cookies) and a tab in it, phone-sized screens are a separate context."""
+    context = chromium.new_context()
+    tab = context.new_page()
+    yield tab
+    context.close()

@@ -14,7 +14,7 @@ from authlib.integrations.flask_client import OAuth
 from flask import Flask, jsonify, session, url_for
 
 
-def create_rp_app(name: str, issuer: str, client_id: str, client_secret: str) -> Flask:
+def create_rp_app(name: str, issuer: str, client_id: str, client_secret: str, response_mode: str = "query") -> Flask:
     app = Flask(name)
     app.config.update(SECRET_KEY=secrets.token_hex(16), SESSION_COOKIE_NAME=f"{name}_session")
     oauth = OAuth(app)
@@ -26,9 +26,10 @@ def create_rp_app(name: str, issuer: str, client_id: str, client_secret: str) ->
 
     @app.get("/login")
     def login():
-        return oauth.idp.authorize_redirect(url_for("callback", _external=True))
+        extra = {"response_mode": response_mode} if response_mode != "query" else {}
+        return oauth.idp.authorize_redirect(url_for("callback", _external=True), **extra)
 
-    @app.get("/callback")
+    @app.route("/callback", methods=["GET", "POST"])
     def callback():
         token = oauth.idp.authorize_access_token()  # checks state, fetches tokens, verifies the ID token
         userinfo = oauth.idp.userinfo(token=token)
@@ -48,8 +49,8 @@ class RelyingParty:
         self._sock = sock
         self.thread = None
 
-    def start(self, issuer: str, client_id: str, client_secret: str) -> None:
-        app = create_rp_app(self.name, issuer, client_id, client_secret)
+    def start(self, issuer: str, client_id: str, client_secret: str, response_mode: str = "query") -> None:
+        app = create_rp_app(self.name, issuer, client_id, client_secret, response_mode)
         from tests.conftest import ServerThread
 
         self.thread = ServerThread(waitress.server.create_server(app, sockets=[self._sock], threads=4))
