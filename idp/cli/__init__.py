@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
+from ..errors import ConfigurationError
 from . import clients, db_commands, keys, serve, users
 
 
@@ -21,5 +24,14 @@ def _create_app():
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
-def main() -> None:
+def cli() -> None:
     """Identity provider administration. Settings come from IDP_* variables (see config/defaults.toml)."""
+
+
+def main() -> None:
+    """The `idp` console script: a bad setting is one clear line and exit status 2, not a traceback."""
+    try:
+        cli()
+    except ConfigurationError as exc:
+        click.echo(f"idp: configuration error: {exc}", err=True)
+        sys.exit(2)

@@ -183,3 +183,13 @@ def test_console_script_migrates_an_empty_database_and_creates_keys(tmp_path):
     second = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert second.returncode == 0, second.stderr
     assert sorted(line.split()[0] for line in second.stdout.splitlines()[1:]) == sorted(stored)
+
+
+def test_a_bad_setting_is_one_clear_line_not_a_traceback(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "FLASK_"))}
+    env.update(IDP_INSTANCE_PATH=str(tmp_path / "instance"), IDP_ISSUER="http://id.example.com")
+    result = subprocess.run([sys.executable, "-c", "from idp.cli import main; main()", "keys", "list"], env=env,
+                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2
+    assert "idp: configuration error: issuer must use https" in result.stderr
+    assert "Traceback" not in result.stderr
