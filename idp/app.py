@@ -97,10 +97,12 @@ def _sqlite_pragmas(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     from .interaction import bp as interaction_bp
+    from .interaction import device_bp
     from .protocol import bp as protocol_bp
 
     app.register_blueprint(protocol_bp)
     app.register_blueprint(interaction_bp)
+    app.register_blueprint(device_bp)
 
     @app.context_processor
     def _globals() -> dict:
@@ -164,7 +166,7 @@ def configure_errorhandlers(app: Flask) -> None:
                                next_step="Try again in a moment."), 500
 
 
-_JSON_PATHS = ("/token", "/userinfo", "/jwks.json")
+_JSON_PATHS = ("/token", "/userinfo", "/jwks.json", "/introspect", "/revoke", "/device_authorization")
 
 
 def configure_cli(app: Flask) -> None:

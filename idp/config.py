@@ -36,6 +36,14 @@ class Settings:
     access_token_ttl: int
     id_token_ttl: int
     refresh_token_ttl: int
+    refresh_token_idle_ttl: int
+    default_audience: str
+    device_code_ttl: int
+    device_poll_interval: int
+    device_user_code_attempts: int
+    device_user_code_window: int
+    purge_interval_seconds: int
+    purge_batch_size: int
     interaction_ttl: int
     session_idle_timeout: int
     session_absolute_timeout: int
@@ -55,6 +63,11 @@ class Settings:
     @property
     def kek_bytes(self) -> bytes:
         return base64.urlsafe_b64decode(self.key_encryption_key)
+
+    @property
+    def access_token_audience(self) -> str:
+        """`aud` of access tokens issued without an RFC 8707 resource indicator."""
+        return self.default_audience or self.issuer
 
     @property
     def longest_token_ttl(self) -> int:
@@ -177,18 +190,29 @@ def validate(settings: Settings) -> None:
         raise ConfigurationError("key_encryption_key must be 32 bytes in url-safe base64") from None
     positive = [
         "authorization_code_ttl", "access_token_ttl", "id_token_ttl", "refresh_token_ttl",
-        "interaction_ttl", "session_idle_timeout", "session_absolute_timeout", "key_ring_refresh_seconds",
+        "refresh_token_idle_ttl", "device_code_ttl", "device_poll_interval", "device_user_code_attempts",
+        "device_user_code_window", "purge_batch_size", "interaction_ttl",
+        "session_idle_timeout", "session_absolute_timeout", "key_ring_refresh_seconds",
         "password_time_cost", "password_memory_cost", "password_parallelism", "max_content_length",
     ]
     for name in positive:
         if getattr(settings, name) <= 0:
             raise ConfigurationError(f"{name} must be greater than 0")
-    non_negative = ["signing_key_rotation_days", "discovery_max_age", "jwks_max_age", "proxy_fix_hops"]
+    non_negative = ["purge_interval_seconds", "signing_key_rotation_days", "discovery_max_age", "jwks_max_age",
+                    "proxy_fix_hops"]
     for name in non_negative:
         if getattr(settings, name) < 0:
             raise ConfigurationError(f"{name} must not be negative")
     if settings.authorization_code_ttl > 600:
         raise ConfigurationError("authorization_code_ttl must be at most 600 seconds (RFC 6749 §4.1.2)")
+    if settings.refresh_token_idle_ttl > settings.refresh_token_ttl:
+        raise ConfigurationError("refresh_token_idle_ttl must not exceed refresh_token_ttl")
+    if settings.device_code_ttl > 1800:
+        raise ConfigurationError("device_code_ttl must be at most 1800 seconds")
+    if settings.default_audience:
+        aud = urlsplit(settings.default_audience)
+        if not aud.scheme or not aud.netloc or aud.fragment:
+            raise ConfigurationError("default_audience must be empty or an absolute URI without a fragment")
     if settings.session_idle_timeout > settings.session_absolute_timeout:
         raise ConfigurationError("session_idle_timeout must not exceed session_absolute_timeout")
     if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):

@@ -33,6 +33,10 @@ class ClientView:
     access_token_ttl: int | None
     id_token_ttl: int | None
     refresh_token_ttl: int | None
+    refresh_token_idle_ttl: int | None = None
+    access_token_format: str = "jwt"
+    resources: tuple[str, ...] = ()
+    served_resources: tuple[str, ...] = ()
     logo_uri: str | None = None
     client_uri: str | None = None
     secret_hash: str | None = field(default=None, repr=False)
@@ -102,6 +106,7 @@ class AuthorizationRequest:
     ui_locales: tuple[str, ...] = ()
     acr_values: tuple[str, ...] = ()
     claims: dict | None = None
+    resources: tuple[str, ...] = ()  # RFC 8707 resource indicators
 
     @property
     def scope(self) -> str:
@@ -125,18 +130,80 @@ class CodeGrant:
     auth_time: int
     acr: str | None
     amr: tuple[str, ...]
+    resources: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class AccessTokenInfo:
     """A verified, unrevoked access token."""
 
-    jti: str
+    jti: str | None  # None for opaque tokens
     client_id: str
     user_id: int | None
     scope: str
     claims_request: dict | None
     expires_at: int
+    issued_at: int = 0
+    client_pk: int = 0
+    audience: tuple[str, ...] = ()
+    auth_time: int | None = None
+    acr: str | None = None
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """A stored access or refresh token, live or not, as introspection and revocation see it."""
+
+    id: int
+    kind: str  # "access" or "refresh"
+    client_pk: int
+    user_id: int | None
+    family_id: str
+    scope: str
+    audience: tuple[str, ...]
+    issued_at: int
+    expires_at: int
+    revoked: bool
+    jti: str | None = None
+    auth_time: int | None = None
+    acr: str | None = None
+
+
+@dataclass(frozen=True)
+class DeviceAuthorization:
+    """What the device authorization endpoint answers (RFC 8628 §3.2); the codes are shown once."""
+
+    device_code: str = field(repr=False)
+    user_code: str
+    expires_in: int
+    interval: int
+
+
+@dataclass(frozen=True)
+class DeviceRequest:
+    """A pending device authorization request, as the /device page and the protocol see it."""
+
+    id: int
+    user_code: str
+    client_pk: int
+    scope: str
+    resources: tuple[str, ...]
+    expires_at: int
+
+
+@dataclass(frozen=True)
+class DeviceGrant:
+    """A device code a person approved, ready to be exchanged once."""
+
+    id: int
+    client_pk: int
+    user_id: int
+    scope: str
+    resources: tuple[str, ...]
+    sid: str | None
+    auth_time: int | None
+    acr: str | None
+    amr: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -153,3 +220,5 @@ class RefreshGrant:
     auth_time: int | None
     acr: str | None
     amr: tuple[str, ...]
+    resources: tuple[str, ...] = ()
+    grant_expires_at: int | None = None

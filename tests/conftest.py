@@ -18,15 +18,15 @@ from sqlalchemy import text
 from idp import create_app
 from idp.extensions import db
 from idp.services import clients as client_service
-from idp.services import clock
+from idp.services import clock, device
 from idp.services import users as user_service
 from idp.services.runtime import current
 
 PASSWORD = "correct horse battery"
 # Tables emptied between tests. Signing keys survive (generating RSA keys is slow) unless a test
 # rotates them, which it does on purpose and checks.
-DATA_TABLES = ("audit_events", "tokens", "authorization_codes", "consents", "interactions", "sso_sessions",
-               "clients", "users")
+DATA_TABLES = ("audit_events", "tokens", "authorization_codes", "device_codes", "consents", "interactions",
+               "sso_sessions", "clients", "users")
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -111,6 +111,7 @@ def app(_session_app):
         _empty(_session_app)
     yield _session_app
     clock.reset()
+    device.attempts.reset()
     with _session_app.app_context():
         _empty(_session_app)
 

@@ -1,4 +1,4 @@
-"""`idp …` commands: serve, db, users, clients, keys."""
+"""`idp …` commands: serve, db, users, clients, keys, tokens."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from ..errors import ConfigurationError
-from . import clients, db_commands, keys, serve, users
+from . import clients, db_commands, keys, serve, tokens, users
 
 
 def register(app: Flask) -> None:
-    for command in (serve.serve, db_commands.db, users.users, clients.clients, keys.keys):
+    for command in (serve.serve, db_commands.db, users.users, clients.clients, keys.keys, tokens.tokens):
         app.cli.add_command(command)
 
 

@@ -35,11 +35,19 @@ def clients() -> None:
 @click.option("--skip-consent", is_flag=True, help="First-party app: do not ask people for consent.")
 @click.option("--access-token-ttl", type=int, default=None)
 @click.option("--id-token-ttl", type=int, default=None)
-@click.option("--refresh-token-ttl", type=int, default=None)
+@click.option("--refresh-token-ttl", type=int, default=None, help="Absolute lifetime of a refresh-token grant.")
+@click.option("--refresh-token-idle-ttl", type=int, default=None, help="A refresh token unused this long expires.")
+@click.option("--access-token-format", type=click.Choice(client_service.ACCESS_TOKEN_FORMATS), default="jwt",
+              show_default=True, help="RFC 9068 JWT, or an opaque token checked by introspection.")
+@click.option("--resource", "resources", multiple=True,
+              help="RFC 8707 resource (API URI) the client may request tokens for; repeatable.")
+@click.option("--serves-resource", "served_resources", multiple=True,
+              help="This client is the resource server for URI: it may introspect tokens for it; repeatable.")
 @click.option("--json", "as_json", is_flag=True, help="Print client_id and client_secret as JSON.")
 @with_appcontext
 def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, require_pkce, skip_consent,
-           access_token_ttl, id_token_ttl, refresh_token_ttl, as_json) -> None:
+           access_token_ttl, id_token_ttl, refresh_token_ttl, refresh_token_idle_ttl, access_token_format,
+           resources, served_resources, as_json) -> None:
     """Register a client. The secret is printed once and cannot be shown again."""
     upgrade_database()
     try:
@@ -48,6 +56,8 @@ def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, r
             token_endpoint_auth_method=auth_method, grant_types=list(grant_types) or None,
             scopes=_split(scopes) or None, require_pkce=require_pkce, skip_consent=skip_consent,
             access_token_ttl=access_token_ttl, id_token_ttl=id_token_ttl, refresh_token_ttl=refresh_token_ttl,
+            refresh_token_idle_ttl=refresh_token_idle_ttl, access_token_format=access_token_format,
+            resources=_split(resources), served_resources=_split(served_resources),
         )
     except ValidationError as exc:
         raise click.ClickException(str(exc)) from None
@@ -56,7 +66,8 @@ def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, r
         click.echo(json.dumps({"client_id": c.client_id, "client_secret": new.client_secret,
                                "issuer": current().settings.issuer, "redirect_uris": list(c.redirect_uris),
                                "token_endpoint_auth_method": c.token_endpoint_auth_method,
-                               "scope": " ".join(c.scopes)}))
+                               "scope": " ".join(c.scopes), "grant_types": list(c.grant_types),
+                               "access_token_format": c.access_token_format, "resources": list(c.resources)}))
         return
     click.echo(f"client_id:     {c.client_id}")
     if new.client_secret:

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ..services import keys
+from ..services import housekeeping, keys
 from ..services.runtime import current
 from .db_commands import upgrade_database
 
@@ -37,5 +37,14 @@ def serve(host: str, port: int, threads: int) -> None:
     if not users.any_exist():
         click.echo("No users yet. Create the first one with:\n"
                    "  idp users create --username alice --email alice@example.com")
-    waitress.serve(current_app._get_current_object(), host=host, port=port, threads=threads,
-                   ident="idp", clear_untrusted_proxy_headers=True)
+    app = current_app._get_current_object()
+    purger = None
+    if settings.purge_interval_seconds:
+        # Expired rows are deleted in a background thread, never on the request path.
+        purger = housekeeping.Purger(app, settings.purge_interval_seconds, settings.purge_batch_size)
+        purger.start()
+    try:
+        waitress.serve(app, host=host, port=port, threads=threads, ident="idp", clear_untrusted_proxy_headers=True)
+    finally:
+        if purger is not None:
+            purger.stop()

@@ -33,9 +33,10 @@ from ..services import claims as claim_rules
 from ..services import clients, codes, consents, interactions, policy, sessions, tokens, users
 from ..services.runtime import current
 from ..types import AuthorizationRequest, ClientView
-from . import bp
+from . import bp, device
 from .responses import RESPONSE_MODES, error_response, safe_description
 from .responses import authorization_response as respond
+from .server import InvalidTargetError
 
 MAX_PARAM_LENGTH = 4096
 SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 §3.3
@@ -54,6 +55,10 @@ def _single_values(multi) -> dict[str, str]:
     values: dict[str, str] = {}
     for key in multi:
         items = multi.getlist(key)
+        if key == "resource":
+            # RFC 8707 §2: may repeat. Stored space-separated (a URI holds no spaces; one that does is refused).
+            values[key] = " ".join(items)
+            continue
         if len(items) > 1:
             if key in ("client_id", "redirect_uri"):
                 raise UnsafeRedirect(f"The request repeats the '{key}' parameter.")
@@ -143,6 +148,10 @@ def _validate(params: dict[str, str], client: ClientView, redirect_uri: str) -> 
                                               client.scopes)
     except ValidationError as exc:
         raise _invalid(str(exc)) from None
+    try:
+        resources = tokens.check_resources(client, params["resource"].split(" ") if "resource" in params else [])
+    except tokens.InvalidTarget as exc:
+        raise InvalidTargetError(str(exc)) from None
     hint_sub = None
     if params.get("id_token_hint"):
         rt = current()
@@ -156,7 +165,7 @@ def _validate(params: dict[str, str], client: ClientView, redirect_uri: str) -> 
         code_challenge_method="S256" if challenge else None, prompt=prompt, max_age=max_age,
         login_hint=params.get("login_hint"), id_token_hint_sub=hint_sub,
         ui_locales=tuple(params.get("ui_locales", "").split()),
-        acr_values=tuple(params.get("acr_values", "").split()), claims=claims_request,
+        acr_values=tuple(params.get("acr_values", "").split()), claims=claims_request, resources=resources,
     )
 
 
@@ -230,4 +239,6 @@ def resume(uid: str) -> Response:
     if interaction is None:
         raise UnsafeRedirect("This sign-in request has expired or was already completed. "
                              "Go back to the application and start again.")
+    if device.is_device_interaction(interaction):
+        return device.resume(interaction, secret)
     return _process(dict(interaction.params), uid)

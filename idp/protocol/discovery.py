@@ -10,9 +10,13 @@ from urllib.parse import urlsplit
 from flask import Response, url_for
 
 from ..services.claims import ALL_CLAIMS, AUTH_CLAIMS, STANDARD_SCOPES
+from ..services.clients import GRANT_TYPES
 from ..services.keys import ALG
 from ..services.runtime import current
 from . import bp
+from .introspection import IntrospectionEndpoint
+from .revocation import RevocationEndpoint
+from .server import ALL_AUTH_METHODS
 
 
 def metadata() -> dict:
@@ -29,13 +33,18 @@ def metadata() -> dict:
         "token_endpoint": endpoint("protocol.token"),
         "userinfo_endpoint": endpoint("protocol.userinfo"),
         "jwks_uri": endpoint("protocol.jwks"),
+        "introspection_endpoint": endpoint("protocol.introspect"),
+        "revocation_endpoint": endpoint("protocol.revoke"),
+        "device_authorization_endpoint": endpoint("protocol.device_authorization"),
         "scopes_supported": list(STANDARD_SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
-        "grant_types_supported": ["authorization_code", "refresh_token"],
+        "grant_types_supported": list(GRANT_TYPES),
         "subject_types_supported": ["public"],
         "id_token_signing_alg_values_supported": [ALG],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "token_endpoint_auth_methods_supported": list(ALL_AUTH_METHODS),
+        "introspection_endpoint_auth_methods_supported": list(IntrospectionEndpoint.CLIENT_AUTH_METHODS),
+        "revocation_endpoint_auth_methods_supported": list(RevocationEndpoint.CLIENT_AUTH_METHODS),
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nonce", "sid", *AUTH_CLAIMS,
                              *[c for c in ALL_CLAIMS if c != "sub"]],

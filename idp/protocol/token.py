@@ -1,5 +1,6 @@
 """The token endpoint (RFC 6749 §3.2). Authlib dispatches the grant and shapes errors; malformed
-requests are answered with `invalid_request` before they reach it."""
+requests are answered with `invalid_request` before they reach it. The same checks and error
+shaping serve the other client-authenticated endpoints (introspection, revocation, device)."""
 
 from __future__ import annotations
 
@@ -15,38 +16,46 @@ from . import bp
 from .responses import safe_description
 
 MAX_PARAM_LENGTH = 4096
+REPEATABLE = ("resource",)  # RFC 8707 §2: a request may name several resources
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # Descriptions for errors Authlib answers without one (RFC 6749 §5.2 error_description).
 DEFAULT_DESCRIPTIONS = {
-    "unsupported_grant_type": "This grant_type is not supported; use authorization_code or refresh_token.",
+    "unsupported_grant_type": "This grant_type is not supported; see grant_types_supported in the metadata.",
     "invalid_client": "Client authentication failed.",
     "invalid_grant": "The grant is invalid, expired, revoked or was issued to another client.",
     "unauthorized_client": "This client may not use this grant_type.",
     "invalid_scope": "The requested scope is invalid.",
-    "invalid_request": "The token request is malformed.",
+    "invalid_request": "The request is malformed.",
+    "invalid_target": "The requested resource is not allowed for this client.",
+    "authorization_pending": "The user has not yet approved this device; keep polling.",
+    "slow_down": "Polling too fast: add 5 seconds to the polling interval.",
+    "expired_token": "The device code has expired; start again.",
+    "access_denied": "The user denied the request.",
+    "unsupported_token_type": "This token type is not supported here.",
 }
 DEFAULT_DESCRIPTION = "The token request was refused."
 
 
-def _malformed() -> str | None:
+def malformed(required: str | None) -> str | None:
+    """Why a client-authenticated POST is malformed, or None (RFC 6749 §3.2, §5.2)."""
     if request.mimetype != "application/x-www-form-urlencoded":
-        return "The token request must be sent as application/x-www-form-urlencoded."
+        return "The request must be sent as application/x-www-form-urlencoded."
     if request.args:
-        return "Token request parameters must be sent in the request body, not the URL."
+        return "Parameters must be sent in the request body, not the URL."
     for key in request.form:
         values = request.form.getlist(key)
-        if len(values) > 1:
+        if len(values) > 1 and key not in REPEATABLE:
             return f"The '{key[:40]}' parameter is repeated."
-        if len(values[0]) > MAX_PARAM_LENGTH or len(key) > MAX_PARAM_LENGTH:
+        if any(len(v) > MAX_PARAM_LENGTH for v in values) or len(key) > MAX_PARAM_LENGTH:
             return f"The '{key[:40]}' parameter is too long."
-    if not request.form.get("grant_type"):
-        return "The 'grant_type' parameter is required."  # RFC 6749 §4.1.3
+    if required and not request.form.get(required):
+        return f"The '{required}' parameter is required."  # e.g. RFC 6749 §4.1.3, RFC 7662 §2.1
     if request.headers.get("Authorization") and "client_secret" in request.form:
         return "Use one client authentication method per request, not both Basic and client_secret."  # §2.3
     return None
 
 
-def _malformed_basic() -> bool:
+def malformed_basic() -> bool:
     """An `Authorization: Basic` header that is not base64 of UTF-8 `id:secret` (RFC 7617 §2)."""
     header = request.headers.get("Authorization")
     if header is None:
@@ -61,22 +70,34 @@ def _malformed_basic() -> bool:
     return ":" not in decoded
 
 
-def _error(error: OAuth2Error) -> Response:
+def error_response(error: OAuth2Error) -> Response:
     status, body, headers = error()
-    return Response(json.dumps(body), status=status, headers=dict(headers) | NO_STORE)
+    return finish(Response(json.dumps(body), status=status, headers=dict(headers) | NO_STORE))
+
+
+def precheck(required: str | None) -> Response | None:
+    """The error response for a malformed request, or None when it may go to Authlib."""
+    problem = malformed(required)
+    if problem:
+        return error_response(InvalidRequestError(safe_description(problem)))
+    if malformed_basic():
+        # RFC 6749 §5.2: the client tried the Authorization header, so 401 with a Basic challenge.
+        return error_response(InvalidClientError("The Authorization header is not valid HTTP Basic credentials.",
+                                                 status_code=401))
+    return None
 
 
 @bp.route("/token", methods=["POST"])
 @csrf.exempt
 def token() -> Response:
-    problem = _malformed()
-    if problem:
-        return _error(InvalidRequestError(safe_description(problem)))
-    if _malformed_basic():
-        # RFC 6749 §5.2: the client tried the Authorization header, so 401 with a Basic challenge.
-        return _error(InvalidClientError("The Authorization header is not valid HTTP Basic credentials.",
-                                         status_code=401))
-    response = current_app.extensions["idp.authorization_server"].create_token_response()
+    refused = precheck("grant_type")
+    if refused is not None:
+        return refused
+    return finish(current_app.extensions["idp.authorization_server"].create_token_response())
+
+
+def finish(response: Response) -> Response:
+    """no-store on every answer; an error_description on every error."""
     response.headers.update(NO_STORE)
     if response.status_code >= 400 and response.is_json:
         body = response.get_json(silent=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from ..errors import ValidationError
@@ -12,8 +13,22 @@ from . import clock, crypto
 from .claims import STANDARD_SCOPES
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
-GRANT_TYPES = ("authorization_code", "refresh_token")
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"  # RFC 8628 §3.4
+GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", DEVICE_CODE_GRANT)
 RESPONSE_TYPES = ("code",)
+ACCESS_TOKEN_FORMATS = ("jwt", "opaque")
+# API scopes beside the OIDC ones: a name with a ':' or '.' in it, e.g. `orders:read`, `api.write`.
+API_SCOPE = re.compile(r"^[a-z][a-z0-9_-]*[:.][a-z0-9_:./-]+$")
+MAX_API_SCOPE_LENGTH = 100
+
+
+def validate_resource(uri: str) -> str:
+    """An RFC 8707 resource indicator: an absolute URI without a fragment (§2)."""
+    uri = uri.strip()
+    parts = urlsplit(uri)
+    if not parts.scheme or not parts.netloc or "#" in uri or any(c.isspace() for c in uri) or len(uri) > 2000:
+        raise ValidationError(f"Resource {uri!r} must be an absolute URI without a fragment.")
+    return uri
 
 
 def view(row: store.Client) -> ClientView:
@@ -23,7 +38,10 @@ def view(row: store.Client) -> ClientView:
         token_endpoint_auth_method=row.token_endpoint_auth_method, grant_types=tuple(row.grant_types),
         response_types=tuple(row.response_types), scopes=tuple(row.scopes), require_pkce=row.require_pkce,
         skip_consent=row.skip_consent, enabled=row.enabled, access_token_ttl=row.access_token_ttl,
-        id_token_ttl=row.id_token_ttl, refresh_token_ttl=row.refresh_token_ttl, logo_uri=row.logo_uri,
+        id_token_ttl=row.id_token_ttl, refresh_token_ttl=row.refresh_token_ttl,
+        refresh_token_idle_ttl=row.refresh_token_idle_ttl, access_token_format=row.access_token_format,
+        resources=tuple(row.resources or ()), served_resources=tuple(row.served_resources or ()),
+        logo_uri=row.logo_uri,
         client_uri=row.client_uri, secret_hash=row.secret_hash,
     )
 
@@ -54,7 +72,9 @@ def create(*, name: str, redirect_uris: list[str], token_endpoint_auth_method: s
            grant_types: list[str] | None = None, scopes: list[str] | None = None,
            post_logout_redirect_uris: list[str] | None = None, require_pkce: bool | None = None,
            skip_consent: bool = False, access_token_ttl: int | None = None, id_token_ttl: int | None = None,
-           refresh_token_ttl: int | None = None) -> NewClient:
+           refresh_token_ttl: int | None = None, refresh_token_idle_ttl: int | None = None,
+           access_token_format: str = "jwt", resources: list[str] | None = None,
+           served_resources: list[str] | None = None) -> NewClient:
     """Register a client. The secret is returned once and only its hash is stored."""
     name = (name or "").strip()
     if not name or len(name) > 200:
@@ -65,8 +85,12 @@ def create(*, name: str, redirect_uris: list[str], token_endpoint_auth_method: s
     unknown = set(grant_types) - set(GRANT_TYPES)
     if unknown:
         raise ValidationError(f"Unsupported grant types: {', '.join(sorted(unknown))}.")
+    public = token_endpoint_auth_method == "none"
+    if "client_credentials" in grant_types and public:
+        raise ValidationError("The client_credentials grant is only for confidential clients (RFC 6749 §4.4).")
     scopes = list(scopes or ["openid", "profile", "email"])
-    unknown = set(scopes) - set(STANDARD_SCOPES)
+    unknown = {s for s in scopes if s not in STANDARD_SCOPES
+               and not (API_SCOPE.match(s) and len(s) <= MAX_API_SCOPE_LENGTH)}
     if unknown:
         raise ValidationError(f"Unsupported scopes: {', '.join(sorted(unknown))}.")
     uris = [validate_redirect_uri(u) for u in redirect_uris if u.strip()]
@@ -74,10 +98,18 @@ def create(*, name: str, redirect_uris: list[str], token_endpoint_auth_method: s
         raise ValidationError("A client using the authorization code grant needs at least one redirect URI.")
     logout_uris = [validate_redirect_uri(u) for u in (post_logout_redirect_uris or []) if u.strip()]
     for ttl_name, ttl in (("access_token_ttl", access_token_ttl), ("id_token_ttl", id_token_ttl),
-                          ("refresh_token_ttl", refresh_token_ttl)):
+                          ("refresh_token_ttl", refresh_token_ttl),
+                          ("refresh_token_idle_ttl", refresh_token_idle_ttl)):
         if ttl is not None and ttl <= 0:
             raise ValidationError(f"{ttl_name} must be a positive number of seconds.")
-    public = token_endpoint_auth_method == "none"
+    if refresh_token_idle_ttl and refresh_token_ttl and refresh_token_idle_ttl > refresh_token_ttl:
+        raise ValidationError("refresh_token_idle_ttl must not exceed refresh_token_ttl.")
+    if access_token_format not in ACCESS_TOKEN_FORMATS:
+        raise ValidationError(f"access_token_format must be one of: {', '.join(ACCESS_TOKEN_FORMATS)}.")
+    resources = list(dict.fromkeys(validate_resource(r) for r in (resources or []) if r.strip()))
+    served = list(dict.fromkeys(validate_resource(r) for r in (served_resources or []) if r.strip()))
+    if served and public:
+        raise ValidationError("Only a confidential client can act as a resource server (it must authenticate).")
     secret = None if public else crypto.random_token(32)
     row = store.Client(
         client_id=crypto.random_token(18), secret_hash=crypto.lookup_hash(secret) if secret else None,
@@ -86,7 +118,8 @@ def create(*, name: str, redirect_uris: list[str], token_endpoint_auth_method: s
         response_types=list(RESPONSE_TYPES), scopes=scopes,
         require_pkce=True if public else bool(require_pkce), skip_consent=skip_consent, enabled=True,
         access_token_ttl=access_token_ttl, id_token_ttl=id_token_ttl, refresh_token_ttl=refresh_token_ttl,
-        created_at=clock.now(),
+        refresh_token_idle_ttl=refresh_token_idle_ttl, access_token_format=access_token_format,
+        resources=resources, served_resources=served, created_at=clock.now(),
     )
     store.add(row)
     db.session.commit()

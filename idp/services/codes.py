@@ -22,7 +22,7 @@ def issue(settings, *, request: AuthorizationRequest, client_pk: int, session: S
         redirect_uri=request.redirect_uri, scope=request.scope, nonce=request.nonce,
         code_challenge=request.code_challenge, code_challenge_method=request.code_challenge_method,
         claims_request=request.claims, auth_time=session.auth_time, acr=session.acr, amr=list(session.amr),
-        issued_at=now, expires_at=now + settings.authorization_code_ttl,
+        resources=list(request.resources) or None, issued_at=now, expires_at=now + settings.authorization_code_ttl,
     ))
     db.session.commit()
     return code
@@ -33,7 +33,7 @@ def _grant(row: store.AuthorizationCode) -> CodeGrant:
         id=row.id, client_pk=row.client_pk, user_id=row.user_id, sid=row.sid, redirect_uri=row.redirect_uri,
         scope=row.scope, nonce=row.nonce, code_challenge=row.code_challenge,
         code_challenge_method=row.code_challenge_method, claims_request=row.claims_request,
-        auth_time=row.auth_time, acr=row.acr, amr=tuple(row.amr),
+        auth_time=row.auth_time, acr=row.acr, amr=tuple(row.amr), resources=tuple(row.resources or ()),
     )
 
 

@@ -1,4 +1,5 @@
-"""Token minting and verification: RFC 9068 JWT access tokens, OIDC ID tokens, refresh tokens."""
+"""Token minting and verification: RFC 9068 JWT or opaque access tokens, OIDC ID tokens, rotating
+refresh tokens with idle and absolute lifetimes, RFC 8707 audiences, and revocation of a user's grants."""
 
 from __future__ import annotations
 
@@ -9,16 +10,45 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
+from ..errors import ValidationError
 from ..extensions import db
 from ..storage import tokens as store
 from ..types import AccessTokenInfo, ClientView, RefreshGrant, UserView
-from . import audit, clock, crypto
+from . import audit, clients, clock, crypto
 from . import claims as claim_rules
 from .keys import ALG, KeyRing
 
 log = logging.getLogger(__name__)
 ACCESS_TOKEN_TYPE = "at+jwt"  # RFC 9068 §2.1
 MAX_JWT_LENGTH = 8192
+MAX_OPAQUE_LENGTH = 256
+OPAQUE = "opaque"
+
+
+class InvalidTarget(ValidationError):
+    """A requested resource is not one this client may get tokens for (RFC 8707 §2: invalid_target)."""
+
+
+def resolve_audience(settings, client: ClientView, requested: list[str] | tuple[str, ...],
+                     granted: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The `aud` of an access token (RFC 8707 §2): the requested resources, each registered for the
+    client and, when the grant was limited to resources at /authorize, among those; without a
+    request, the grant's resources or else the default audience."""
+    requested = tuple(dict.fromkeys(requested))
+    for resource in requested:
+        if resource not in client.resources:
+            raise InvalidTarget("The requested resource is not registered for this client.")
+        if granted and resource not in granted:
+            raise InvalidTarget("The requested resource was not part of the original grant.")
+    return requested or granted or (settings.access_token_audience,)
+
+
+def check_resources(client: ClientView, requested: list[str]) -> tuple[str, ...]:
+    """Resources asked for at /authorize or the device endpoint: each registered for the client."""
+    for resource in requested:
+        if resource not in client.resources:
+            raise InvalidTarget("The requested resource is not registered for this client.")
+    return tuple(dict.fromkeys(requested))
 
 
 def half_hash(value: str) -> str:
@@ -35,40 +65,54 @@ def _sign(keyring: KeyRing, claims: dict, typ: str | None = None) -> str:
     return jwt.encode(header, claims, key.private_key, algorithms=[ALG])
 
 
-def issue_for_grant(settings, keyring: KeyRing, *, client: ClientView, user: UserView, scope: str,
+def issue_for_grant(settings, keyring: KeyRing, *, client: ClientView, user: UserView | None, scope: str,
                     auth_time: int | None, acr: str | None, amr: tuple[str, ...], sid: str | None,
                     nonce: str | None, claims_request: dict | None, code_id: int | None,
                     include_refresh_token: bool, family_id: str | None = None,
-                    refresh_scope: str | None = None) -> dict:
+                    refresh_scope: str | None = None, audience: tuple[str, ...] = (),
+                    resources: tuple[str, ...] = (), grant_expires_at: int | None = None) -> dict:
     """Mint and record the tokens of one grant, inside the caller's transaction (not committed here).
+    `user` is None for client_credentials (the client acts for itself). `audience` is the access
+    token's `aud` (see resolve_audience); `resources` what the refresh token may later ask for.
     Returns the RFC 6749 §5.1 token response body."""
     now = clock.now()
     scopes = scope.split()
     family_id = family_id or crypto.random_token(16)
     at_ttl = client.access_token_ttl or settings.access_token_ttl
+    audience = audience or (settings.access_token_audience,)
     jti = crypto.random_token(16)
-    access_claims = {
-        "iss": settings.issuer, "sub": user.sub, "aud": settings.issuer, "client_id": client.client_id,
-        "scope": scope, "jti": jti, "iat": now, "exp": now + at_ttl,
-    }
-    if auth_time is not None:
-        access_claims["auth_time"] = auth_time
-    if acr:
-        access_claims["acr"] = acr
-    access_token = _sign(keyring, access_claims, typ=ACCESS_TOKEN_TYPE)
-    common = dict(client_pk=client.id, user_id=user.id, authorization_code_id=code_id, family_id=family_id,
-                  scope=scope, claims_request=claims_request, sid=sid, auth_time=auth_time, acr=acr,
-                  amr=list(amr), issued_at=now)
-    store.add(store.Token(kind=store.ACCESS, jti=jti, expires_at=now + at_ttl, **common))
+    common = dict(client_pk=client.id, user_id=user.id if user else None, authorization_code_id=code_id,
+                  family_id=family_id, scope=scope, claims_request=claims_request, sid=sid, auth_time=auth_time,
+                  acr=acr, amr=list(amr), issued_at=now)
+    if client.access_token_format == OPAQUE:
+        access_token = crypto.random_token(32)
+        token_hash = crypto.lookup_hash(access_token)
+    else:
+        access_claims = {
+            "iss": settings.issuer, "sub": user.sub if user else client.client_id,
+            "aud": audience[0] if len(audience) == 1 else list(audience), "client_id": client.client_id,
+            "scope": scope, "jti": jti, "iat": now, "exp": now + at_ttl,
+        }
+        if auth_time is not None:
+            access_claims["auth_time"] = auth_time
+        if acr:
+            access_claims["acr"] = acr
+        access_token = _sign(keyring, access_claims, typ=ACCESS_TOKEN_TYPE)
+        token_hash = None
+    store.add(store.Token(kind=store.ACCESS, jti=jti, token_hash=token_hash, expires_at=now + at_ttl,
+                          audience=list(audience), **common))
     response = {"access_token": access_token, "token_type": "Bearer", "expires_in": at_ttl, "scope": scope}
-    if include_refresh_token:
+    if include_refresh_token and user is not None:
         refresh = crypto.random_token(32)
-        rt_ttl = client.refresh_token_ttl or settings.refresh_token_ttl
-        # A rotated refresh token keeps the scope of the one it replaces (RFC 6749 §6).
+        if grant_expires_at is None:
+            grant_expires_at = now + (client.refresh_token_ttl or settings.refresh_token_ttl)
+        idle_ttl = client.refresh_token_idle_ttl or settings.refresh_token_idle_ttl
+        # A rotated refresh token keeps the scope and resources of the one it replaces (RFC 6749 §6).
         store.add(store.Token(kind=store.REFRESH, token_hash=crypto.lookup_hash(refresh),
-                              expires_at=now + rt_ttl, **(common | {"scope": refresh_scope or scope})))
+                              expires_at=min(now + idle_ttl, grant_expires_at), grant_expires_at=grant_expires_at,
+                              **(common | {"scope": refresh_scope or scope, "audience": list(resources)})))
         response["refresh_token"] = refresh
-    if "openid" in scopes:
+    if "openid" in scopes and user is not None:
         response["id_token"] = id_token(
             settings, keyring, client=client, user=user, scopes=scopes, auth_time=auth_time, acr=acr,
             amr=amr, sid=sid, nonce=nonce, claims_request=claims_request, access_token=access_token, now=now,
@@ -118,19 +162,41 @@ def decode_signed(keyring: KeyRing, token: str, *, typ: str | None = None) -> di
 
 
 def verify_access_token(settings, keyring: KeyRing, token: str) -> AccessTokenInfo | None:
-    """A live access token: valid signature and type, our issuer, not expired, not revoked."""
-    claims = decode_signed(keyring, token, typ=ACCESS_TOKEN_TYPE)
+    """A live access token, JWT or opaque: for a JWT a valid signature and type and our issuer; for
+    both a stored row that is neither expired nor revoked (so revocation takes effect at once)."""
+    row, claims = _find_access(settings, keyring, token)
     now = clock.now()
-    if not claims or claims.get("iss") != settings.issuer:
-        return None
-    exp, jti = claims.get("exp"), claims.get("jti")
-    if not isinstance(exp, int) or exp <= now or not isinstance(jti, str):
-        return None
-    row = store.find_by_jti(jti)
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
-    return AccessTokenInfo(jti=jti, client_id=claims.get("client_id", ""), user_id=row.user_id,
-                           scope=row.scope, claims_request=row.claims_request, expires_at=row.expires_at)
+    if claims is not None:
+        client_id = claims.get("client_id", "")
+    else:
+        client = clients.get_by_pk(row.client_pk)
+        client_id = client.client_id if client else ""
+    return AccessTokenInfo(jti=row.jti, client_id=client_id, user_id=row.user_id, scope=row.scope,
+                           claims_request=row.claims_request, expires_at=row.expires_at, issued_at=row.issued_at,
+                           client_pk=row.client_pk, audience=tuple(row.audience or ()), auth_time=row.auth_time,
+                           acr=row.acr)
+
+
+def access_row(settings, keyring: KeyRing, token: str) -> store.Token | None:
+    """The stored row of an access token we issued (live or not), or None."""
+    return _find_access(settings, keyring, token)[0]
+
+
+def _find_access(settings, keyring: KeyRing, token: str) -> tuple[store.Token | None, dict | None]:
+    if not token:
+        return None, None
+    if token.count(".") == 2:
+        claims = decode_signed(keyring, token, typ=ACCESS_TOKEN_TYPE)
+        if not claims or claims.get("iss") != settings.issuer or not isinstance(claims.get("jti"), str):
+            return None, None
+        row = store.find_by_jti(claims["jti"])
+        return (row, claims) if row is not None and row.token_hash is None else (None, None)
+    if len(token) > MAX_OPAQUE_LENGTH:
+        return None, None
+    row = store.find_by_hash(crypto.lookup_hash(token))
+    return (row, None) if row is not None and row.kind == store.ACCESS else (None, None)
 
 
 def find_refresh(token: str) -> RefreshGrant | None:
@@ -152,10 +218,11 @@ def find_refresh(token: str) -> RefreshGrant | None:
             log.warning("refresh token reused; revoked %d tokens of its family", revoked)
         return None
     if row.expires_at <= now:
-        return None
+        return None  # idle or absolute lifetime over
     return RefreshGrant(id=row.id, client_pk=row.client_pk, user_id=row.user_id, family_id=row.family_id,
                         scope=row.scope, claims_request=row.claims_request, sid=row.sid, auth_time=row.auth_time,
-                        acr=row.acr, amr=tuple(row.amr))
+                        acr=row.acr, amr=tuple(row.amr), resources=tuple(row.audience or ()),
+                        grant_expires_at=row.grant_expires_at)
 
 
 def claim_refresh(token_id: int) -> bool:
@@ -169,6 +236,14 @@ def revoke_family(family_id: str) -> None:
     audit.record("token.refresh_reuse_detected", outcome=audit.FAILURE, reason="concurrent use of one refresh token",
                  details={"revoked_tokens": revoked}, commit=False)
     db.session.commit()
+
+
+def revoke_grants(user_id: int, client_pk: int | None = None) -> int:
+    """Revoke every unrevoked access and refresh token of a user (for one client if given), e.g. when
+    the user withdraws consent for that client or is disabled. Commits; returns how many were revoked."""
+    revoked = store.revoke_of_user(user_id, client_pk, clock.now())
+    db.session.commit()
+    return revoked
 
 
 def commit() -> None:

@@ -27,7 +27,16 @@ class Client(db.Model):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     access_token_ttl: Mapped[int | None] = mapped_column(Integer, nullable=True)
     id_token_ttl: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Absolute lifetime of a refresh-token grant (from the first issue) and its idle lifetime (per use).
     refresh_token_ttl: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    refresh_token_idle_ttl: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # "jwt" (RFC 9068, the default) or "opaque" (random, stored hashed, checked by introspection).
+    access_token_format: Mapped[str] = mapped_column(String(10), default="jwt", server_default="jwt",
+                                                     nullable=False)
+    # RFC 8707 resource indicators this client may request tokens for (the tokens' `aud`).
+    resources: Mapped[list] = mapped_column(JSON, default=list, server_default="[]", nullable=False)
+    # Resource indicators this client serves as a resource server: it may introspect tokens for them.
+    served_resources: Mapped[list] = mapped_column(JSON, default=list, server_default="[]", nullable=False)
     logo_uri: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     client_uri: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     created_at: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -27,6 +27,8 @@ class AuthorizationCode(db.Model):
     auth_time: Mapped[int] = mapped_column(Integer, nullable=False)
     acr: Mapped[str | None] = mapped_column(String(100), nullable=True)
     amr: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
+    # RFC 8707 resource indicators granted at /authorize (empty: none requested).
+    resources: Mapped[list | None] = mapped_column(JSON, nullable=True)
     issued_at: Mapped[int] = mapped_column(Integer, nullable=False)
     expires_at: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     consumed_at: Mapped[int | None] = mapped_column(Integer, nullable=True)

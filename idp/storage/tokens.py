@@ -1,4 +1,5 @@
-"""Access and refresh tokens. JWT access tokens are tracked by `jti`; opaque secrets by SHA-256."""
+"""Access and refresh tokens. JWT access tokens are tracked by `jti`; opaque secrets (refresh tokens,
+opaque access tokens) by SHA-256."""
 
 from __future__ import annotations
 
@@ -18,14 +19,18 @@ class Token(db.Model):
     kind: Mapped[str] = mapped_column(String(10), nullable=False)
     jti: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
     token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
-    client_pk: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), nullable=False)
-    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=True)
+    client_pk: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), nullable=False, index=True)
+    # None for client_credentials tokens (the client acts for itself).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=True,
+                                                index=True)
     authorization_code_id: Mapped[int | None] = mapped_column(
         ForeignKey("authorization_codes.id", ondelete="SET NULL"), nullable=True, index=True
     )
     # All tokens descended from one grant share a family (revoked together on replay).
     family_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     scope: Mapped[str] = mapped_column(Text, nullable=False)
+    # The `aud` of an access token; for a refresh token, the resources its grant may ask for (RFC 8707).
+    audience: Mapped[list | None] = mapped_column(JSON, nullable=True)
     claims_request: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     sid: Mapped[str | None] = mapped_column(String(64), nullable=True)
     auth_time: Mapped[int | None] = mapped_column(Integer, nullable=True)
@@ -33,6 +38,8 @@ class Token(db.Model):
     amr: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
     issued_at: Mapped[int] = mapped_column(Integer, nullable=False)
     expires_at: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    # Refresh tokens: the grant's absolute end, carried over every rotation (the idle end is expires_at).
+    grant_expires_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
     revoked_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
 
@@ -70,3 +77,12 @@ def revoke_if_live(token_id: int, now: int) -> bool:
         update(Token).where(Token.id == token_id, Token.revoked_at.is_(None)).values(revoked_at=now)
     )
     return result.rowcount == 1
+
+
+def revoke_of_user(user_id: int, client_pk: int | None, now: int) -> int:
+    """Revoke every live token of a user (for one client if given)."""
+    condition = [Token.user_id == user_id, Token.revoked_at.is_(None)]
+    if client_pk is not None:
+        condition.append(Token.client_pk == client_pk)
+    return db.session.execute(update(Token).where(*condition).values(revoked_at=now)).rowcount
+

@@ -76,6 +76,9 @@ def test_advertised_endpoints_exist(client, metadata, settings):
     assert client.get(path("userinfo_endpoint")).status_code == 401  # exists; needs a token
     token_response = client.post(path("token_endpoint"), data={"grant_type": "authorization_code"})
     assert token_response.status_code in (400, 401)
+    for name in ("introspection_endpoint", "revocation_endpoint", "device_authorization_endpoint"):
+        response = client.post(path(name), data={"token": "x", "client_id": "unknown"})
+        assert response.status_code in (400, 401) and response.get_json()["error"] == "invalid_client", name
     assert client.get(path("authorization_endpoint")).status_code == 400  # exists; an error page
 
 
@@ -89,8 +92,8 @@ def test_openid_scope_and_rs256_are_supported(metadata):
 def test_only_implemented_features_are_advertised(metadata):
     assert metadata["response_types_supported"] == ["code"]
     assert set(metadata["response_modes_supported"]) == {"query", "form_post"}
-    assert set(metadata["grant_types_supported"]) <= {"authorization_code", "refresh_token"}
-    assert "authorization_code" in metadata["grant_types_supported"]
+    assert set(metadata["grant_types_supported"]) == {
+        "authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code"}
     assert metadata["subject_types_supported"] == ["public"]
     assert set(metadata["token_endpoint_auth_methods_supported"]) == {
         "client_secret_basic", "client_secret_post", "none"}
@@ -98,6 +101,13 @@ def test_only_implemented_features_are_advertised(metadata):
     assert metadata.get("request_uri_parameter_supported") is False
     assert metadata.get("claims_parameter_supported") is True
     assert "registration_endpoint" not in metadata
+    assert "pushed_authorization_request_endpoint" not in metadata and "end_session_endpoint" not in metadata
+    # RFC 7662 §2.1: introspection needs an authenticated (confidential) client; RFC 7009 §2.1: public
+    # clients may revoke their own tokens with their client_id.
+    assert set(metadata["introspection_endpoint_auth_methods_supported"]) == {
+        "client_secret_basic", "client_secret_post"}
+    assert set(metadata["revocation_endpoint_auth_methods_supported"]) == {
+        "client_secret_basic", "client_secret_post", "none"}
     assert set(metadata["prompt_values_supported"]) == {"none", "login", "consent", "select_account"}
 
 

@@ -106,7 +106,8 @@ def test_missing_grant_type_is_invalid_request(client, rp, signed_in):
     _assert_error(client.post("/token", data=data, headers=_auth(rp)), 400, "invalid_request")
 
 
-@pytest.mark.parametrize("grant_type", ["password", "client_credentials", "implicit", "urn:example:magic"])
+@pytest.mark.parametrize("grant_type", ["password", "implicit", "urn:example:magic",
+                                        "urn:ietf:params:oauth:grant-type:token-exchange"])
 def test_unknown_grant_type_is_unsupported(client, rp, grant_type):
     """RFC 6749 §5.2: unsupported_grant_type."""
     response = client.post("/token", data={"grant_type": grant_type, "username": "alice", "password": "x",

@@ -91,6 +91,23 @@ def test_clients_create_json_prints_a_working_secret(app, runner):
         assert client_service.check_secret(client, printed["client_secret"] + "x") is False
 
 
+def test_clients_create_with_token_options(app, runner):
+    result = runner.invoke(args=["clients", "create", "--name", "Job", "--grant-type", "client_credentials",
+                                 "--scope", "orders:read orders:write", "--access-token-format", "opaque",
+                                 "--resource", "https://api.example.com", "--refresh-token-idle-ttl", "600",
+                                 "--serves-resource", "https://reports.example.com", "--json"])
+    assert result.exit_code == 0, result.output
+    printed = json.loads(result.stdout)
+    assert printed["grant_types"] == ["client_credentials"] and printed["access_token_format"] == "opaque"
+    assert printed["resources"] == ["https://api.example.com"]
+    with app.app_context():
+        client = client_service.get(printed["client_id"])
+        assert client.served_resources == ("https://reports.example.com",) and client.refresh_token_idle_ttl == 600
+    refused = runner.invoke(args=["clients", "create", "--name", "Bad", "--grant-type", "client_credentials",
+                                  "--auth-method", "none"])
+    assert refused.exit_code != 0 and "confidential" in refused.output and "Traceback" not in refused.output
+
+
 def current_issuer(app) -> str:
     with app.app_context():
         return current().settings.issuer

@@ -88,6 +88,14 @@ def test_code_flow_client_needs_a_redirect_uri(ctx):
     ({"scopes": ["openid", "admin"]}, "admin"),
     ({"access_token_ttl": 0}, "access_token_ttl"),
     ({"refresh_token_ttl": -1}, "refresh_token_ttl"),
+    ({"refresh_token_idle_ttl": 0}, "refresh_token_idle_ttl"),
+    ({"refresh_token_ttl": 100, "refresh_token_idle_ttl": 200}, "refresh_token_idle_ttl"),
+    ({"access_token_format": "paseto"}, "access_token_format"),
+    ({"resources": ["not-a-uri"]}, "Resource"),
+    ({"resources": ["https://api.example.com/#frag"]}, "Resource"),
+    ({"served_resources": ["https://api.example.com/"], "token_endpoint_auth_method": "none"}, "resource server"),
+    ({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "none"}, "confidential"),
+    ({"scopes": ["API:READ"]}, "API:READ"),
 ])
 def test_invalid_client_settings_are_refused(ctx, kwargs, reason):
     with pytest.raises(ValidationError, match=reason):
@@ -162,3 +170,15 @@ def test_disabled_and_unknown_clients_are_not_found(ctx):
     db.session.commit()
     assert client_service.get(new.client.client_id) is None
     assert client_service.get_by_pk(new.client.id).enabled is False
+
+
+def test_token_options_are_stored(ctx):
+    new = _create(grant_types=["authorization_code", "client_credentials",
+                               "urn:ietf:params:oauth:grant-type:device_code"],
+                  scopes=["openid", "orders:read", "api.write"], access_token_format="opaque",
+                  resources=["https://api.example.com/", "https://api.example.com/"],
+                  served_resources=["https://reports.example.com"], refresh_token_idle_ttl=60)
+    client = new.client
+    assert client.access_token_format == "opaque" and client.refresh_token_idle_ttl == 60
+    assert client.resources == ("https://api.example.com/",) and client.served_resources == ("https://reports.example.com",)
+    assert client.scopes == ("openid", "orders:read", "api.write")

@@ -186,3 +186,27 @@ def test_a_truncated_generated_secret_is_refused(tmp_path):
     (instance / "secret_key").write_text("abc")
     with pytest.raises(ConfigurationError, match="truncated"):
         load_settings({"instance_path": str(instance)}, environ={})
+
+
+@pytest.mark.parametrize(("overrides", "named"), [
+    ({"refresh_token_idle_ttl": 0}, "refresh_token_idle_ttl"),
+    ({"refresh_token_ttl": 100, "refresh_token_idle_ttl": 200}, "refresh_token_idle_ttl"),
+    ({"device_code_ttl": 3600}, "device_code_ttl"),
+    ({"device_poll_interval": 0}, "device_poll_interval"),
+    ({"device_user_code_attempts": 0}, "device_user_code_attempts"),
+    ({"purge_interval_seconds": -1}, "purge_interval_seconds"),
+    ({"purge_batch_size": 0}, "purge_batch_size"),
+    ({"default_audience": "not a uri"}, "default_audience"),
+    ({"default_audience": "https://api.example.com/#x"}, "default_audience"),
+])
+def test_invalid_token_lifecycle_settings_are_refused(instance, overrides, named):
+    with pytest.raises(ConfigurationError, match=named):
+        load(instance, **overrides)
+
+
+def test_token_lifecycle_defaults(instance):
+    settings = load(instance)
+    assert settings.refresh_token_idle_ttl <= settings.refresh_token_ttl
+    assert settings.access_token_audience == settings.issuer  # empty default_audience
+    assert load(instance, default_audience="https://api.example.com").access_token_audience == "https://api.example.com"
+    assert settings.purge_interval_seconds > 0 and settings.device_poll_interval == 5

@@ -25,6 +25,7 @@ from idp.services import clock, crypto
 from idp.services import keys as key_service
 from idp.services.runtime import current
 from idp.storage import keys as store
+from tests.conftest import basic_auth
 
 
 @pytest.fixture()
@@ -271,7 +272,7 @@ def test_tokens_signed_by_a_server_that_has_not_yet_seen_the_rotation_keep_verif
     old_kid = server_a.signing_key().kid
     key_service.rotate(settings)
 
-    clock.advance(settings.key_ring_refresh_seconds - 1)
+    clock.advance(settings.key_ring_refresh_seconds - 30)  # margin: wall-clock seconds pass during the test too
     server_a.refresh_if_due()
     assert server_a.signing_key().kid == old_kid  # A still signs with the retired key
     expires_at = clock.now() + settings.longest_token_ttl  # ...tokens valid this long
@@ -280,3 +281,41 @@ def test_tokens_signed_by_a_server_that_has_not_yet_seen_the_rotation_keep_verif
     relying_party_view = key_service.KeyRing(settings)
     relying_party_view.reload()
     assert old_kid in _published_kids(relying_party_view)
+
+
+def test_access_token_signed_before_rotation_stays_valid_until_it_expires(app, client, browser, user, rp):
+    """A real access token minted before a rotation verifies from the published JWKS and is accepted by
+    UserInfo until its own expiry; the retired key leaves the JWKS only after the longest lifetime."""
+    result = browser.sign_in(rp, scope="openid")
+    body = client.post("/token", data={"grant_type": "authorization_code", "code": result["code"],
+                                       "redirect_uri": rp.client.redirect_uris[0],
+                                       "code_verifier": result["_verifier"]},
+                       headers=basic_auth(rp.client.client_id, rp.client_secret)).get_json()
+    token = body["access_token"]
+    with app.app_context():
+        ring = current().keyring
+        old_kid = ring.signing_key().kid
+        key_service.rotate(current().settings)
+        ring.reload()
+        assert ring.signing_key().kid != old_kid
+        retired = next(r for r in store.in_state(store.RETIRED) if r.kid == old_kid)
+        unpublish_after = retired.unpublish_after
+    try:
+        clock.advance(body["expires_in"] - 5)
+        with app.app_context():
+            ring.reload()
+        published = KeySet.import_key_set(client.get("/jwks.json").get_json())
+        assert jwt.decode(token, published).header["kid"] == old_kid
+        assert client.get("/userinfo", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+        clock.advance(10)  # past the token's expiry: refused, though its key is still published
+        assert client.get("/userinfo", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+        with app.app_context():
+            ring.reload()
+            assert old_kid in {k["kid"] for k in json.loads(ring.jwks_json())["keys"]}
+            clock.advance(unpublish_after - clock.now() + 1)
+            ring.reload()
+            assert old_kid not in {k["kid"] for k in json.loads(ring.jwks_json())["keys"]}
+    finally:
+        clock.reset()
+        with app.app_context():
+            ring.reload()

@@ -1,0 +1,107 @@
+"""The device authorization endpoint (RFC 8628 §3.1–3.2) and the resume point of a device sign-in.
+
+The /device page (interaction blueprint) takes the user code and starts an interaction; the login
+and consent pages then send the browser back to `/authorize/<uid>`, which hands device interactions
+to `resume` here: it asks the policy for the first unmet prompt and, once none is left, records the
+person's decision on the device code. Tokens are minted only when the device polls /token."""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode, urlsplit
+
+from authlib.oauth2 import OAuth2Error
+from authlib.oauth2.rfc6749.errors import InvalidScopeError, UnauthorizedClientError
+from flask import Response, current_app, jsonify, redirect, request, url_for
+
+from .. import http
+from ..errors import UnsafeRedirect
+from ..extensions import csrf
+from ..services import clients, device, interactions, policy, sessions, tokens, users
+from ..services.runtime import current
+from ..types import AuthorizationRequest, InteractionView
+from . import bp
+from .server import ALL_AUTH_METHODS, InvalidTargetError
+from .token import error_response, finish, precheck
+
+EXPIRED = "This device sign-in has expired or was already completed. Start again on your device."
+
+
+def _absolute(endpoint: str, **values) -> str:
+    parts = urlsplit(current().settings.issuer)
+    return f"{parts.scheme}://{parts.netloc}" + url_for(endpoint, **values)
+
+
+def _scope(raw: str | None, client) -> str:
+    allowed = set(client.scopes)
+    if "refresh_token" not in client.grant_types:
+        allowed.discard("offline_access")
+    scopes = [s for s in dict.fromkeys((raw or "").split()) if s in allowed]
+    if not scopes:
+        raise InvalidScopeError("None of the requested scopes is allowed for this client.")
+    return " ".join(scopes)
+
+
+@bp.route("/device_authorization", methods=["POST"])
+@csrf.exempt
+def device_authorization() -> Response:
+    """RFC 8628 §3.1: the device asks for a device code and a user code."""
+    refused = precheck(None)
+    if refused is not None:
+        return refused
+    server = current_app.extensions["idp.authorization_server"]
+    try:
+        client = server.authenticate_client(server.create_oauth2_request(None), ALL_AUTH_METHODS,
+                                            "device_authorization").view
+        if clients.DEVICE_CODE_GRANT not in client.grant_types:
+            raise UnauthorizedClientError("This client may not use the device authorization grant.")
+        scope = _scope(request.form.get("scope"), client)
+        try:
+            resources = tokens.check_resources(client, request.form.getlist("resource"))
+        except tokens.InvalidTarget as exc:
+            raise InvalidTargetError(str(exc)) from None
+    except OAuth2Error as error:
+        return error_response(error)
+    started = device.start(current().settings, client, scope, resources)
+    verification_uri = _absolute("device.enter")
+    return finish(jsonify({
+        "device_code": started.device_code, "user_code": started.user_code,
+        "verification_uri": verification_uri,
+        "verification_uri_complete": f"{verification_uri}?{urlencode({'user_code': started.user_code})}",
+        "expires_in": started.expires_in, "interval": started.interval,
+    }))
+
+
+def is_device_interaction(interaction: InteractionView) -> bool:
+    return "device_request_id" in interaction.params
+
+
+def resume(interaction: InteractionView, secret: str | None) -> Response:
+    """Continue a device sign-in after a page finished its step (RFC 8628 §3.3)."""
+    rt = current()
+    uid = interaction.uid
+    pending = device.get_pending(int(interaction.params["device_request_id"]))
+    client = clients.get(interaction.client_id)
+    if pending is None or client is None or client.id != pending.client_pk:
+        raise UnsafeRedirect(EXPIRED)
+    if interactions.was_denied(uid, secret):
+        interactions.complete(uid, secret)
+        device.deny(pending.id)
+        return redirect(url_for("device.done", result="denied"), code=303)
+    session = sessions.current(rt.settings, http.read(http.SESSION_COOKIE))
+    user = users.get_enabled(session.user_id) if session else None
+    if user is None:
+        session = None
+    # The person confirms the device on the consent page (RFC 8628 §5.4), unless the app is first-party.
+    req = AuthorizationRequest(client_id=client.client_id, redirect_uri="", response_mode="query",
+                               scopes=tuple(pending.scope.split()), resources=pending.resources,
+                               prompt=() if client.skip_consent else ("consent",))
+    ctx = policy.Context(request=req, client=client, session=session, session_sub=user.sub if user else None,
+                         interaction=interaction)
+    prompt = policy.first_unmet(ctx)
+    if prompt:
+        interactions.set_prompt(uid, secret, prompt)
+        return redirect(url_for("interaction.show", uid=uid))
+    assert session is not None
+    if not interactions.complete(uid, secret) or not device.approve(pending.id, session):
+        raise UnsafeRedirect(EXPIRED)
+    return redirect(url_for("device.done", result="approved"), code=303)

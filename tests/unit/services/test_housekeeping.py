@@ -1,0 +1,73 @@
+"""Housekeeping: expired codes, tokens, device codes, interactions and sessions are deleted in
+batches by `idp tokens purge` and by the background purger of `idp serve`; live rows stay."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from idp.extensions import db
+from idp.services import clock, housekeeping
+from idp.storage.codes import AuthorizationCode
+from idp.storage.interactions import Interaction
+from idp.storage.sessions import SsoSession
+from idp.storage.tokens import Token
+from tests.conftest import redeem
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _some_rows(client, browser, rp, grants: int = 3) -> None:
+    for _ in range(grants):
+        result = browser.sign_in(rp, scope="openid offline_access", prompt="consent")
+        assert redeem(client, rp, result["code"], result["_verifier"]).status_code == 200
+
+
+def test_purge_deletes_only_what_has_expired(app, client, browser, user, rp, settings):
+    _some_rows(client, browser, rp)
+    with app.app_context():
+        assert housekeeping.purge(100) == {"authorization_codes": 0, "tokens": 0, "device_codes": 0,
+                                           "interactions": 0, "sso_sessions": 0}
+        assert _count(Token) == 6 and _count(AuthorizationCode) == 3
+    clock.advance(settings.access_token_ttl + 1)  # codes, interactions and access tokens are over
+    with app.app_context():
+        counts = housekeeping.purge(100)
+        assert counts["tokens"] == 3 and counts["authorization_codes"] == 3 and counts["interactions"] == 3
+        assert _count(Token) == 3  # the refresh tokens live on
+        assert db.session.scalar(select(func.count()).select_from(Token).where(Token.kind == "refresh")) == 3
+    clock.advance(settings.refresh_token_ttl)
+    with app.app_context():
+        counts = housekeeping.purge(100)
+        assert counts["tokens"] == 3 and counts["sso_sessions"] == 1
+        assert _count(Token) == 0 and _count(SsoSession) == 0 and _count(Interaction) == 0
+
+
+def test_purge_works_in_batches(app, client, browser, user, rp, settings):
+    _some_rows(client, browser, rp, grants=5)
+    clock.advance(settings.refresh_token_ttl + 1)
+    with app.app_context():
+        assert housekeeping.purge(2)["tokens"] == 10
+        assert _count(Token) == 0
+
+
+def test_the_background_purger_runs_off_the_request_path_and_stops(app, client, browser, user, rp, settings):
+    _some_rows(client, browser, rp, grants=1)
+    clock.advance(settings.refresh_token_ttl + 1)
+    purger = housekeeping.Purger(app, interval=3600, batch_size=50)
+    purger.start()
+    try:
+        assert purger.ran.wait(10), "the purger did not run"
+    finally:
+        purger.stop()
+    assert not purger.is_alive() and purger.runs == 1
+    with app.app_context():
+        assert _count(Token) == 0
+
+
+def test_idp_tokens_purge_command(app, client, browser, user, rp, settings):
+    _some_rows(client, browser, rp, grants=1)
+    clock.advance(settings.refresh_token_ttl + 1)
+    result = app.test_cli_runner().invoke(args=["tokens", "purge", "--batch-size", "1"])
+    assert result.exit_code == 0, result.output
+    assert "tokens: 2 deleted" in result.output and "authorization_codes: 1 deleted" in result.output
