@@ -33,13 +33,14 @@ def clients() -> None:
 @click.option("--scope", "scopes", multiple=True, help="Allowed scopes (default: openid profile email).")
 @click.option("--require-pkce/--no-require-pkce", default=None, help="Always on for public clients.")
 @click.option("--skip-consent", is_flag=True, help="First-party app: do not ask people for consent.")
+@click.option("--require-mfa", is_flag=True, help="Every sign-in to this app needs a second factor.")
 @click.option("--access-token-ttl", type=int, default=None)
 @click.option("--id-token-ttl", type=int, default=None)
 @click.option("--refresh-token-ttl", type=int, default=None)
 @click.option("--json", "as_json", is_flag=True, help="Print client_id and client_secret as JSON.")
 @with_appcontext
 def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, require_pkce, skip_consent,
-           access_token_ttl, id_token_ttl, refresh_token_ttl, as_json) -> None:
+           require_mfa, access_token_ttl, id_token_ttl, refresh_token_ttl, as_json) -> None:
     """Register a client. The secret is printed once and cannot be shown again."""
     upgrade_database()
     try:
@@ -48,6 +49,7 @@ def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, r
             token_endpoint_auth_method=auth_method, grant_types=list(grant_types) or None,
             scopes=_split(scopes) or None, require_pkce=require_pkce, skip_consent=skip_consent,
             access_token_ttl=access_token_ttl, id_token_ttl=id_token_ttl, refresh_token_ttl=refresh_token_ttl,
+            require_mfa=require_mfa,
         )
     except ValidationError as exc:
         raise click.ClickException(str(exc)) from None

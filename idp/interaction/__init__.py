@@ -1,7 +1,8 @@
-"""Pages the protocol sends a person to: login, account choice, consent."""
+"""Pages the protocol sends a person to: login (password or passkey), account choice, second factor,
+consent."""
 
 from flask import Blueprint
 
 bp = Blueprint("interaction", __name__, url_prefix="/interaction")
 
-from . import views  # noqa: E402,F401
+from . import mfa, views  # noqa: E402,F401

@@ -24,7 +24,7 @@ def view(row: store.Client) -> ClientView:
         response_types=tuple(row.response_types), scopes=tuple(row.scopes), require_pkce=row.require_pkce,
         skip_consent=row.skip_consent, enabled=row.enabled, access_token_ttl=row.access_token_ttl,
         id_token_ttl=row.id_token_ttl, refresh_token_ttl=row.refresh_token_ttl, logo_uri=row.logo_uri,
-        client_uri=row.client_uri, secret_hash=row.secret_hash,
+        client_uri=row.client_uri, secret_hash=row.secret_hash, require_mfa=row.require_mfa,
     )
 
 
@@ -54,7 +54,7 @@ def create(*, name: str, redirect_uris: list[str], token_endpoint_auth_method: s
            grant_types: list[str] | None = None, scopes: list[str] | None = None,
            post_logout_redirect_uris: list[str] | None = None, require_pkce: bool | None = None,
            skip_consent: bool = False, access_token_ttl: int | None = None, id_token_ttl: int | None = None,
-           refresh_token_ttl: int | None = None) -> NewClient:
+           refresh_token_ttl: int | None = None, require_mfa: bool = False) -> NewClient:
     """Register a client. The secret is returned once and only its hash is stored."""
     name = (name or "").strip()
     if not name or len(name) > 200:
@@ -86,7 +86,7 @@ def create(*, name: str, redirect_uris: list[str], token_endpoint_auth_method: s
         response_types=list(RESPONSE_TYPES), scopes=scopes,
         require_pkce=True if public else bool(require_pkce), skip_consent=skip_consent, enabled=True,
         access_token_ttl=access_token_ttl, id_token_ttl=id_token_ttl, refresh_token_ttl=refresh_token_ttl,
-        created_at=clock.now(),
+        require_mfa=require_mfa, created_at=clock.now(),
     )
     store.add(row)
     db.session.commit()
