@@ -17,7 +17,7 @@ from .services.passwords import PasswordPolicy, Passwords
 from .services.runtime import Runtime
 
 PRODUCT_NAME = "Identity Provider"
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
        "form-action {form_action}; frame-ancestors 'none'; base-uri 'none'")
 
 
@@ -96,6 +96,7 @@ def _sqlite_pragmas(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
+    from .account import bp as account_bp
     from .interaction import bp as interaction_bp
     from .interaction import device_bp
     from .protocol import bp as protocol_bp
@@ -103,6 +104,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(protocol_bp)
     app.register_blueprint(interaction_bp)
     app.register_blueprint(device_bp)
+    app.register_blueprint(account_bp)
 
     @app.context_processor
     def _globals() -> dict:

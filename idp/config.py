@@ -52,6 +52,10 @@ class Settings:
     password_time_cost: int
     password_memory_cost: int
     password_parallelism: int
+    mfa_max_failures_per_account: int
+    mfa_max_failures_per_ip: int
+    mfa_failure_window: int
+    webauthn_challenge_ttl: int
     proxy_fix_hops: int
     log_level: str
     max_content_length: int
@@ -194,6 +198,7 @@ def validate(settings: Settings) -> None:
         "device_user_code_window", "purge_batch_size", "interaction_ttl",
         "session_idle_timeout", "session_absolute_timeout", "key_ring_refresh_seconds",
         "password_time_cost", "password_memory_cost", "password_parallelism", "max_content_length",
+        "mfa_max_failures_per_account", "mfa_max_failures_per_ip", "mfa_failure_window", "webauthn_challenge_ttl",
     ]
     for name in positive:
         if getattr(settings, name) <= 0:
@@ -213,6 +218,8 @@ def validate(settings: Settings) -> None:
         aud = urlsplit(settings.default_audience)
         if not aud.scheme or not aud.netloc or aud.fragment:
             raise ConfigurationError("default_audience must be empty or an absolute URI without a fragment")
+    if settings.webauthn_challenge_ttl > 600:
+        raise ConfigurationError("webauthn_challenge_ttl must be at most 600 seconds")
     if settings.session_idle_timeout > settings.session_absolute_timeout:
         raise ConfigurationError("session_idle_timeout must not exceed session_absolute_timeout")
     if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):

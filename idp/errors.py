@@ -24,3 +24,16 @@ class AuthenticationFailed(IdpError):
 class UnsafeRedirect(IdpError):
     """An authorization request whose client or redirect URI cannot be trusted: the error is shown
     to the person instead of being redirected (RFC 6749 §4.1.2.1)."""
+
+
+class SecondFactorFailed(IdpError):
+    """A second factor (code, recovery code, security key) did not verify; the message is the
+    reason recorded in the audit trail, not shown verbatim to the person."""
+
+
+class CounterRegression(SecondFactorFailed):
+    """A WebAuthn signature counter did not increase: the authenticator may have been cloned."""
+
+    def __init__(self, message: str, user_id: int):
+        super().__init__(message)
+        self.user_id = user_id

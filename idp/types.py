@@ -14,6 +14,7 @@ class UserView:
     email_verified: bool
     enabled: bool
     claims: dict = field(default_factory=dict)
+    is_admin: bool = False
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class ClientView:
     logo_uri: str | None = None
     client_uri: str | None = None
     secret_hash: str | None = field(default=None, repr=False)
+    require_mfa: bool = False
 
     @property
     def is_public(self) -> bool:
@@ -78,6 +80,42 @@ class InteractionView:
     consent_given: bool
     account_selected: bool
     expires_at: int
+
+
+@dataclass(frozen=True)
+class PasskeyView:
+    """A registered WebAuthn credential (security key or passkey), as the account page lists it."""
+
+    id: int
+    nickname: str
+    device_type: str  # single_device (bound to one authenticator) | multi_device (synced passkey)
+    backed_up: bool
+    transports: tuple[str, ...]
+    created_at: int
+    last_used_at: int | None
+
+
+@dataclass(frozen=True)
+class MfaStatus:
+    """Which second factors a user has: what the policy, the MFA page and the account page need."""
+
+    totp: bool
+    passkeys: tuple[PasskeyView, ...]
+    recovery_codes_left: int
+
+    @property
+    def enrolled(self) -> bool:
+        """A second factor is set up (recovery codes alone are only the way back in, not a factor)."""
+        return self.totp or bool(self.passkeys)
+
+
+@dataclass(frozen=True)
+class TotpEnrolment:
+    """A pending authenticator-app enrolment: the secret as text and as a provisioning URI / QR code."""
+
+    secret: str = field(repr=False)
+    uri: str = field(repr=False)
+    qr_svg: str = field(repr=False)
 
 
 @dataclass(frozen=True)

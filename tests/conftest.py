@@ -26,7 +26,8 @@ PASSWORD = "correct horse battery"
 # Tables emptied between tests. Signing keys survive (generating RSA keys is slow) unless a test
 # rotates them, which it does on purpose and checks.
 DATA_TABLES = ("audit_events", "tokens", "authorization_codes", "device_codes", "consents", "interactions",
-               "sso_sessions", "clients", "users")
+               "sso_sessions", "webauthn_challenges", "webauthn_credentials", "recovery_codes", "totp_credentials",
+               "clients", "users")
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -189,10 +190,14 @@ def query_of(location: str) -> dict[str, str]:
 
 
 class Browser:
-    """Walks the authorization flow through the Flask test client, as a browser would."""
+    """Walks the authorization flow through the Flask test client, as a browser would. Set
+    `second_factor` to a function returning a code to answer the MFA page with, and
+    `second_factor_method` to "recovery" to answer with a recovery code."""
 
     def __init__(self, client):
         self.client = client
+        self.second_factor = None
+        self.second_factor_method = "totp"
 
     def authorize(self, **params):
         return self.client.get("/authorize", query_string=params)
@@ -238,6 +243,11 @@ class Browser:
             elif 'name="choice"' in page:
                 response = self.resume(self.client.post(path + "/select", data={
                     "choice": "continue", "csrf_token": csrf_from(page)}))
+            elif "/mfa/" in page and self.second_factor is not None:
+                page = self.client.get(path, query_string={"method": self.second_factor_method}).get_data(as_text=True)
+                action = re.search(rf'action="([^"]*/mfa/{self.second_factor_method})"', page).group(1)
+                response = self.resume(self.client.post(action, data={
+                    "code": self.second_factor(), "csrf_token": csrf_from(page)}))
             else:  # pragma: no cover - would be a bug in the pages
                 raise AssertionError(page)
         assert response.status_code == 302, response.get_data(as_text=True)
@@ -272,7 +282,9 @@ class LiveServer:
     """The app served over real HTTP by waitress on a random loopback port, in a thread; its issuer
     is its own URL."""
 
-    def __init__(self, tmp_path_factory, database_url):
+    def __init__(self, tmp_path_factory, database_url, host_name: str = "127.0.0.1"):
+        """`host_name` names the server in its issuer: "localhost" gives the secure-context origin
+        and RP ID that WebAuthn in a browser needs (it listens on 127.0.0.1 either way)."""
         import socket
 
         import waitress.server
@@ -280,7 +292,7 @@ class LiveServer:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{host_name}:{self.port}"
         self.app = make_app(tmp_path_factory, database_url, issuer=self.url)
         self.server = waitress.server.create_server(self.app, sockets=[sock], threads=8,
                                                     clear_untrusted_proxy_headers=True)
@@ -326,6 +338,38 @@ def _live_server(_session_app, tmp_path_factory, database_url):
 def live_server(app, _live_server):
     """A live server over the same database as `app` (emptied between tests)."""
     return _live_server
+
+
+@pytest.fixture(scope="session")
+def _localhost_server(_session_app, tmp_path_factory, database_url):
+    with LiveServer(tmp_path_factory, database_url, host_name="localhost") as server:
+        yield server
+
+
+@pytest.fixture()
+def localhost_server(app, _localhost_server):
+    """A live server whose issuer is http://localhost:<port> (WebAuthn's RP ID `localhost`)."""
+    return _localhost_server
+
+
+def totp_now(secret: str) -> str:
+    """The authenticator app's current code, on the server's clock (which tests may move)."""
+    import pyotp
+
+    return pyotp.TOTP(secret).at(clock.now())
+
+
+def enrol_totp(app, user) -> str:
+    """Set up an authenticator app for `user` through the service, as the account page does, and move
+    the clock to the next time step so that the next code is a fresh one. Returns the secret."""
+    from idp.services.mfa import recovery, totp
+
+    with app.app_context():
+        secret = totp.begin(current().settings, user).secret
+        totp.confirm(current().settings, user.id, totp_now(secret))
+        recovery.generate(user.id)
+    clock.advance(30)
+    return secret
 
 
 CHROMIUM = "/usr/bin/chromium"

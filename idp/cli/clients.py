@@ -33,6 +33,7 @@ def clients() -> None:
 @click.option("--scope", "scopes", multiple=True, help="Allowed scopes (default: openid profile email).")
 @click.option("--require-pkce/--no-require-pkce", default=None, help="Always on for public clients.")
 @click.option("--skip-consent", is_flag=True, help="First-party app: do not ask people for consent.")
+@click.option("--require-mfa", is_flag=True, help="Every sign-in to this app needs a second factor.")
 @click.option("--access-token-ttl", type=int, default=None)
 @click.option("--id-token-ttl", type=int, default=None)
 @click.option("--refresh-token-ttl", type=int, default=None, help="Absolute lifetime of a refresh-token grant.")
@@ -46,8 +47,8 @@ def clients() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print client_id and client_secret as JSON.")
 @with_appcontext
 def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, require_pkce, skip_consent,
-           access_token_ttl, id_token_ttl, refresh_token_ttl, refresh_token_idle_ttl, access_token_format,
-           resources, served_resources, as_json) -> None:
+           require_mfa, access_token_ttl, id_token_ttl, refresh_token_ttl, refresh_token_idle_ttl,
+           access_token_format, resources, served_resources, as_json) -> None:
     """Register a client. The secret is printed once and cannot be shown again."""
     upgrade_database()
     try:
@@ -58,6 +59,7 @@ def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, r
             access_token_ttl=access_token_ttl, id_token_ttl=id_token_ttl, refresh_token_ttl=refresh_token_ttl,
             refresh_token_idle_ttl=refresh_token_idle_ttl, access_token_format=access_token_format,
             resources=_split(resources), served_resources=_split(served_resources),
+            require_mfa=require_mfa,
         )
     except ValidationError as exc:
         raise click.ClickException(str(exc)) from None

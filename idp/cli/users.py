@@ -30,9 +30,10 @@ def users() -> None:
 @click.option("--address", "address_json", default=None, help='JSON object, e.g. {"locality": "Berlin"}')
 @click.option("--claim", "extra", multiple=True, metavar="NAME=VALUE",
               help=f"Profile claim ({', '.join(CLAIM_OPTIONS)}); repeatable.")
+@click.option("--admin", "is_admin", is_flag=True, help="An administrator (always asked for a second factor).")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @with_appcontext
-def create(username, email, email_verified, password, address_json, extra, as_json) -> None:
+def create(username, email, email_verified, password, address_json, extra, is_admin, as_json) -> None:
     """Create a user who can sign in."""
     upgrade_database()
     if password is None:
@@ -51,7 +52,7 @@ def create(username, email, email_verified, password, address_json, extra, as_js
             raise click.BadParameter("not valid JSON", param_hint="--address") from None
     try:
         user = user_service.create(current().passwords, username=username, password=password, email=email,
-                                   email_verified=email_verified, claims=claims)
+                                   email_verified=email_verified, claims=claims, is_admin=is_admin)
     except ValidationError as exc:
         raise click.ClickException(str(exc)) from None
     if as_json:

@@ -1,8 +1,9 @@
-"""Pages the protocol sends a person to: login, account choice, consent, and the /device pages."""
+"""Pages the protocol sends a person to: login (password or passkey), account choice, second factor,
+consent, and the /device pages."""
 
 from flask import Blueprint
 
 bp = Blueprint("interaction", __name__, url_prefix="/interaction")
 
-from . import views  # noqa: E402,F401
+from . import mfa, views  # noqa: E402,F401
 from .device import device_bp  # noqa: E402,F401

@@ -55,6 +55,10 @@ def show(uid: str):
     if interaction.prompt == "select_account" and user is not None:
         return render_template("interaction/select_account.html", uid=uid,
                                client_name=_client_name(interaction), username=user.username)
+    if interaction.prompt == "mfa" and user is not None:
+        from .mfa import render as render_mfa  # the MFA module builds on this one's helpers
+
+        return render_mfa(interaction, user, method=request.args.get("method"))
     if interaction.prompt == "consent" and user is not None:
         return render_template("interaction/consent.html", uid=uid, client_name=_client_name(interaction),
                                username=user.username, permissions=consents.describe(list(interaction.consent_scopes)))

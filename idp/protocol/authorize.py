@@ -19,6 +19,7 @@ from authlib.oauth2.rfc6749.errors import (
 from authlib.oidc.core.errors import (
     AccountSelectionRequiredError,
     ConsentRequiredError,
+    InteractionRequiredError,
     LoginRequiredError,
     RegistrationNotSupportedError,
     RequestNotSupportedError,
@@ -46,6 +47,7 @@ PROMPT_ERRORS = {
     policy.LOGIN: LoginRequiredError,
     policy.CONSENT: ConsentRequiredError,
     policy.SELECT_ACCOUNT: AccountSelectionRequiredError,
+    policy.MFA: InteractionRequiredError,  # OIDC Core §3.1.2.6: the person must act (give a second factor)
 }
 
 
@@ -169,13 +171,6 @@ def _validate(params: dict[str, str], client: ClientView, redirect_uri: str) -> 
     )
 
 
-def _acr_unmet(req: AuthorizationRequest, acr: str) -> bool:
-    """An essential `acr` request whose values this session does not reach (OIDC Core §5.5.1.1)."""
-    spec = ((req.claims or {}).get("id_token") or {}).get("acr") or {}
-    wanted = spec.get("values") or ([spec["value"]] if "value" in spec else [])
-    return bool(spec.get("essential")) and bool(wanted) and acr not in wanted
-
-
 def _process(params: dict[str, str], uid: str | None) -> Response:
     rt = current()
     client, redirect_uri = _client_and_redirect_uri(params)
@@ -197,7 +192,7 @@ def _process(params: dict[str, str], uid: str | None) -> Response:
         if user is None:
             session = None
         ctx = policy.Context(request=req, client=client, session=session,
-                             session_sub=user.sub if user else None, interaction=interaction)
+                             session_sub=user.sub if user else None, interaction=interaction, user=user)
         prompt = policy.first_unmet(ctx)
         if prompt:
             if "none" in req.prompt:
@@ -215,11 +210,12 @@ def _process(params: dict[str, str], uid: str | None) -> Response:
         if req.id_token_hint_sub is not None and user.sub != req.id_token_hint_sub:
             # Someone else signed in than the id_token_hint names (OIDC Core §3.1.2.1).
             raise LoginRequiredError("The account signed in is not the one the application asked for.")
-        if _acr_unmet(req, session.acr):
+        acr = policy.acr_for(req, session.acr)
+        if acr is None:  # an essential acr claim this session does not reach (OIDC Core §5.5.1.1)
             raise AccessDeniedError("The requested authentication context class cannot be satisfied.")
         if uid and not interactions.complete(uid, secret):
             raise UnsafeRedirect("This sign-in request was already completed. Go back to the application.")
-        code = codes.issue(rt.settings, request=req, client_pk=client.id, session=session)
+        code = codes.issue(rt.settings, request=req, client_pk=client.id, session=session, acr=acr)
         return respond(redirect_uri, mode, {"code": code, "state": state})
     except OAuth2Error as error:
         return error_response(redirect_uri, mode, error, state)

@@ -13,6 +13,7 @@ from ..services.claims import ALL_CLAIMS, AUTH_CLAIMS, STANDARD_SCOPES
 from ..services.clients import GRANT_TYPES
 from ..services.keys import ALG
 from ..services.runtime import current
+from ..services.sessions import ACR_LEVELS
 from . import bp
 from .introspection import IntrospectionEndpoint
 from .revocation import RevocationEndpoint
@@ -49,6 +50,7 @@ def metadata() -> dict:
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nonce", "sid", *AUTH_CLAIMS,
                              *[c for c in ALL_CLAIMS if c != "sub"]],
         "claims_parameter_supported": True,
+        "acr_values_supported": list(ACR_LEVELS),
         "request_parameter_supported": False,
         "request_uri_parameter_supported": False,
         "require_request_uri_registration": False,

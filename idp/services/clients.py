@@ -42,7 +42,7 @@ def view(row: store.Client) -> ClientView:
         refresh_token_idle_ttl=row.refresh_token_idle_ttl, access_token_format=row.access_token_format,
         resources=tuple(row.resources or ()), served_resources=tuple(row.served_resources or ()),
         logo_uri=row.logo_uri,
-        client_uri=row.client_uri, secret_hash=row.secret_hash,
+        client_uri=row.client_uri, secret_hash=row.secret_hash, require_mfa=row.require_mfa,
     )
 
 
@@ -74,7 +74,7 @@ def create(*, name: str, redirect_uris: list[str], token_endpoint_auth_method: s
            skip_consent: bool = False, access_token_ttl: int | None = None, id_token_ttl: int | None = None,
            refresh_token_ttl: int | None = None, refresh_token_idle_ttl: int | None = None,
            access_token_format: str = "jwt", resources: list[str] | None = None,
-           served_resources: list[str] | None = None) -> NewClient:
+           served_resources: list[str] | None = None, require_mfa: bool = False) -> NewClient:
     """Register a client. The secret is returned once and only its hash is stored."""
     name = (name or "").strip()
     if not name or len(name) > 200:
@@ -119,7 +119,7 @@ def create(*, name: str, redirect_uris: list[str], token_endpoint_auth_method: s
         require_pkce=True if public else bool(require_pkce), skip_consent=skip_consent, enabled=True,
         access_token_ttl=access_token_ttl, id_token_ttl=id_token_ttl, refresh_token_ttl=refresh_token_ttl,
         refresh_token_idle_ttl=refresh_token_idle_ttl, access_token_format=access_token_format,
-        resources=resources, served_resources=served, created_at=clock.now(),
+        resources=resources, served_resources=served, require_mfa=require_mfa, created_at=clock.now(),
     )
     store.add(row)
     db.session.commit()

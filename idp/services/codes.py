@@ -14,14 +14,17 @@ from . import audit, clock, crypto
 log = logging.getLogger(__name__)
 
 
-def issue(settings, *, request: AuthorizationRequest, client_pk: int, session: SessionView) -> str:
+def issue(settings, *, request: AuthorizationRequest, client_pk: int, session: SessionView,
+          acr: str | None = None) -> str:
+    """A code for the session's authentication; `acr` overrides the session's own level when the
+    request asked for a lower one that the session also satisfies."""
     now = clock.now()
     code = crypto.random_token(32)
     store.add(store.AuthorizationCode(
         code_hash=crypto.lookup_hash(code), client_pk=client_pk, user_id=session.user_id, sid=session.sid,
         redirect_uri=request.redirect_uri, scope=request.scope, nonce=request.nonce,
         code_challenge=request.code_challenge, code_challenge_method=request.code_challenge_method,
-        claims_request=request.claims, auth_time=session.auth_time, acr=session.acr, amr=list(session.amr),
+        claims_request=request.claims, auth_time=session.auth_time, acr=acr or session.acr, amr=list(session.amr),
         resources=list(request.resources) or None, issued_at=now, expires_at=now + settings.authorization_code_ttl,
     ))
     db.session.commit()

@@ -1,17 +1,20 @@
 """The interaction policy: named checks that decide *that* a person must act (log in, choose an
-account, consent) before an authorization response can be sent. The first unmet check wins.
-Each check is a function of the request, the SSO session and what this interaction recorded."""
+account, give a second factor, consent) before an authorization response can be sent. The first
+unmet check wins. Each check is a function of the request, the SSO session and what this
+interaction recorded. Also the authentication context class (`acr`) rules."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..types import AuthorizationRequest, ClientView, InteractionView, SessionView
-from . import clock, consents
+from ..types import AuthorizationRequest, ClientView, InteractionView, SessionView, UserView
+from . import clock, consents, mfa
+from .sessions import ACR_LEVELS, MFA_ACR
 
 LOGIN = "login"
 SELECT_ACCOUNT = "select_account"
 CONSENT = "consent"
+MFA = "mfa"
 
 
 @dataclass(frozen=True)
@@ -21,6 +24,7 @@ class Context:
     session: SessionView | None
     session_sub: str | None
     interaction: InteractionView | None
+    user: UserView | None = None
 
 
 def _logged_in_here(ctx: Context) -> bool:
@@ -63,6 +67,49 @@ def select_account(ctx: Context) -> str | None:
     return None if ctx.interaction and ctx.interaction.account_selected else SELECT_ACCOUNT
 
 
+def _essential_acr_values(req: AuthorizationRequest) -> list[str] | None:
+    spec = ((req.claims or {}).get("id_token") or {}).get("acr") or {}
+    if not isinstance(spec, dict) or not spec.get("essential"):
+        return None
+    wanted = spec.get("values") or ([spec["value"]] if "value" in spec else [])
+    return [v for v in wanted if isinstance(v, str)] or None
+
+
+def acr_for(req: AuthorizationRequest, session_acr: str) -> str | None:
+    """The `acr` to state in the tokens. An essential request is answered with a requested value
+    the session reaches (a higher level satisfies a lower one), or None if none is reached, which
+    the caller treats as a failed authentication (OIDC Core §5.5.1.1)."""
+    wanted = _essential_acr_values(req)
+    if not wanted:
+        return session_acr
+    if session_acr in wanted:
+        return session_acr
+    reached = ACR_LEVELS.get(session_acr, 0)
+    met = [v for v in wanted if v in ACR_LEVELS and ACR_LEVELS[v] <= reached]
+    return max(met, key=ACR_LEVELS.__getitem__) if met else None
+
+
+def mfa_required(ctx: Context) -> bool:
+    """A second factor is needed when the person has one enrolled, is an administrator, or the
+    client demands it (its `require_mfa` setting). Step-up: a session below the MFA level asked for
+    `urn:idp:acr:mfa` (acr_values or an essential acr claim) is taken up to it whenever the person has
+    a factor, which is exactly the first case; without one, `acr_values` stays voluntary (the
+    session's level is stated) and an essential request fails with access_denied (§5.5.1.1)."""
+    if ctx.session is None:
+        return False
+    if ctx.client.require_mfa or (ctx.user is not None and ctx.user.is_admin):
+        return True
+    return mfa.status(ctx.session.user_id).enrolled
+
+
+def second_factor(ctx: Context) -> str | None:
+    """MFA: the session must have reached the MFA level (in this session's lifetime; `max_age` and
+    prompt=login already forced a new session when due) when a second factor is required."""
+    if ctx.session is None or ctx.session.acr == MFA_ACR:
+        return None
+    return MFA if mfa_required(ctx) else None
+
+
 def consent(ctx: Context) -> str | None:
     """Consent: asked when prompt=consent, or when no remembered decision covers the scopes,
     unless the client is first-party (skip_consent)."""
@@ -76,7 +123,7 @@ def consent(ctx: Context) -> str | None:
     return None if consents.covers(ctx.session.user_id, ctx.client.id, wanted) else CONSENT
 
 
-CHECKS = (no_session, prompt_login, max_age, id_token_hint, select_account, consent)
+CHECKS = (no_session, prompt_login, max_age, id_token_hint, select_account, second_factor, consent)
 
 
 def first_unmet(ctx: Context) -> str | None:

@@ -10,7 +10,10 @@ from . import clock, crypto
 
 # Writing last_seen on every request would make each page view a write; this much staleness is fine.
 TOUCH_INTERVAL = 60
-PASSWORD_ACR = "urn:idp:acr:pwd"
+# Authentication context classes (OIDC Core §2 `acr`), lowest first. Documented in the README.
+PASSWORD_ACR = "urn:idp:acr:pwd"  # one factor: a password
+MFA_ACR = "urn:idp:acr:mfa"  # two factors: password + second factor, or a user-verifying passkey
+ACR_LEVELS = {PASSWORD_ACR: 1, MFA_ACR: 2}
 
 
 def _view(row: store.SsoSession) -> SessionView:
@@ -60,3 +63,20 @@ def end(cookie: str | None) -> None:
     if row is not None and row.ended_at is None:
         row.ended_at = clock.now()
         db.session.commit()
+
+
+def elevate(settings, cookie: str | None, methods: list[str], acr: str) -> tuple[str, SessionView] | None:
+    """Record further authentication methods on the live session behind `cookie` (e.g. a second
+    factor): amr gains the methods, acr becomes `acr`, auth_time becomes now. The session keeps its
+    `sid` but gets a new cookie value, as at sign-in. None if there is no live session."""
+    if current(settings, cookie) is None:
+        return None
+    row = store.find_by_hash(crypto.lookup_hash(cookie or ""))
+    assert row is not None
+    now = clock.now()
+    new_cookie = crypto.random_token(32)
+    row.amr = list(dict.fromkeys([*row.amr, *methods]))
+    row.acr, row.auth_time, row.last_seen_at = acr, now, now
+    row.session_hash = crypto.lookup_hash(new_cookie)
+    db.session.commit()
+    return new_cookie, _view(row)

@@ -24,6 +24,7 @@ def view(row: store.User) -> UserView:
     return UserView(
         id=row.id, sub=row.sub, username=row.username, email=row.email,
         email_verified=row.email_verified, enabled=row.enabled, claims=dict(row.claims or {}),
+        is_admin=row.is_admin,
     )
 
 
@@ -46,7 +47,7 @@ def _clean_claims(claims: dict) -> dict:
 
 
 def create(passwords: Passwords, *, username: str, password: str, email: str | None = None,
-           email_verified: bool = False, claims: dict | None = None) -> UserView:
+           email_verified: bool = False, claims: dict | None = None, is_admin: bool = False) -> UserView:
     """Create a user in one transaction; refuses duplicates, weak passwords and malformed claims."""
     username = (username or "").strip().lower()
     email = (email or "").strip().lower() or None
@@ -64,6 +65,7 @@ def create(passwords: Passwords, *, username: str, password: str, email: str | N
     row = store.User(
         sub=crypto.random_token(16), username=username, email=email, email_verified=email_verified,
         password_hash=passwords.hash(password), enabled=True, claims=cleaned, created_at=now, updated_at=now,
+        is_admin=is_admin,
     )
     store.add(row)
     db.session.commit()
@@ -81,6 +83,19 @@ def authenticate(passwords: Passwords, login: str, password: str) -> UserView:
         row.password_hash = passwords.hash(password)
         db.session.commit()
     return view(row)
+
+
+def check_password(passwords: Passwords, user_id: int, password: str) -> bool:
+    """Re-authentication of a signed-in person before a sensitive change (e.g. removing a factor)."""
+    row = store.get(user_id)
+    return passwords.verify(row.password_hash if row else None, password or "") and row is not None
+
+
+def set_admin(user_id: int, is_admin: bool) -> None:
+    row = store.get(user_id)
+    if row is not None:
+        row.is_admin = is_admin
+        db.session.commit()
 
 
 def get(user_id: int) -> UserView | None:

@@ -1,3 +1,3 @@
 """Models (one module per aggregate) and the queries that read and write them."""
 
-from . import audit, clients, codes, consents, device, interactions, keys, sessions, tokens, users  # noqa: F401
+from . import audit, clients, codes, consents, device, interactions, keys, mfa, sessions, tokens, users  # noqa: F401

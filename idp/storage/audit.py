@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Integer, String, Text
+from sqlalchemy import JSON, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -29,3 +29,16 @@ class AuditEvent(db.Model):
 def add(row: AuditEvent) -> AuditEvent:
     db.session.add(row)
     return row
+
+
+def failure_times(events: tuple[str, ...], since: int, limit: int, *, subject_user_id: int | None = None,
+                  ip_address: str | None = None) -> list[int]:
+    """Times of the latest `limit` failures of these events since `since`, newest first, for one
+    account or one IP address."""
+    query = select(AuditEvent.at).where(AuditEvent.event.in_(events), AuditEvent.outcome == "failure",
+                                        AuditEvent.at > since)
+    if subject_user_id is not None:
+        query = query.where(AuditEvent.subject_user_id == subject_user_id)
+    if ip_address is not None:
+        query = query.where(AuditEvent.ip_address == ip_address)
+    return list(db.session.scalars(query.order_by(AuditEvent.at.desc()).limit(limit)))

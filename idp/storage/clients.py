@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Integer, String, select
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -24,6 +25,8 @@ class Client(db.Model):
     scopes: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
     require_pkce: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     skip_consent: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # Every sign-in to this client needs a second factor.
+    require_mfa: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false(), nullable=False)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     access_token_ttl: Mapped[int | None] = mapped_column(Integer, nullable=True)
     id_token_ttl: Mapped[int | None] = mapped_column(Integer, nullable=True)

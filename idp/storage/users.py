@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import JSON, Boolean, Integer, String, func, or_, select
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -18,6 +19,10 @@ class User(db.Model):
     email_verified: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     password_hash: Mapped[str | None] = mapped_column(String(255), nullable=True)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
+    # Administrators must always use a second factor (the admin console builds on this flag).
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false(), nullable=False)
+    # Random WebAuthn user handle (base64url), created with the first passkey; never personal data.
+    webauthn_handle: Mapped[str | None] = mapped_column(String(100), unique=True, nullable=True)
     # Standard OIDC claims other than sub/email (name, given_name, address, phone_number, ...).
     claims: Mapped[dict] = mapped_column(JSON, default=dict, nullable=False)
     created_at: Mapped[int] = mapped_column(Integer, nullable=False)

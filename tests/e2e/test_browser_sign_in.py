@@ -29,7 +29,7 @@ def test_sign_in_in_chromium_with_form_post(page, live_server, user, relying_par
     page.goto(f"{relying_party.url}/login")
     page.get_by_label("Username or e-mail").fill("alice")
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     page.get_by_role("button", name="Allow").click()
     page.wait_for_url(f"{relying_party.url}/callback")  # posted there by form_post.js
     result = json.loads(page.locator("body").inner_text())
@@ -46,7 +46,7 @@ def test_login_page_fits_a_phone_screen(chromium, live_server, relying_party):
         assert tab.get_by_label("Password").is_visible()
         width = tab.evaluate("document.documentElement.scrollWidth")
         assert width <= 360  # no horizontal scrolling
-        box = tab.get_by_role("button", name="Sign in").bounding_box()
+        box = tab.get_by_role("button", name="Sign in", exact=True).bounding_box()
         assert box is not None and box["height"] >= 40  # a comfortable touch target
     finally:
         context.close()

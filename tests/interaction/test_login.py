@@ -27,9 +27,11 @@ def test_login_page_is_an_accessible_form(client, browser, rp):
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert '<label for="username">' in html and '<label for="password">' in html
-    assert 'autocomplete="username"' in html and 'autocomplete="current-password"' in html
+    # "webauthn" offers passkeys in the username field's autofill (conditional UI)
+    assert 'autocomplete="username webauthn"' in html and 'autocomplete="current-password"' in html
     assert "Example App" in html  # the person sees which app asked
-    assert "<script" not in html  # works without JavaScript
+    # The password form works without JavaScript; the one script (passkeys) is a static file.
+    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/js/webauthn.js" defer>']
     csp = page.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
     assert page.headers["X-Frame-Options"] == "DENY"
