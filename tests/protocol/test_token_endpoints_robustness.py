@@ -1,0 +1,34 @@
+"""No input makes the new endpoints fail with a 500: every answer is an RFC-shaped JSON error or a page."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import basic_auth
+
+GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+@pytest.mark.parametrize("path", ["/introspect", "/revoke", "/device_authorization"])
+@pytest.mark.parametrize("body", [
+    {"data": "token=%ff%fe&scope=%00"},
+    {"data": {"token": "x" * 5000}},
+    {"data": {"token": "a.b.c", "token_type_hint": "\u2603", "resource": ["", "http://[::1"]}},
+    {"json": {"token": "x"}},
+    {"data": {"token": "x", "client_id": "x" * 300}},
+])
+def test_odd_requests_get_json_errors(client, rp, path, body):
+    kwargs = dict(body)
+    if "data" in kwargs and isinstance(kwargs["data"], str):
+        kwargs["content_type"] = "application/x-www-form-urlencoded"
+    response = client.post(path, headers=basic_auth(rp.client.client_id, rp.client_secret), **kwargs)
+    assert response.status_code < 500 and response.is_json, response.get_data(as_text=True)
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("code", ["", "x" * 300, "\u2603", "BCDF-GHJK" * 10])
+def test_odd_device_codes_and_user_codes(client, rp, code):
+    response = client.post("/token", data={"grant_type": GRANT, "device_code": code, "client_id": "nobody"})
+    assert response.status_code in (400, 401) and response.is_json
+    page = client.get("/device", query_string={"user_code": code})
+    assert page.status_code == 200
