@@ -24,3 +24,8 @@ class AuthenticationFailed(IdpError):
 class UnsafeRedirect(IdpError):
     """An authorization request whose client or redirect URI cannot be trusted: the error is shown
     to the person instead of being redirected (RFC 6749 §4.1.2.1)."""
+
+
+class LogoutRequestRejected(IdpError):
+    """An RP-initiated logout request that cannot be trusted (e.g. an id_token_hint this server did not
+    issue): the error is shown to the person and nobody is redirected (RP-Initiated Logout 1.0 §2)."""

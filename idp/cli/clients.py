@@ -36,10 +36,20 @@ def clients() -> None:
 @click.option("--access-token-ttl", type=int, default=None)
 @click.option("--id-token-ttl", type=int, default=None)
 @click.option("--refresh-token-ttl", type=int, default=None)
+@click.option("--backchannel-logout-uri", default=None,
+              help="Back-Channel Logout 1.0: where logout tokens are POSTed when a session ends.")
+@click.option("--backchannel-logout-session-required/--no-backchannel-logout-session-required", default=False,
+              help="The client needs `sid` in logout tokens (always sent by this server).")
+@click.option("--frontchannel-logout-uri", default=None,
+              help="Front-Channel Logout 1.0: loaded in an iframe on the logout page.")
+@click.option("--frontchannel-logout-session-required/--no-frontchannel-logout-session-required", default=False,
+              help="Add iss and sid query parameters to the front-channel logout URI.")
 @click.option("--json", "as_json", is_flag=True, help="Print client_id and client_secret as JSON.")
 @with_appcontext
 def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, require_pkce, skip_consent,
-           access_token_ttl, id_token_ttl, refresh_token_ttl, as_json) -> None:
+           access_token_ttl, id_token_ttl, refresh_token_ttl, backchannel_logout_uri,
+           backchannel_logout_session_required, frontchannel_logout_uri, frontchannel_logout_session_required,
+           as_json) -> None:
     """Register a client. The secret is printed once and cannot be shown again."""
     upgrade_database()
     try:
@@ -48,6 +58,10 @@ def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, r
             token_endpoint_auth_method=auth_method, grant_types=list(grant_types) or None,
             scopes=_split(scopes) or None, require_pkce=require_pkce, skip_consent=skip_consent,
             access_token_ttl=access_token_ttl, id_token_ttl=id_token_ttl, refresh_token_ttl=refresh_token_ttl,
+            backchannel_logout_uri=backchannel_logout_uri,
+            backchannel_logout_session_required=backchannel_logout_session_required,
+            frontchannel_logout_uri=frontchannel_logout_uri,
+            frontchannel_logout_session_required=frontchannel_logout_session_required,
         )
     except ValidationError as exc:
         raise click.ClickException(str(exc)) from None
@@ -56,7 +70,10 @@ def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, r
         click.echo(json.dumps({"client_id": c.client_id, "client_secret": new.client_secret,
                                "issuer": current().settings.issuer, "redirect_uris": list(c.redirect_uris),
                                "token_endpoint_auth_method": c.token_endpoint_auth_method,
-                               "scope": " ".join(c.scopes)}))
+                               "scope": " ".join(c.scopes),
+                               "post_logout_redirect_uris": list(c.post_logout_redirect_uris),
+                               "backchannel_logout_uri": c.backchannel_logout_uri,
+                               "frontchannel_logout_uri": c.frontchannel_logout_uri}))
         return
     click.echo(f"client_id:     {c.client_id}")
     if new.client_secret:

@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("interaction", __name__, url_prefix="/interaction")
 
-from . import views  # noqa: E402,F401
+from . import logout_views, views  # noqa: E402,F401

@@ -12,4 +12,4 @@ def _refresh_keys() -> None:
 
     current().keyring.refresh_if_due()
 
-from . import authorize, discovery, jwks, token, userinfo  # noqa: E402,F401
+from . import authorize, discovery, end_session, jwks, token, userinfo  # noqa: E402,F401

@@ -29,6 +29,7 @@ def metadata() -> dict:
         "token_endpoint": endpoint("protocol.token"),
         "userinfo_endpoint": endpoint("protocol.userinfo"),
         "jwks_uri": endpoint("protocol.jwks"),
+        "end_session_endpoint": endpoint("protocol.end_session"),
         "scopes_supported": list(STANDARD_SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
@@ -47,6 +48,11 @@ def metadata() -> dict:
         "claim_types_supported": ["normal"],
         "ui_locales_supported": ["en"],
         "authorization_response_iss_parameter_supported": True,
+        # OpenID Connect Back-Channel Logout 1.0 §2.1 and Front-Channel Logout 1.0 §3
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
+        "frontchannel_logout_supported": True,
+        "frontchannel_logout_session_supported": True,
     }
 
 

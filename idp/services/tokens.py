@@ -171,5 +171,19 @@ def revoke_family(family_id: str) -> None:
     db.session.commit()
 
 
+def revoke_grants(user_id: int, client_pk: int | None = None) -> int:
+    """Revoke every unrevoked access and refresh token of a user (of one client if given), e.g. when
+    the person withdraws consent. Commits; returns how many tokens were revoked."""
+    revoked = store.revoke_for_user(user_id, client_pk, clock.now())
+    db.session.commit()
+    return revoked
+
+
+def revoke_for_session(sid: str) -> int:
+    """Revoke, inside the caller's transaction, what an ending session must take with it: its access
+    tokens and its refresh tokens without offline_access (Back-Channel Logout 1.0 §2.7)."""
+    return store.revoke_for_session(sid, clock.now())
+
+
 def commit() -> None:
     db.session.commit()

@@ -1,3 +1,15 @@
 """Models (one module per aggregate) and the queries that read and write them."""
 
-from . import audit, clients, codes, consents, interactions, keys, sessions, tokens, users  # noqa: F401
+from . import (  # noqa: F401
+    audit,
+    backchannel,
+    clients,
+    codes,
+    consents,
+    interactions,
+    keys,
+    logout_requests,
+    sessions,
+    tokens,
+    users,
+)

@@ -27,7 +27,7 @@ class Token(db.Model):
     family_id: Mapped[str] = mapped_column(String(64), nullable=False, index=True)
     scope: Mapped[str] = mapped_column(Text, nullable=False)
     claims_request: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    sid: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sid: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     auth_time: Mapped[int | None] = mapped_column(Integer, nullable=True)
     acr: Mapped[str | None] = mapped_column(String(100), nullable=True)
     amr: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
@@ -70,3 +70,27 @@ def revoke_if_live(token_id: int, now: int) -> bool:
         update(Token).where(Token.id == token_id, Token.revoked_at.is_(None)).values(revoked_at=now)
     )
     return result.rowcount == 1
+
+
+def client_pks_for_sid(sid: str) -> set[int]:
+    """Clients holding tokens issued within one SSO session."""
+    return set(db.session.scalars(select(Token.client_pk).where(Token.sid == sid).distinct()))
+
+
+def revoke_for_user(user_id: int, client_pk: int | None, now: int) -> int:
+    query = update(Token).where(Token.user_id == user_id, Token.revoked_at.is_(None))
+    if client_pk is not None:
+        query = query.where(Token.client_pk == client_pk)
+    return db.session.execute(query.values(revoked_at=now)).rowcount
+
+
+def revoke_for_session(sid: str, now: int) -> int:
+    """At logout: the session's access tokens and the refresh tokens issued without offline_access
+    (Back-Channel Logout 1.0 §2.7); offline refresh tokens outlive the session on purpose."""
+    live = db.session.execute(
+        select(Token.id, Token.kind, Token.scope).where(Token.sid == sid, Token.revoked_at.is_(None))
+    ).all()
+    ids = [row.id for row in live if row.kind == ACCESS or "offline_access" not in row.scope.split()]
+    if not ids:
+        return 0
+    return db.session.execute(update(Token).where(Token.id.in_(ids)).values(revoked_at=now)).rowcount
