@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -100,15 +101,24 @@ def _sqlite_pragmas(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
+    from .account import bp as account_bp
     from .interaction import bp as interaction_bp
     from .protocol import bp as protocol_bp
 
     app.register_blueprint(protocol_bp)
     app.register_blueprint(interaction_bp)
+    app.register_blueprint(account_bp)
 
     @app.context_processor
     def _globals() -> dict:
         return {"product_name": PRODUCT_NAME}
+
+    @app.template_filter("when")
+    def _when(timestamp: int | None) -> str:
+        """A stored epoch-seconds time, readable (UTC)."""
+        if timestamp is None:
+            return "never"
+        return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
     @app.get("/")
     def home():

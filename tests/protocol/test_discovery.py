@@ -218,3 +218,10 @@ def test_jwks_is_cacheable_for_a_short_time(jwks_response, settings):
     assert _max_age(jwks_response) == settings.jwks_max_age
     assert 0 < _max_age(jwks_response) <= 3600
     assert jwks_response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_logout_support_is_advertised(metadata, settings):
+    assert metadata["end_session_endpoint"] == settings.issuer + "/logout"
+    for member in ("backchannel_logout_supported", "backchannel_logout_session_supported",
+                   "frontchannel_logout_supported", "frontchannel_logout_session_supported"):
+        assert metadata[member] is True

@@ -3,7 +3,7 @@ for confirmation, and that it never redirects to an unregistered URI."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pytest
 
@@ -213,3 +213,31 @@ def test_logout_page_belongs_to_the_browser_that_started_it(app, client, browser
     location = client.get("/logout").headers["Location"]
     stranger = app.test_client()
     assert stranger.get(location).status_code == 400
+
+
+def test_front_channel_iframes_carry_iss_and_sid_only_when_required(app, client, browser, user, settings):
+    with_session = make_client(app, name="Needs sid", redirect_uris=["https://one.example.com/cb"],
+                               frontchannel_logout_uri="https://one.example.com/fc",
+                               frontchannel_logout_session_required=True)
+    plain = make_client(app, name="Plain", redirect_uris=["https://two.example.com/cb"],
+                        frontchannel_logout_uri="https://two.example.com/fc?app=2")
+    browser.sign_in(with_session)
+    id_token = _id_token(client, browser, plain)
+    response = client.get("/logout", query_string={"id_token_hint": id_token})
+    page = client.get(response.headers["Location"])
+    html = page.get_data(as_text=True)
+    with app.app_context():
+        sid = db.session.scalars(db.select(SsoSession.sid)).one()
+    expected = "https://one.example.com/fc?" + urlencode({"iss": settings.issuer, "sid": sid})
+    assert f'src="{expected.replace("&", "&amp;")}"' in html
+    assert 'src="https://two.example.com/fc?app=2"' in html
+    csp = page.headers["Content-Security-Policy"]
+    assert "frame-src https://one.example.com https://two.example.com" in csp
+    assert "frame-ancestors 'none'" in csp and page.headers["X-Frame-Options"] == "DENY"
+    assert 'id="logout-continue"' not in html  # no post_logout_redirect_uri: nowhere to go on to
+    assert "You can close this window" in html
+
+
+def test_other_pages_frame_nothing(client):
+    csp = client.get("/account/login").headers["Content-Security-Policy"]
+    assert "frame-src" not in csp and "default-src 'none'" in csp

@@ -183,3 +183,19 @@ def test_console_script_migrates_an_empty_database_and_creates_keys(tmp_path):
     second = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert second.returncode == 0, second.stderr
     assert sorted(line.split()[0] for line in second.stdout.splitlines()[1:]) == sorted(stored)
+
+
+def test_clients_create_registers_logout_uris(app, runner):
+    result = runner.invoke(args=[
+        "clients", "create", "--name", "L", "--redirect-uri", "https://x.example/cb",
+        "--post-logout-redirect-uri", "https://x.example/bye", "--backchannel-logout-uri", "https://x.example/bc",
+        "--backchannel-logout-session-required", "--frontchannel-logout-uri", "https://x.example/fc",
+        "--frontchannel-logout-session-required", "--json"])
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.output)
+    assert created["backchannel_logout_uri"] == "https://x.example/bc"
+    with app.app_context():
+        c = client_service.get(created["client_id"])
+    assert c.post_logout_redirect_uris == ("https://x.example/bye",)
+    assert c.backchannel_logout_session_required and c.frontchannel_logout_session_required
+    assert c.frontchannel_logout_uri == "https://x.example/fc"

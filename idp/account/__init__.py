@@ -1,0 +1,7 @@
+"""The person's own pages: profile, password, security, sessions and connected apps."""
+
+from flask import Blueprint
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+
+from . import views  # noqa: E402,F401
