@@ -44,8 +44,13 @@ def _current_user():
 def _render_login(interaction: InteractionView, error: str | None = None, username: str | None = None,
                   status: int = 200):
     hint = interaction.params.get("login_hint")
+    # Someone is signed in already (prompt=login, max_age, another account asked for): offer to continue
+    # as them, or to use another account (?other=1 empties the form).
+    user = _current_user() if not hint and request.args.get("other") != "1" else None
+    signed_in_as = user.username if user else None
     return render_template("interaction/login.html", uid=interaction.uid, client_name=_client_name(interaction),
-                           error=error, username=username if username is not None else hint), status
+                           error=error, signed_in_as=signed_in_as,
+                           username=username if username is not None else hint or signed_in_as), status
 
 
 def _allow_redirect_to_client(response, interaction: InteractionView):
