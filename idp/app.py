@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
@@ -10,8 +11,9 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import DATA_DIR, Settings, load_settings
-from .errors import UnsafeRedirect
+from .errors import LogoutRequestRejected, UnsafeRedirect
 from .extensions import csrf, db, migrate
+from .services.backchannel import Deliverer
 from .services.keys import KeyRing
 from .services.passwords import PasswordPolicy, Passwords
 from .services.runtime import Runtime
@@ -19,6 +21,8 @@ from .services.runtime import Runtime
 PRODUCT_NAME = "Identity Provider"
 CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
        "form-action {form_action}; frame-ancestors 'none'; base-uri 'none'")
+# Only the logout page frames anything: the front-channel logout URIs of the clients it signs out of.
+FRAME_SRC = "; frame-src {frame_src}"
 
 
 def create_app(overrides: dict | None = None) -> Flask:
@@ -76,7 +80,8 @@ def configure_extensions(app: Flask, settings: Settings) -> None:
     if settings.database_url.startswith("sqlite"):
         _sqlite_pragmas(app)
     policy = PasswordPolicy(settings.password_time_cost, settings.password_memory_cost, settings.password_parallelism)
-    app.extensions["idp"] = Runtime(settings=settings, keyring=KeyRing(settings), passwords=Passwords(policy))
+    app.extensions["idp"] = Runtime(settings=settings, keyring=KeyRing(settings), passwords=Passwords(policy),
+                                    backchannel=Deliverer(app))
     app.extensions["idp.authorization_server"] = build_server()
 
 
@@ -110,6 +115,13 @@ def configure_blueprints(app: Flask) -> None:
     def _globals() -> dict:
         return {"product_name": PRODUCT_NAME}
 
+    @app.template_filter("when")
+    def _when(timestamp: int | None) -> str:
+        """A stored epoch-seconds time, readable (UTC)."""
+        if timestamp is None:
+            return "never"
+        return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+
     @app.get("/")
     def home():
         return render_template(
@@ -127,7 +139,11 @@ def configure_security_headers(app: Flask) -> None:
         if response.mimetype == "text/html":
             # Pages post to this server; a form_post response posts only to the client's redirect URI.
             target = getattr(response, "form_action", None) or "'self'"
-            headers["Content-Security-Policy"] = CSP.format(form_action=target)
+            csp = CSP.format(form_action=target)
+            frame_src = getattr(response, "frame_src", None)
+            if frame_src:
+                csp += FRAME_SRC.format(frame_src=frame_src)
+            headers["Content-Security-Policy"] = csp
             headers["X-Frame-Options"] = "DENY"
             headers.setdefault("Cache-Control", "no-store")
         if app.extensions["idp"].settings.issuer_is_https:
@@ -141,6 +157,13 @@ def configure_errorhandlers(app: Flask) -> None:
         return render_template(
             "errors/error.html", title="This sign-in request cannot be completed", message=str(error),
             next_step="Return to the application and try again. If this keeps happening, contact its support.",
+        ), 400
+
+    @app.errorhandler(LogoutRequestRejected)
+    def _logout_rejected(error: LogoutRequestRejected):
+        return render_template(
+            "errors/error.html", title="This sign-out request cannot be completed", message=str(error),
+            next_step="You are still signed in. Return to the application, or sign out from your account page.",
         ), 400
 
     @app.errorhandler(CSRFError)

@@ -19,6 +19,10 @@ from .errors import ConfigurationError
 DATA_DIR = Path(__file__).resolve().parent / "_data"
 DEFAULTS_FILE = DATA_DIR / "config" / "defaults.toml"
 ENV_PREFIX = "IDP_"
+# Profile claims a person may be allowed to change on the account page (string claims only: the
+# e-mail address, verification flags, `sub` and `preferred_username` stay with the administrators).
+EDITABLE_PROFILE_CLAIMS = ("name", "given_name", "family_name", "middle_name", "nickname", "profile", "picture",
+                           "website", "gender", "birthdate", "zoneinfo", "locale")
 log = logging.getLogger(__name__)
 
 
@@ -59,6 +63,16 @@ class Settings:
     proxy_fix_hops: int
     log_level: str
     max_content_length: int
+    logout_token_ttl: int
+    backchannel_logout_timeout: int
+    backchannel_logout_max_attempts: int
+    backchannel_logout_retry_delay: int
+    account_editable_claims: str
+
+    @property
+    def editable_claims(self) -> tuple[str, ...]:
+        """The profile claims people may change on the account page, in the configured order."""
+        return tuple(dict.fromkeys(self.account_editable_claims.replace(",", " ").split()))
 
     @property
     def issuer_is_https(self) -> bool:
@@ -199,6 +213,8 @@ def validate(settings: Settings) -> None:
         "session_idle_timeout", "session_absolute_timeout", "key_ring_refresh_seconds",
         "password_time_cost", "password_memory_cost", "password_parallelism", "max_content_length",
         "mfa_max_failures_per_account", "mfa_max_failures_per_ip", "mfa_failure_window", "webauthn_challenge_ttl",
+        "logout_token_ttl", "backchannel_logout_timeout", "backchannel_logout_max_attempts",
+        "backchannel_logout_retry_delay",
     ]
     for name in positive:
         if getattr(settings, name) <= 0:
@@ -222,6 +238,16 @@ def validate(settings: Settings) -> None:
         raise ConfigurationError("webauthn_challenge_ttl must be at most 600 seconds")
     if settings.session_idle_timeout > settings.session_absolute_timeout:
         raise ConfigurationError("session_idle_timeout must not exceed session_absolute_timeout")
+    if settings.backchannel_logout_timeout > 60:
+        raise ConfigurationError("backchannel_logout_timeout must be at most 60 seconds")
+    if settings.logout_token_ttl > 600:
+        raise ConfigurationError("logout_token_ttl must be at most 600 seconds (Back-Channel Logout 1.0 §2.4)")
+    not_editable = set(settings.editable_claims) - set(EDITABLE_PROFILE_CLAIMS)
+    if not_editable:
+        raise ConfigurationError(
+            f"account_editable_claims: {', '.join(sorted(not_editable))} cannot be edited by people; "
+            f"choose from: {' '.join(EDITABLE_PROFILE_CLAIMS)}"
+        )
     if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigurationError("log_level must be DEBUG, INFO, WARNING or ERROR")
     if not settings.database_url.startswith(("sqlite:", "postgresql")):

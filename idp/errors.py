@@ -37,3 +37,8 @@ class CounterRegression(SecondFactorFailed):
     def __init__(self, message: str, user_id: int):
         super().__init__(message)
         self.user_id = user_id
+
+
+class LogoutRequestRejected(IdpError):
+    """An RP-initiated logout request that cannot be trusted (e.g. an id_token_hint this server did not
+    issue): the error is shown to the person and nobody is redirected (RP-Initiated Logout 1.0 §2)."""

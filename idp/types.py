@@ -40,6 +40,10 @@ class ClientView:
     served_resources: tuple[str, ...] = ()
     logo_uri: str | None = None
     client_uri: str | None = None
+    backchannel_logout_uri: str | None = None
+    backchannel_logout_session_required: bool = False
+    frontchannel_logout_uri: str | None = None
+    frontchannel_logout_session_required: bool = False
     secret_hash: str | None = field(default=None, repr=False)
     require_mfa: bool = False
 
@@ -66,6 +70,63 @@ class SessionView:
     auth_time: int
     amr: tuple[str, ...]
     acr: str
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """One of a person's live sessions, as the account page lists it."""
+
+    id: int
+    created_at: int
+    last_seen_at: int
+    ip_address: str | None
+    device: str
+    current: bool
+
+
+@dataclass(frozen=True)
+class FrontChannelLogout:
+    """An iframe the logout page loads so that one client ends its own session (Front-Channel
+    Logout 1.0 §3)."""
+
+    client_name: str
+    uri: str
+
+
+@dataclass(frozen=True)
+class LogoutRequestView:
+    uid: str
+    client_name: str | None
+    redirect_to: str | None
+    logged_out: bool
+    cancelled: bool
+    frontchannel: tuple[FrontChannelLogout, ...] = ()
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    """A back-channel logout delivery and how it went."""
+
+    client_id: str
+    sid: str
+    jti: str
+    status: str
+    attempts: int
+    last_error: str | None
+    next_attempt_at: int
+    delivered_at: int | None
+
+
+@dataclass(frozen=True)
+class ConnectedApp:
+    """A client a person gave consent to, as the account page lists it."""
+
+    client_pk: int
+    client_id: str
+    name: str
+    scopes: tuple[str, ...]
+    permissions: tuple[str, ...]
+    granted_at: int
 
 
 @dataclass(frozen=True)

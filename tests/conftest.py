@@ -25,8 +25,9 @@ from idp.services.runtime import current
 PASSWORD = "correct horse battery"
 # Tables emptied between tests. Signing keys survive (generating RSA keys is slow) unless a test
 # rotates them, which it does on purpose and checks.
-DATA_TABLES = ("audit_events", "tokens", "authorization_codes", "device_codes", "consents", "interactions",
-               "sso_sessions", "webauthn_challenges", "webauthn_credentials", "recovery_codes", "totp_credentials",
+DATA_TABLES = ("audit_events", "backchannel_deliveries", "logout_requests", "tokens", "authorization_codes",
+               "device_codes", "consents", "interactions", "sso_sessions", "webauthn_challenges",
+               "webauthn_credentials", "recovery_codes", "totp_credentials",
                "clients", "users")
 
 
@@ -111,10 +112,16 @@ def app(_session_app):
     with _session_app.app_context():
         _empty(_session_app)
     yield _session_app
+    _stop_background(_session_app)
     clock.reset()
     device.attempts.reset()
     with _session_app.app_context():
         _empty(_session_app)
+
+
+def _stop_background(app) -> None:
+    """Stop the back-channel logout sender so no thread outlives the test that started it."""
+    app.extensions["idp"].backchannel.stop()
 
 
 @pytest.fixture()
@@ -337,7 +344,8 @@ def _live_server(_session_app, tmp_path_factory, database_url):
 @pytest.fixture()
 def live_server(app, _live_server):
     """A live server over the same database as `app` (emptied between tests)."""
-    return _live_server
+    yield _live_server
+    _stop_background(_live_server.app)
 
 
 @pytest.fixture(scope="session")

@@ -1,8 +1,7 @@
-"""The person's own pages under /account. This branch adds the security pages (second factors);
-profile, password, sessions and connected apps live beside them."""
+"""The person's own pages: profile, password, security, sessions and connected apps."""
 
 from flask import Blueprint
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
-from . import security  # noqa: E402,F401
+from . import security, views  # noqa: E402,F401

@@ -44,11 +44,21 @@ def clients() -> None:
               help="RFC 8707 resource (API URI) the client may request tokens for; repeatable.")
 @click.option("--serves-resource", "served_resources", multiple=True,
               help="This client is the resource server for URI: it may introspect tokens for it; repeatable.")
+@click.option("--backchannel-logout-uri", default=None,
+              help="Back-Channel Logout 1.0: where logout tokens are POSTed when a session ends.")
+@click.option("--backchannel-logout-session-required/--no-backchannel-logout-session-required", default=False,
+              help="The client needs `sid` in logout tokens (always sent by this server).")
+@click.option("--frontchannel-logout-uri", default=None,
+              help="Front-Channel Logout 1.0: loaded in an iframe on the logout page.")
+@click.option("--frontchannel-logout-session-required/--no-frontchannel-logout-session-required", default=False,
+              help="Add iss and sid query parameters to the front-channel logout URI.")
 @click.option("--json", "as_json", is_flag=True, help="Print client_id and client_secret as JSON.")
 @with_appcontext
 def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, require_pkce, skip_consent,
            require_mfa, access_token_ttl, id_token_ttl, refresh_token_ttl, refresh_token_idle_ttl,
-           access_token_format, resources, served_resources, as_json) -> None:
+           access_token_format, resources, served_resources, backchannel_logout_uri,
+           backchannel_logout_session_required, frontchannel_logout_uri, frontchannel_logout_session_required,
+           as_json) -> None:
     """Register a client. The secret is printed once and cannot be shown again."""
     upgrade_database()
     try:
@@ -60,6 +70,10 @@ def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, r
             refresh_token_idle_ttl=refresh_token_idle_ttl, access_token_format=access_token_format,
             resources=_split(resources), served_resources=_split(served_resources),
             require_mfa=require_mfa,
+            backchannel_logout_uri=backchannel_logout_uri,
+            backchannel_logout_session_required=backchannel_logout_session_required,
+            frontchannel_logout_uri=frontchannel_logout_uri,
+            frontchannel_logout_session_required=frontchannel_logout_session_required,
         )
     except ValidationError as exc:
         raise click.ClickException(str(exc)) from None
@@ -69,7 +83,10 @@ def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, r
                                "issuer": current().settings.issuer, "redirect_uris": list(c.redirect_uris),
                                "token_endpoint_auth_method": c.token_endpoint_auth_method,
                                "scope": " ".join(c.scopes), "grant_types": list(c.grant_types),
-                               "access_token_format": c.access_token_format, "resources": list(c.resources)}))
+                               "access_token_format": c.access_token_format, "resources": list(c.resources),
+                               "post_logout_redirect_uris": list(c.post_logout_redirect_uris),
+                               "backchannel_logout_uri": c.backchannel_logout_uri,
+                               "frontchannel_logout_uri": c.frontchannel_logout_uri}))
         return
     click.echo(f"client_id:     {c.client_id}")
     if new.client_secret:

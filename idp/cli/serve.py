@@ -31,6 +31,7 @@ def serve(host: str, port: int, threads: int) -> None:
     from ..services import users
 
     prepare()
+    current().backchannel.notify()  # sends back-channel logout tokens left pending by an earlier run
     settings = current().settings
     click.echo(f"Issuer {settings.issuer}; database {settings.database_url.split('@')[-1]}")
     click.echo(f"Discovery: {settings.issuer}/.well-known/openid-configuration")

@@ -3,7 +3,9 @@ step of the interaction and sends the browser back to the protocol's resume poin
 
 from __future__ import annotations
 
-from flask import Response, redirect, render_template, request, session, url_for
+from urllib.parse import urlsplit
+
+from flask import Response, make_response, redirect, render_template, request, session, url_for
 
 from .. import http
 from ..errors import AuthenticationFailed
@@ -42,8 +44,24 @@ def _current_user():
 def _render_login(interaction: InteractionView, error: str | None = None, username: str | None = None,
                   status: int = 200):
     hint = interaction.params.get("login_hint")
+    # Someone is signed in already (prompt=login, max_age, another account asked for): offer to continue
+    # as them, or to use another account (?other=1 empties the form).
+    user = _current_user() if not hint and request.args.get("other") != "1" else None
+    signed_in_as = user.username if user else None
     return render_template("interaction/login.html", uid=interaction.uid, client_name=_client_name(interaction),
-                           error=error, username=username if username is not None else hint), status
+                           error=error, signed_in_as=signed_in_as,
+                           username=username if username is not None else hint or signed_in_as), status
+
+
+def _allow_redirect_to_client(response, interaction: InteractionView):
+    """The page's forms end in a redirect to the client (POST → /authorize/<uid> → redirect_uri), and
+    browsers apply CSP form-action to every hop of that chain: allow the client's redirect origin too.
+    The redirect URI was matched against the client's registration when the interaction began."""
+    parts = urlsplit(interaction.params.get("redirect_uri", ""))
+    if parts.scheme in ("http", "https") and parts.netloc:
+        response = make_response(response)
+        response.form_action = f"'self' {parts.scheme}://{parts.netloc}"
+    return response
 
 
 @bp.route("/<uid>", methods=["GET"])
@@ -51,6 +69,11 @@ def show(uid: str):
     interaction = _interaction(uid)
     if interaction is None:
         return _expired()
+    return _allow_redirect_to_client(_show(interaction), interaction)
+
+
+def _show(interaction: InteractionView):
+    uid = interaction.uid
     user = _current_user()
     if interaction.prompt == "select_account" and user is not None:
         return render_template("interaction/select_account.html", uid=uid,
@@ -77,8 +100,9 @@ def login(uid: str):
     except AuthenticationFailed:
         audit.record("login.password", outcome=audit.FAILURE, origin=http.origin(), client_id=interaction.client_id,
                      reason="bad credentials", details={"login": username[:254]})
-        return _render_login(interaction, "The username or password is incorrect. Check them and try again.",
-                             username=username[:254], status=401)
+        return _allow_redirect_to_client(_render_login(
+            interaction, "The username or password is incorrect. Check them and try again.",
+            username=username[:254], status=401), interaction)
     cookie, _ = sessions.start(rt.settings, user_id=user.id, amr=["pwd"], acr=PASSWORD_ACR,
                                user_agent=http.user_agent(), ip_address=http.client_ip(),
                                replaces=http.read(http.SESSION_COOKIE))

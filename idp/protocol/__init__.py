@@ -12,4 +12,14 @@ def _refresh_keys() -> None:
 
     current().keyring.refresh_if_due()
 
-from . import authorize, device, discovery, introspection, jwks, revocation, token, userinfo  # noqa: E402,F401
+from . import (  # noqa: E402,F401
+    authorize,
+    device,
+    discovery,
+    end_session,
+    introspection,
+    jwks,
+    revocation,
+    token,
+    userinfo,
+)

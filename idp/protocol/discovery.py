@@ -37,6 +37,7 @@ def metadata() -> dict:
         "introspection_endpoint": endpoint("protocol.introspect"),
         "revocation_endpoint": endpoint("protocol.revoke"),
         "device_authorization_endpoint": endpoint("protocol.device_authorization"),
+        "end_session_endpoint": endpoint("protocol.end_session"),
         "scopes_supported": list(STANDARD_SCOPES),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
@@ -58,6 +59,11 @@ def metadata() -> dict:
         "claim_types_supported": ["normal"],
         "ui_locales_supported": ["en"],
         "authorization_response_iss_parameter_supported": True,
+        # OpenID Connect Back-Channel Logout 1.0 §2.1 and Front-Channel Logout 1.0 §3
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
+        "frontchannel_logout_supported": True,
+        "frontchannel_logout_session_supported": True,
     }
 
 

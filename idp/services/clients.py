@@ -41,8 +41,11 @@ def view(row: store.Client) -> ClientView:
         id_token_ttl=row.id_token_ttl, refresh_token_ttl=row.refresh_token_ttl,
         refresh_token_idle_ttl=row.refresh_token_idle_ttl, access_token_format=row.access_token_format,
         resources=tuple(row.resources or ()), served_resources=tuple(row.served_resources or ()),
-        logo_uri=row.logo_uri,
-        client_uri=row.client_uri, secret_hash=row.secret_hash, require_mfa=row.require_mfa,
+        logo_uri=row.logo_uri, client_uri=row.client_uri, secret_hash=row.secret_hash, require_mfa=row.require_mfa,
+        backchannel_logout_uri=row.backchannel_logout_uri,
+        backchannel_logout_session_required=row.backchannel_logout_session_required,
+        frontchannel_logout_uri=row.frontchannel_logout_uri,
+        frontchannel_logout_session_required=row.frontchannel_logout_session_required,
     )
 
 
@@ -68,13 +71,30 @@ def validate_redirect_uri(uri: str) -> str:
     return uri
 
 
+def validate_logout_uri(uri: str | None, kind: str) -> str | None:
+    """A back- or front-channel logout URI: checked like a redirect URI, but only http(s), since a
+    server POSTs to it or a browser frames it (Back-Channel Logout 1.0 §2.2, Front-Channel §2)."""
+    uri = (uri or "").strip()
+    if not uri:
+        return None
+    validate_redirect_uri(uri)
+    if urlsplit(uri).scheme not in ("https", "http"):
+        raise ValidationError(f"{kind} {uri!r} must be an https URL (http only for loopback).")
+    if len(uri) > 2000:
+        raise ValidationError(f"{kind} is longer than 2000 characters.")
+    return uri
+
+
 def create(*, name: str, redirect_uris: list[str], token_endpoint_auth_method: str = "client_secret_basic",
            grant_types: list[str] | None = None, scopes: list[str] | None = None,
            post_logout_redirect_uris: list[str] | None = None, require_pkce: bool | None = None,
            skip_consent: bool = False, access_token_ttl: int | None = None, id_token_ttl: int | None = None,
            refresh_token_ttl: int | None = None, refresh_token_idle_ttl: int | None = None,
            access_token_format: str = "jwt", resources: list[str] | None = None,
-           served_resources: list[str] | None = None, require_mfa: bool = False) -> NewClient:
+           served_resources: list[str] | None = None, require_mfa: bool = False,
+           backchannel_logout_uri: str | None = None, backchannel_logout_session_required: bool = False,
+           frontchannel_logout_uri: str | None = None,
+           frontchannel_logout_session_required: bool = False) -> NewClient:
     """Register a client. The secret is returned once and only its hash is stored."""
     name = (name or "").strip()
     if not name or len(name) > 200:
@@ -97,6 +117,8 @@ def create(*, name: str, redirect_uris: list[str], token_endpoint_auth_method: s
     if "authorization_code" in grant_types and not uris:
         raise ValidationError("A client using the authorization code grant needs at least one redirect URI.")
     logout_uris = [validate_redirect_uri(u) for u in (post_logout_redirect_uris or []) if u.strip()]
+    backchannel_logout_uri = validate_logout_uri(backchannel_logout_uri, "backchannel_logout_uri")
+    frontchannel_logout_uri = validate_logout_uri(frontchannel_logout_uri, "frontchannel_logout_uri")
     for ttl_name, ttl in (("access_token_ttl", access_token_ttl), ("id_token_ttl", id_token_ttl),
                           ("refresh_token_ttl", refresh_token_ttl),
                           ("refresh_token_idle_ttl", refresh_token_idle_ttl)):
@@ -119,7 +141,11 @@ def create(*, name: str, redirect_uris: list[str], token_endpoint_auth_method: s
         require_pkce=True if public else bool(require_pkce), skip_consent=skip_consent, enabled=True,
         access_token_ttl=access_token_ttl, id_token_ttl=id_token_ttl, refresh_token_ttl=refresh_token_ttl,
         refresh_token_idle_ttl=refresh_token_idle_ttl, access_token_format=access_token_format,
-        resources=resources, served_resources=served, require_mfa=require_mfa, created_at=clock.now(),
+        resources=resources, served_resources=served, require_mfa=require_mfa,
+        backchannel_logout_uri=backchannel_logout_uri,
+        backchannel_logout_session_required=bool(backchannel_logout_session_required),
+        frontchannel_logout_uri=frontchannel_logout_uri,
+        frontchannel_logout_session_required=bool(frontchannel_logout_session_required), created_at=clock.now(),
     )
     store.add(row)
     db.session.commit()
@@ -144,6 +170,11 @@ def check_secret(client: ClientView, secret: str | None) -> bool:
     if client.secret_hash is None or not secret:
         return False
     return crypto.constant_time_equal(client.secret_hash, crypto.lookup_hash(secret))
+
+
+def get_many(pks) -> list[ClientView]:
+    """Clients by primary key (disabled ones included), ordered by id."""
+    return [view(r) for r in store.get_many(pks)]
 
 
 def list_all() -> list[ClientView]:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from ..extensions import db
+from ..storage import clients as client_store
 from ..storage import consents as store
-from ..types import AuthorizationRequest
+from ..types import AuthorizationRequest, ConnectedApp
 from . import claims as claim_rules
-from . import clock
+from . import clock, tokens
 
 
 def scopes_to_consent(request: AuthorizationRequest) -> list[str]:
@@ -45,3 +46,25 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
 
 def describe(scopes: list[str]) -> list[str]:
     return [SCOPE_DESCRIPTIONS[s] for s in scopes if s in SCOPE_DESCRIPTIONS]
+
+
+def connected_apps(user_id: int) -> list[ConnectedApp]:
+    """The applications a person has allowed, with what each may see."""
+    apps = []
+    for row in store.for_user(user_id):
+        client = client_store.get(row.client_pk)
+        if client is None:
+            continue
+        apps.append(ConnectedApp(client_pk=client.id, client_id=client.client_id, name=client.name,
+                                 scopes=tuple(row.scopes), permissions=tuple(describe(list(row.scopes))),
+                                 granted_at=row.granted_at))
+    return apps
+
+
+def revoke(user_id: int, client_pk: int) -> int | None:
+    """Withdraw a person's consent for a client and revoke that client's access and refresh tokens
+    for them. Returns the number of tokens revoked, or None if there was no consent to withdraw."""
+    if not store.remove(user_id, client_pk):
+        db.session.rollback()
+        return None
+    return tokens.revoke_grants(user_id, client_pk)  # commits both

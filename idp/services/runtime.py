@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import current_app
 
 from ..config import Settings
+from .backchannel import Deliverer
 from .keys import KeyRing
 from .passwords import Passwords
 
@@ -16,6 +17,7 @@ class Runtime:
     settings: Settings
     keyring: KeyRing
     passwords: Passwords
+    backchannel: Deliverer | None = None  # sends back-channel logout tokens off the request path
 
 
 def current() -> Runtime:

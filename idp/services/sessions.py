@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from ..extensions import db
 from ..storage import sessions as store
-from ..types import SessionView
-from . import clock, crypto
+from ..types import SessionInfo, SessionView
+from . import clock, crypto, devices
 
 # Writing last_seen on every request would make each page view a write; this much staleness is fine.
 TOUCH_INTERVAL = 60
@@ -80,3 +80,35 @@ def elevate(settings, cookie: str | None, methods: list[str], acr: str) -> tuple
     row.session_hash = crypto.lookup_hash(new_cookie)
     db.session.commit()
     return new_cookie, _view(row)
+
+
+def find_by_sid(sid: str) -> SessionView | None:
+    row = store.find_by_sid(sid) if sid and len(sid) <= 64 else None
+    return _view(row) if row is not None else None
+
+
+def list_live(settings, user_id: int, current_id: int | None = None) -> list[SessionInfo]:
+    """A person's live sessions, most recently used first, with a readable device description."""
+    now = clock.now()
+    rows = store.live_for_user(user_id, now, now - settings.session_idle_timeout)
+    return [SessionInfo(id=r.id, created_at=r.created_at, last_seen_at=r.last_seen_at, ip_address=r.ip_address,
+                        device=devices.describe(r.user_agent), current=r.id == current_id) for r in rows]
+
+
+def get_live_of_user(settings, user_id: int, session_id: int) -> SessionView | None:
+    """One of the person's own live sessions by id (None for anyone else's)."""
+    return next((s for s in _live_views(settings, user_id) if s.id == session_id), None)
+
+
+def _live_views(settings, user_id: int) -> list[SessionView]:
+    now = clock.now()
+    return [_view(r) for r in store.live_for_user(user_id, now, now - settings.session_idle_timeout)]
+
+
+def others_of_user(settings, user_id: int, keep_id: int | None) -> list[SessionView]:
+    return [s for s in _live_views(settings, user_id) if s.id != keep_id]
+
+
+def mark_ended(session_id: int) -> bool:
+    """End a session inside the caller's transaction; True if this call ended it."""
+    return store.mark_ended(session_id, clock.now())

@@ -246,5 +246,11 @@ def revoke_grants(user_id: int, client_pk: int | None = None) -> int:
     return revoked
 
 
+def revoke_for_session(sid: str) -> int:
+    """Revoke, inside the caller's transaction, what an ending session must take with it: its access
+    tokens and its refresh tokens without offline_access (Back-Channel Logout 1.0 §2.7)."""
+    return store.revoke_for_session(sid, clock.now())
+
+
 def commit() -> None:
     db.session.commit()

@@ -117,3 +117,51 @@ def any_exist() -> bool:
     from sqlalchemy import select
 
     return db.session.scalar(select(store.User.id).limit(1)) is not None
+
+
+def change_password(passwords: Passwords, user_id: int, current_password: str, new_password: str) -> None:
+    """Change a password after re-authentication with the current one. Raises AuthenticationFailed
+    for a wrong current password, ValidationError for a weak or unchanged new one."""
+    row = store.get(user_id)
+    if row is None or not row.enabled or not passwords.verify(row.password_hash, current_password or ""):
+        raise AuthenticationFailed("The current password is incorrect.")
+    reason = check_strength(new_password)
+    if reason:
+        raise ValidationError(reason)
+    if new_password == current_password:
+        raise ValidationError("The new password must differ from the current one.")
+    row.password_hash = passwords.hash(new_password)
+    row.updated_at = clock.now()
+    db.session.commit()
+
+
+MAX_CLAIM_LENGTH = 200
+
+
+def update_profile(user_id: int, values: dict[str, str], editable: tuple[str, ...]) -> list[str]:
+    """Set the person's own profile claims among `editable` (an empty value removes the claim).
+    Returns the names that changed."""
+    row = store.get(user_id)
+    if row is None:
+        raise ValidationError("This account no longer exists.")
+    claims = dict(row.claims or {})
+    changed = []
+    for name in editable:
+        if name not in values:
+            continue
+        value = (values[name] or "").strip()
+        if len(value) > MAX_CLAIM_LENGTH:
+            raise ValidationError(f"'{name}' is longer than {MAX_CLAIM_LENGTH} characters.")
+        if any(ord(ch) < 32 for ch in value):
+            raise ValidationError(f"'{name}' must be a single line of text.")
+        if value != (claims.get(name) or ""):
+            changed.append(name)
+            if value:
+                claims[name] = value
+            else:
+                claims.pop(name, None)
+    if changed:
+        row.claims = claims
+        row.updated_at = clock.now()
+        db.session.commit()
+    return changed

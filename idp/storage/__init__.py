@@ -1,3 +1,17 @@
 """Models (one module per aggregate) and the queries that read and write them."""
 
-from . import audit, clients, codes, consents, device, interactions, keys, mfa, sessions, tokens, users  # noqa: F401
+from . import (  # noqa: F401
+    audit,
+    backchannel,
+    clients,
+    codes,
+    consents,
+    device,
+    interactions,
+    keys,
+    logout_requests,
+    mfa,
+    sessions,
+    tokens,
+    users,
+)

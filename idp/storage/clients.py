@@ -42,6 +42,11 @@ class Client(db.Model):
     served_resources: Mapped[list] = mapped_column(JSON, default=list, server_default="[]", nullable=False)
     logo_uri: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     client_uri: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    # OpenID Connect Back-Channel Logout 1.0 §2.2 and Front-Channel Logout 1.0 §2 registration.
+    backchannel_logout_uri: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    backchannel_logout_session_required: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    frontchannel_logout_uri: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    frontchannel_logout_session_required: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     created_at: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
@@ -57,6 +62,13 @@ def add(client: Client) -> Client:
     db.session.add(client)
     db.session.flush()
     return client
+
+
+def get_many(pks) -> list[Client]:
+    pks = list(pks)
+    if not pks:
+        return []
+    return list(db.session.scalars(select(Client).where(Client.id.in_(pks)).order_by(Client.id)))
 
 
 def all_clients() -> list[Client]:

@@ -16,7 +16,7 @@ class AuthorizationCode(db.Model):
     code_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     client_pk: Mapped[int] = mapped_column(ForeignKey("clients.id", ondelete="CASCADE"), nullable=False)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
-    sid: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sid: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     redirect_uri: Mapped[str] = mapped_column(Text, nullable=False)
     scope: Mapped[str] = mapped_column(Text, nullable=False)
     nonce: Mapped[str | None] = mapped_column(Text, nullable=True)
@@ -53,3 +53,8 @@ def claim(code_id: int, now: int) -> bool:
         .values(consumed_at=now)
     )
     return result.rowcount == 1
+
+
+def client_pks_for_sid(sid: str) -> set[int]:
+    """Clients that were issued a code within one SSO session."""
+    return set(db.session.scalars(select(AuthorizationCode.client_pk).where(AuthorizationCode.sid == sid).distinct()))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, ForeignKey, Integer, UniqueConstraint, select
+from sqlalchemy import JSON, ForeignKey, Integer, UniqueConstraint, delete, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -29,3 +29,13 @@ def add(consent: Consent) -> Consent:
     db.session.add(consent)
     db.session.flush()
     return consent
+
+
+def for_user(user_id: int) -> list[Consent]:
+    query = select(Consent).where(Consent.user_id == user_id).order_by(Consent.granted_at.desc(), Consent.id)
+    return list(db.session.scalars(query))
+
+
+def remove(user_id: int, client_pk: int) -> bool:
+    result = db.session.execute(delete(Consent).where(Consent.user_id == user_id, Consent.client_pk == client_pk))
+    return result.rowcount > 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, select
+from sqlalchemy import JSON, ForeignKey, Integer, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -35,3 +35,28 @@ def add(row: SsoSession) -> SsoSession:
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def get(row_id: int) -> SsoSession | None:
+    return db.session.get(SsoSession, row_id)
+
+
+def find_by_sid(sid: str) -> SsoSession | None:
+    return db.session.scalars(select(SsoSession).where(SsoSession.sid == sid)).first()
+
+
+def live_for_user(user_id: int, now: int, idle_since: int) -> list[SsoSession]:
+    """Sessions of a user that have not ended, expired or gone idle, most recently used first."""
+    query = (select(SsoSession)
+             .where(SsoSession.user_id == user_id, SsoSession.ended_at.is_(None), SsoSession.expires_at > now,
+                    SsoSession.last_seen_at > idle_since)
+             .order_by(SsoSession.last_seen_at.desc(), SsoSession.id.desc()))
+    return list(db.session.scalars(query))
+
+
+def mark_ended(row_id: int, now: int) -> bool:
+    """End a session if it has not ended yet: True for the one caller that ended it."""
+    result = db.session.execute(
+        update(SsoSession).where(SsoSession.id == row_id, SsoSession.ended_at.is_(None)).values(ended_at=now)
+    )
+    return result.rowcount == 1

@@ -32,7 +32,7 @@ class Token(db.Model):
     # The `aud` of an access token; for a refresh token, the resources its grant may ask for (RFC 8707).
     audience: Mapped[list | None] = mapped_column(JSON, nullable=True)
     claims_request: Mapped[dict | None] = mapped_column(JSON, nullable=True)
-    sid: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    sid: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     auth_time: Mapped[int | None] = mapped_column(Integer, nullable=True)
     acr: Mapped[str | None] = mapped_column(String(100), nullable=True)
     amr: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
@@ -86,3 +86,19 @@ def revoke_of_user(user_id: int, client_pk: int | None, now: int) -> int:
         condition.append(Token.client_pk == client_pk)
     return db.session.execute(update(Token).where(*condition).values(revoked_at=now)).rowcount
 
+
+def client_pks_for_sid(sid: str) -> set[int]:
+    """Clients holding tokens issued within one SSO session."""
+    return set(db.session.scalars(select(Token.client_pk).where(Token.sid == sid).distinct()))
+
+
+def revoke_for_session(sid: str, now: int) -> int:
+    """At logout: the session's access tokens and the refresh tokens issued without offline_access
+    (Back-Channel Logout 1.0 §2.7); offline refresh tokens outlive the session on purpose."""
+    live = db.session.execute(
+        select(Token.id, Token.kind, Token.scope).where(Token.sid == sid, Token.revoked_at.is_(None))
+    ).all()
+    ids = [row.id for row in live if row.kind == ACCESS or "offline_access" not in row.scope.split()]
+    if not ids:
+        return 0
+    return db.session.execute(update(Token).where(Token.id.in_(ids)).values(revoked_at=now)).rowcount

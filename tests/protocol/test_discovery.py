@@ -101,7 +101,7 @@ def test_only_implemented_features_are_advertised(metadata):
     assert metadata.get("request_uri_parameter_supported") is False
     assert metadata.get("claims_parameter_supported") is True
     assert "registration_endpoint" not in metadata
-    assert "pushed_authorization_request_endpoint" not in metadata and "end_session_endpoint" not in metadata
+    assert "pushed_authorization_request_endpoint" not in metadata  # PAR (RFC 9126) is not implemented
     # RFC 7662 §2.1: introspection needs an authenticated (confidential) client; RFC 7009 §2.1: public
     # clients may revoke their own tokens with their client_id.
     assert set(metadata["introspection_endpoint_auth_methods_supported"]) == {
@@ -228,3 +228,10 @@ def test_jwks_is_cacheable_for_a_short_time(jwks_response, settings):
     assert _max_age(jwks_response) == settings.jwks_max_age
     assert 0 < _max_age(jwks_response) <= 3600
     assert jwks_response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_logout_support_is_advertised(metadata, settings):
+    assert metadata["end_session_endpoint"] == settings.issuer + "/logout"
+    for member in ("backchannel_logout_supported", "backchannel_logout_session_supported",
+                   "frontchannel_logout_supported", "frontchannel_logout_session_supported"):
+        assert metadata[member] is True

@@ -445,3 +445,30 @@ def test_voluntary_acr_that_cannot_be_met_is_not_an_error(client, user, rp):
     walk = Walk(client, rp, claims=json.dumps(claims), acr_values="urn:example:acr:hardware-token")
     assert walk.query["code"]
     assert walk.id_token(rp)["acr"]
+
+
+def test_login_page_offers_continue_as_or_another_account_when_signed_in(client, user, rp):
+    """Session awareness: re-authentication (prompt=login) names the signed-in account and offers another."""
+    Walk(client, rp)
+    kind, location = _first_page(client, rp, prompt="login")
+    assert kind == "login"
+    page = client.get(urlsplit(location).path).get_data(as_text=True)
+    assert "Continue as <strong>alice</strong>" in page and 'value="alice"' in page
+    assert "use another account</a>" in page
+    other = client.get(urlsplit(location).path + "?other=1").get_data(as_text=True)
+    assert "Continue as" not in other and 'name="username"' in other and 'value="alice"' not in other
+
+
+def test_login_page_without_a_session_offers_nothing_to_continue(client, user, rp):
+    kind, location = _first_page(client, rp)
+    assert kind == "login"
+    assert "Continue as" not in client.get(urlsplit(location).path).get_data(as_text=True)
+
+
+def test_prompt_none_answers_each_unmet_prompt_with_its_error(client, user, rp):
+    """OIDC Core §3.1.2.6: login_required without a session, consent_required when consent is missing."""
+    assert query_of(_first_page(client, rp, prompt="none")[1])["error"] == "login_required"
+    Walk(client, rp)
+    wider = _first_page(client, rp, prompt="none", scope="openid profile email phone")
+    assert query_of(wider[1])["error"] == "consent_required"
+    assert "code" in query_of(_first_page(client, rp, prompt="none")[1])

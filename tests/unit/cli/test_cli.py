@@ -210,3 +210,19 @@ def test_a_bad_setting_is_one_clear_line_not_a_traceback(tmp_path):
     assert result.returncode == 2
     assert "idp: configuration error: issuer must use https" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_clients_create_registers_logout_uris(app, runner):
+    result = runner.invoke(args=[
+        "clients", "create", "--name", "L", "--redirect-uri", "https://x.example/cb",
+        "--post-logout-redirect-uri", "https://x.example/bye", "--backchannel-logout-uri", "https://x.example/bc",
+        "--backchannel-logout-session-required", "--frontchannel-logout-uri", "https://x.example/fc",
+        "--frontchannel-logout-session-required", "--json"])
+    assert result.exit_code == 0, result.output
+    created = json.loads(result.output)
+    assert created["backchannel_logout_uri"] == "https://x.example/bc"
+    with app.app_context():
+        c = client_service.get(created["client_id"])
+    assert c.post_logout_redirect_uris == ("https://x.example/bye",)
+    assert c.backchannel_logout_session_required and c.frontchannel_logout_session_required
+    assert c.frontchannel_logout_uri == "https://x.example/fc"

@@ -182,3 +182,21 @@ def test_token_options_are_stored(ctx):
     assert client.access_token_format == "opaque" and client.refresh_token_idle_ttl == 60
     assert client.resources == ("https://api.example.com/",) and client.served_resources == ("https://reports.example.com",)
     assert client.scopes == ("openid", "orders:read", "api.write")
+
+
+def test_logout_uris_are_registered_and_validated(ctx):
+    new = client_service.create(name="L", redirect_uris=["https://app.example.com/cb"],
+                                backchannel_logout_uri="https://app.example.com/bc",
+                                backchannel_logout_session_required=True,
+                                frontchannel_logout_uri="http://127.0.0.1:8000/fc?x=1")
+    c = client_service.get(new.client.client_id)
+    assert c.backchannel_logout_uri == "https://app.example.com/bc" and c.backchannel_logout_session_required
+    assert c.frontchannel_logout_uri == "http://127.0.0.1:8000/fc?x=1" and not c.frontchannel_logout_session_required
+
+
+@pytest.mark.parametrize("field", ["backchannel_logout_uri", "frontchannel_logout_uri"])
+@pytest.mark.parametrize("uri", ["http://app.example.com/x", "https://app.example.com/x#f", "com.example.app:/x",
+                                 "javascript:alert(1)", "/relative"])
+def test_unsafe_logout_uris_are_refused(ctx, field, uri):
+    with pytest.raises(ValidationError):
+        client_service.create(name="L", redirect_uris=["https://app.example.com/cb"], **{field: uri})

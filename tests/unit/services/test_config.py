@@ -210,3 +210,19 @@ def test_token_lifecycle_defaults(instance):
     assert settings.access_token_audience == settings.issuer  # empty default_audience
     assert load(instance, default_audience="https://api.example.com").access_token_audience == "https://api.example.com"
     assert settings.purge_interval_seconds > 0 and settings.device_poll_interval == 5
+
+
+def test_account_editable_claims_are_parsed_and_checked(instance):
+    assert load(instance).editable_claims == ("name", "given_name", "family_name", "nickname", "zoneinfo", "locale")
+    assert load(instance, account_editable_claims="name, website").editable_claims == ("name", "website")
+    assert load(instance, account_editable_claims="").editable_claims == ()
+    with pytest.raises(ConfigurationError, match="account_editable_claims: email"):
+        load(instance, account_editable_claims="name email")
+
+
+@pytest.mark.parametrize("name,value", [("backchannel_logout_timeout", 61), ("logout_token_ttl", 601),
+                                        ("backchannel_logout_max_attempts", 0),
+                                        ("backchannel_logout_retry_delay", 0)])
+def test_logout_settings_are_bounded(instance, name, value):
+    with pytest.raises(ConfigurationError, match=name):
+        load(instance, **{name: value})

@@ -1,0 +1,168 @@
+"""Thin views over the user, session, logout and consent services. Every page needs a signed-in
+person: without an SSO session the browser is sent to the account's own login page first."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+
+from .. import http
+from ..errors import AuthenticationFailed, ValidationError
+from ..services import audit, consents, logout, sessions, users
+from ..services.runtime import current
+from ..services.sessions import PASSWORD_ACR
+from . import bp
+
+CLAIM_LABELS = {
+    "name": ("Full name", "name"), "given_name": ("Given name", "given-name"),
+    "family_name": ("Family name", "family-name"), "middle_name": ("Middle name", "additional-name"),
+    "nickname": ("Nickname", "nickname"), "profile": ("Profile page", "url"), "picture": ("Picture URL", "photo"),
+    "website": ("Website", "url"), "gender": ("Gender", "sex"), "birthdate": ("Birth date (YYYY-MM-DD)", "bday"),
+    "zoneinfo": ("Time zone (e.g. Europe/Paris)", "off"), "locale": ("Language (e.g. en-GB)", "language"),
+}
+
+
+def signed_in(view):
+    """Run the view with g.session and g.user, or send the person to the account login page."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        s = sessions.current(current().settings, http.read(http.SESSION_COOKIE))
+        user = users.get_enabled(s.user_id) if s else None
+        if user is None:
+            return redirect(url_for("account.login", next=request.path), code=303)
+        g.session, g.user = s, user
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _safe_next(value: str | None) -> str:
+    """Only account pages of this server (never another host: no //, no backslash, no scheme)."""
+    if value and value.startswith("/account") and "//" not in value and "\\" not in value:
+        return value
+    return url_for("account.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    next_url = _safe_next(request.values.get("next"))
+    if request.method == "GET":
+        return render_template("account/login.html", next_url=next_url, username="", error=None)
+    rt = current()
+    username = request.form.get("username", "")[:254]
+    try:
+        user = users.authenticate(rt.passwords, username, request.form.get("password", ""))
+    except AuthenticationFailed:
+        audit.record("login.password", outcome=audit.FAILURE, origin=http.origin(), reason="bad credentials",
+                     details={"login": username, "via": "account"})
+        return render_template("account/login.html", next_url=next_url, username=username,
+                               error="The username or password is incorrect. Check them and try again."), 401
+    cookie, _ = sessions.start(rt.settings, user_id=user.id, amr=["pwd"], acr=PASSWORD_ACR,
+                               user_agent=http.user_agent(), ip_address=http.client_ip(),
+                               replaces=http.read(http.SESSION_COOKIE))
+    audit.record("login.password", origin=http.origin(), actor_user_id=user.id, details={"via": "account"})
+    session.clear()  # new CSRF token after sign-in
+    response = redirect(next_url, code=303)
+    http.set_cookie(response, http.SESSION_COOKIE, cookie)
+    return response
+
+
+@bp.route("/logout", methods=["POST"])
+@signed_in
+def sign_out():
+    frontchannel = logout.end_session(g.session, reason="account_page", origin=http.origin(),
+                                      actor_user_id=g.user.id)
+    secret, new_browser = http.browser_secret()
+    uid = logout.begin(browser_secret=secret, client_pk=None, redirect_to=None, frontchannel=frontchannel)
+    response = redirect(url_for("interaction.logout_page", uid=uid), code=303)
+    http.clear(response, http.SESSION_COOKIE)
+    if new_browser:
+        http.set_cookie(response, http.BROWSER_COOKIE, secret)
+    return response
+
+
+@bp.route("", methods=["GET"])
+@signed_in
+def index():
+    security_url = url_for("account.security") if "account.security" in current_app.view_functions else None
+    return render_template(
+        "account/index.html", user=g.user, security_url=security_url,
+        sessions=sessions.list_live(current().settings, g.user.id, current_id=g.session.id),
+        apps=consents.connected_apps(g.user.id),
+        profile=[(CLAIM_LABELS[c][0], g.user.claims.get(c)) for c in current().settings.editable_claims
+                 if g.user.claims.get(c)],
+    )
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@signed_in
+def profile():
+    editable = current().settings.editable_claims
+    fields = [(name, *CLAIM_LABELS[name]) for name in editable]
+    error, values = None, {name: g.user.claims.get(name) or "" for name in editable}
+    if request.method == "POST":
+        values = {name: request.form[name] for name in editable if name in request.form}
+        try:
+            changed = users.update_profile(g.user.id, values, editable)
+        except ValidationError as exc:
+            error = str(exc)
+        else:
+            if changed:
+                audit.record("profile.update", origin=http.origin(), actor_user_id=g.user.id,
+                             details={"claims": changed})
+            flash("Your profile was saved." if changed else "Nothing was changed.")
+            return redirect(url_for("account.index"), code=303)
+    values = {name: values.get(name, "") for name in editable}
+    return render_template("account/profile.html", fields=fields, values=values, error=error), 400 if error else 200
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@signed_in
+def password():
+    if request.method == "GET":
+        return render_template("account/password.html", error=None)
+    new, again = request.form.get("new_password", ""), request.form.get("new_password_again", "")
+    try:
+        if new != again:
+            raise ValidationError("The two new passwords are not the same.")
+        users.change_password(current().passwords, g.user.id, request.form.get("current_password", ""), new)
+    except AuthenticationFailed as exc:
+        audit.record("password.change", outcome=audit.FAILURE, origin=http.origin(), actor_user_id=g.user.id,
+                     reason="wrong current password")
+        return render_template("account/password.html", error=str(exc)), 401
+    except ValidationError as exc:
+        return render_template("account/password.html", error=str(exc)), 400
+    ended = logout.end_other_sessions(g.user.id, g.session.id, reason="password_changed", origin=http.origin())
+    audit.record("password.change", origin=http.origin(), actor_user_id=g.user.id, details={"ended_sessions": ended})
+    flash(f"Your password was changed. Signed out of {ended} other session{'s' if ended != 1 else ''}.")
+    return redirect(url_for("account.index"), code=303)
+
+
+@bp.route("/sessions/<int:session_id>/end", methods=["POST"])
+@signed_in
+def end_session(session_id: int):
+    if session_id == g.session.id:
+        return sign_out.__wrapped__()
+    other = sessions.get_live_of_user(current().settings, g.user.id, session_id)
+    if other is None:
+        flash("That session had already ended.")
+    else:
+        logout.end_session(other, reason="ended_from_account", origin=http.origin(), actor_user_id=g.user.id)
+        flash("The session was signed out.")
+    return redirect(url_for("account.index", _anchor="sessions"), code=303)
+
+
+@bp.route("/apps/<client_id>/revoke", methods=["POST"])
+@signed_in
+def revoke_app(client_id: str):
+    app = next((a for a in consents.connected_apps(g.user.id) if a.client_id == client_id), None)
+    revoked = consents.revoke(g.user.id, app.client_pk) if app else None
+    if app is None or revoked is None:
+        flash("That application had no access any more.")
+    else:
+        audit.record("consent.revoke", origin=http.origin(), actor_user_id=g.user.id, client_id=client_id,
+                     details={"scopes": list(app.scopes), "revoked_tokens": revoked})
+        flash(f"{app.name} no longer has access to your account.")
+    return redirect(url_for("account.index", _anchor="apps"), code=303)
