@@ -8,8 +8,6 @@ neither see nor remove the factors."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 
 from .. import http
@@ -17,16 +15,11 @@ from ..errors import SecondFactorFailed, ValidationError
 from ..services import audit, mfa, sessions, users
 from ..services.mfa import recovery, totp, webauthn
 from ..services.runtime import current
-from ..types import SessionView, UserView
 from . import bp
+from .auth import Person, needs_step_up, sign_in_redirect
 
 REAUTH_FAILED = "The password is not right, so nothing was changed. Try again."
 
-
-@dataclass(frozen=True)
-class Person:
-    user: UserView
-    session: SessionView
 
 
 def signed_in() -> Person | Response | tuple:
@@ -35,9 +28,9 @@ def signed_in() -> Person | Response | tuple:
     s = sessions.current(current().settings, http.read(http.SESSION_COOKIE))
     user = users.get_enabled(s.user_id) if s else None
     if s is None or user is None:
-        return render_template("account/security/sign_in.html", second_factor=False), 401
-    if mfa.status(user.id).enrolled and not mfa.satisfied(s):
-        return render_template("account/security/sign_in.html", second_factor=True), 403
+        return redirect(url_for("account.login", next=request.path), code=303)
+    if needs_step_up(user, s):
+        return sign_in_redirect(request.path)
     return Person(user=user, session=s)
 
 

@@ -13,6 +13,7 @@ from ..services import audit, consents, logout, sessions, users
 from ..services.runtime import current
 from ..services.sessions import PASSWORD_ACR
 from . import bp
+from .auth import needs_step_up, safe_next, sign_in_redirect
 
 CLAIM_LABELS = {
     "name": ("Full name", "name"), "given_name": ("Given name", "given-name"),
@@ -32,22 +33,17 @@ def signed_in(view):
         user = users.get_enabled(s.user_id) if s else None
         if user is None:
             return redirect(url_for("account.login", next=request.path), code=303)
+        if needs_step_up(user, s):
+            return sign_in_redirect(request.path)  # a second factor first (see account/auth.py)
         g.session, g.user = s, user
         return view(*args, **kwargs)
 
     return wrapper
 
 
-def _safe_next(value: str | None) -> str:
-    """Only account pages of this server (never another host: no //, no backslash, no scheme)."""
-    if value and value.startswith("/account") and "//" not in value and "\\" not in value:
-        return value
-    return url_for("account.index")
-
-
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    next_url = _safe_next(request.values.get("next"))
+    next_url = safe_next(request.values.get("next"))
     if request.method == "GET":
         return render_template("account/login.html", next_url=next_url, username="", error=None)
     rt = current()

@@ -179,3 +179,26 @@ def get_many(pks) -> list[ClientView]:
 
 def list_all() -> list[ClientView]:
     return [view(r) for r in store.all_clients()]
+
+
+ACCOUNT_CONSOLE_CLIENT_ID = "idp-account-console"
+
+
+def ensure_account_console(issuer: str) -> ClientView:
+    """The built-in first-party client through which the account pages sign people in, so that the
+    same policy (second factor, throttling, passkeys) applies there as for any app. Public, PKCE,
+    no consent, only `openid`; its one redirect URI follows the issuer setting."""
+    redirect_uri = f"{issuer}/account/callback"
+    row = store.get_by_client_id(ACCOUNT_CONSOLE_CLIENT_ID)
+    if row is None:
+        row = store.add(store.Client(
+            client_id=ACCOUNT_CONSOLE_CLIENT_ID, secret_hash=None, name="Your account", redirect_uris=[redirect_uri],
+            post_logout_redirect_uris=[], token_endpoint_auth_method="none", grant_types=["authorization_code"],
+            response_types=list(RESPONSE_TYPES), scopes=["openid"], require_pkce=True, skip_consent=True,
+            enabled=True, created_at=clock.now(),
+        ))
+        db.session.commit()
+    elif row.redirect_uris != [redirect_uri]:
+        row.redirect_uris = [redirect_uri]
+        db.session.commit()
+    return view(row)
