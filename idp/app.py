@@ -103,6 +103,7 @@ def _sqlite_pragmas(app: Flask) -> None:
 def configure_blueprints(app: Flask) -> None:
     from .account import bp as account_bp
     from .admin import api_bp as admin_api_bp
+    from .admin import bp as admin_bp
     from .interaction import bp as interaction_bp
     from .interaction import device_bp
     from .protocol import bp as protocol_bp
@@ -112,6 +113,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(device_bp)
     app.register_blueprint(account_bp)
     app.register_blueprint(admin_api_bp)
+    app.register_blueprint(admin_bp)
 
     @app.context_processor
     def _globals() -> dict:
