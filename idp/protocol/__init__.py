@@ -19,6 +19,7 @@ from . import (  # noqa: E402,F401
     end_session,
     introspection,
     jwks,
+    registration,
     revocation,
     token,
     userinfo,
