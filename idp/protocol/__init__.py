@@ -14,6 +14,7 @@ def _refresh_keys() -> None:
 
 from . import (  # noqa: E402,F401
     authorize,
+    cors,
     device,
     discovery,
     end_session,
