@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Response, make_response, redirect, render_template, request, session, url_for
+from flask import Response, g, redirect, render_template, request, session, url_for
 
 from .. import http
 from ..errors import AuthenticationFailed
@@ -20,7 +20,9 @@ EXPIRED = ("This sign-in request has expired or was already completed. "
 
 
 def _interaction(uid: str) -> InteractionView | None:
-    return interactions.get(uid, http.read(http.BROWSER_COOKIE))
+    interaction = interactions.get(uid, http.read(http.BROWSER_COOKIE))
+    g.interaction = interaction
+    return interaction
 
 
 def _expired() -> tuple[str, int]:
@@ -53,14 +55,18 @@ def _render_login(interaction: InteractionView, error: str | None = None, userna
                            username=username if username is not None else hint or signed_in_as), status
 
 
-def _allow_redirect_to_client(response, interaction: InteractionView):
-    """The page's forms end in a redirect to the client (POST → /authorize/<uid> → redirect_uri), and
-    browsers apply CSP form-action to every hop of that chain: allow the client's redirect origin too.
-    The redirect URI was matched against the client's registration when the interaction began."""
-    parts = urlsplit(interaction.params.get("redirect_uri", ""))
-    if parts.scheme in ("http", "https") and parts.netloc:
-        response = make_response(response)
-        response.form_action = f"'self' {parts.scheme}://{parts.netloc}"
+@bp.after_request
+def _allow_redirect_to_client(response: Response) -> Response:
+    """Every form on these pages (password, second factor, consent, account choice, and the pages
+    re-shown after a mistake) can end in a redirect to the client (POST → /authorize/<uid> →
+    redirect_uri), and browsers apply CSP form-action to every hop of that chain: allow the client's
+    redirect origin too. The redirect URI was matched against the client's registration when the
+    interaction began."""
+    interaction = g.get("interaction")
+    if interaction is not None and response.mimetype == "text/html":
+        parts = urlsplit(interaction.params.get("redirect_uri", ""))
+        if parts.scheme in ("http", "https") and parts.netloc:
+            response.form_action = f"'self' {parts.scheme}://{parts.netloc}"
     return response
 
 
@@ -69,7 +75,7 @@ def show(uid: str):
     interaction = _interaction(uid)
     if interaction is None:
         return _expired()
-    return _allow_redirect_to_client(_show(interaction), interaction)
+    return _show(interaction)
 
 
 def _show(interaction: InteractionView):
@@ -100,9 +106,8 @@ def login(uid: str):
     except AuthenticationFailed:
         audit.record("login.password", outcome=audit.FAILURE, origin=http.origin(), client_id=interaction.client_id,
                      reason="bad credentials", details={"login": username[:254]})
-        return _allow_redirect_to_client(_render_login(
-            interaction, "The username or password is incorrect. Check them and try again.",
-            username=username[:254], status=401), interaction)
+        return _render_login(interaction, "The username or password is incorrect. Check them and try again.",
+                             username=username[:254], status=401)
     cookie, _ = sessions.start(rt.settings, user_id=user.id, amr=["pwd"], acr=PASSWORD_ACR,
                                user_agent=http.user_agent(), ip_address=http.client_ip(),
                                replaces=http.read(http.SESSION_COOKIE))
