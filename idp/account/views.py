@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 
 from .. import http
 from ..errors import AuthenticationFailed, ValidationError
@@ -82,9 +82,8 @@ def sign_out():
 @bp.route("", methods=["GET"])
 @signed_in
 def index():
-    security_url = url_for("account.security") if "account.security" in current_app.view_functions else None
     return render_template(
-        "account/index.html", user=g.user, security_url=security_url,
+        "account/index.html", user=g.user,
         sessions=sessions.list_live(current().settings, g.user.id, current_id=g.session.id),
         apps=consents.connected_apps(g.user.id),
         profile=[(CLAIM_LABELS[c][0], g.user.claims.get(c)) for c in current().settings.editable_claims
