@@ -8,8 +8,8 @@ from urllib.parse import urlsplit
 from flask import Response, g, redirect, render_template, request, session, url_for
 
 from .. import http
-from ..errors import AuthenticationFailed
-from ..services import audit, clients, consents, interactions, sessions, users
+from ..errors import AuthenticationFailed, Throttled
+from ..services import audit, clients, consents, interactions, password_login, sessions, throttle, users
 from ..services.runtime import current
 from ..services.sessions import PASSWORD_ACR
 from ..types import InteractionView
@@ -102,17 +102,18 @@ def login(uid: str):
     rt = current()
     username = request.form.get("username", "")
     try:
-        user = users.authenticate(rt.passwords, username, request.form.get("password", ""))
+        user = password_login.check(rt.settings, rt.passwords, login=username,
+                                    password=request.form.get("password", ""), origin=http.origin(),
+                                    client_id=interaction.client_id)
+    except Throttled as exc:
+        return _render_login(interaction, throttle.message(exc.retry_after), username=username[:254], status=429)
     except AuthenticationFailed:
-        audit.record("login.password", outcome=audit.FAILURE, origin=http.origin(), client_id=interaction.client_id,
-                     reason="bad credentials", details={"login": username[:254]})
         return _render_login(interaction, "The username or password is incorrect. Check them and try again.",
                              username=username[:254], status=401)
     cookie, _ = sessions.start(rt.settings, user_id=user.id, amr=["pwd"], acr=PASSWORD_ACR,
                                user_agent=http.user_agent(), ip_address=http.client_ip(),
                                replaces=http.read(http.SESSION_COOKIE))
     interactions.record_login(uid, http.read(http.BROWSER_COOKIE), user.id)
-    audit.record("login.password", origin=http.origin(), actor_user_id=user.id, client_id=interaction.client_id)
     session.clear()  # new CSRF token and nothing carried over from before sign-in
     response = _resume(uid)
     http.set_cookie(response, http.SESSION_COOKIE, cookie)
