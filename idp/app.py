@@ -103,6 +103,8 @@ def _sqlite_pragmas(app: Flask) -> None:
 
 def configure_blueprints(app: Flask) -> None:
     from .account import bp as account_bp
+    from .admin import api_bp as admin_api_bp
+    from .admin import bp as admin_bp
     from .interaction import bp as interaction_bp
     from .interaction import device_bp
     from .protocol import bp as protocol_bp
@@ -111,6 +113,8 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(interaction_bp)
     app.register_blueprint(device_bp)
     app.register_blueprint(account_bp)
+    app.register_blueprint(admin_api_bp)
+    app.register_blueprint(admin_bp)
 
     @app.context_processor
     def _globals() -> dict:
@@ -199,6 +203,12 @@ def configure_errorhandlers(app: Flask) -> None:
     def _http(error: HTTPException):
         # Keep the exception's own headers (e.g. Allow on 405, RFC 9110 §15.5.6), not its body type.
         headers = [(k, v) for k, v in error.get_headers() if k.lower() != "content-type"]
+        if request.path.startswith("/admin/api/"):
+            from .admin.problems import problem
+
+            response = problem(error.code or 500, error.description or "")
+            response.headers.extend(headers)
+            return response
         if request.path in _JSON_PATHS or request.accept_mimetypes.best == "application/json":
             error_code = "invalid_request" if error.code is not None and error.code < 500 else "server_error"
             headers.append(("Cache-Control", "no-store"))
@@ -209,6 +219,10 @@ def configure_errorhandlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if request.path.startswith("/admin/api/"):
+            from .admin.problems import problem
+
+            return problem(500, "The server could not complete the request.")
         return render_template("errors/error.html", title="Something went wrong",
                                message="The server could not complete the request.",
                                next_step="Try again in a moment."), 500

@@ -71,6 +71,7 @@ class Settings:
     backchannel_logout_max_attempts: int
     backchannel_logout_retry_delay: int
     account_editable_claims: str
+    password_link_ttl: int
 
     @property
     def editable_claims(self) -> tuple[str, ...]:
@@ -218,7 +219,7 @@ def validate(settings: Settings) -> None:
         "mfa_max_failures_per_account", "mfa_max_failures_per_ip", "login_max_failures_per_account",
         "login_max_failures_per_ip", "login_failure_window", "mfa_failure_window", "webauthn_challenge_ttl",
         "logout_token_ttl", "backchannel_logout_timeout", "backchannel_logout_max_attempts",
-        "backchannel_logout_retry_delay",
+        "backchannel_logout_retry_delay", "password_link_ttl",
     ]
     for name in positive:
         if getattr(settings, name) <= 0:
@@ -244,6 +245,8 @@ def validate(settings: Settings) -> None:
         raise ConfigurationError("session_idle_timeout must not exceed session_absolute_timeout")
     if settings.backchannel_logout_timeout > 60:
         raise ConfigurationError("backchannel_logout_timeout must be at most 60 seconds")
+    if settings.password_link_ttl > 7 * 86400:
+        raise ConfigurationError("password_link_ttl must be at most 604800 seconds (7 days)")
     if settings.logout_token_ttl > 600:
         raise ConfigurationError("logout_token_ttl must be at most 600 seconds (Back-Channel Logout 1.0 §2.4)")
     not_editable = set(settings.editable_claims) - set(EDITABLE_PROFILE_CLAIMS)

@@ -46,6 +46,10 @@ class ClientView:
     frontchannel_logout_session_required: bool = False
     secret_hash: str | None = field(default=None, repr=False)
     require_mfa: bool = False
+    allowed_cors_origins: tuple[str, ...] = ()
+    previous_secret_hash: str | None = field(default=None, repr=False)
+    previous_secret_expires_at: int | None = None
+    created_at: int = 0
 
     @property
     def is_public(self) -> bool:
@@ -322,3 +326,47 @@ class RefreshGrant:
     amr: tuple[str, ...]
     resources: tuple[str, ...] = ()
     grant_expires_at: int | None = None
+
+
+@dataclass(frozen=True)
+class RoleView:
+    """A role or a group (same shape): its name, description and how many users hold it."""
+
+    name: str
+    description: str
+    members: int
+    builtin: bool = False
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of a listing: the items, the total that matched, and where this page starts."""
+
+    items: tuple
+    total: int
+    offset: int
+    limit: int
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    at: int
+    event: str
+    outcome: str
+    actor_user_id: int | None
+    subject_user_id: int | None
+    client_id: str | None
+    ip_address: str | None
+    user_agent: str | None
+    reason: str | None
+    details: dict
+
+
+@dataclass(frozen=True)
+class PasswordLinkView:
+    """A set-password link: the one-time token (shown once) and when it stops working."""
+
+    user_id: int
+    token: str = field(repr=False)
+    expires_at: int = 0

@@ -9,6 +9,7 @@ from flask.cli import with_appcontext
 
 from ..errors import ValidationError
 from ..services import clients as client_service
+from ..services import rbac
 from ..services.runtime import current
 from .db_commands import upgrade_database
 
@@ -30,7 +31,9 @@ def clients() -> None:
               show_default=True, help="Token endpoint authentication; 'none' makes a public (PKCE) client.")
 @click.option("--grant-type", "grant_types", multiple=True, type=click.Choice(client_service.GRANT_TYPES),
               help="Default: authorization_code.")
-@click.option("--scope", "scopes", multiple=True, help="Allowed scopes (default: openid profile email).")
+@click.option("--scope", "scopes", multiple=True,
+              help="Allowed scopes (default: openid profile email); admin:clients, admin:users, admin:roles and "
+              "admin:audit let the client call the admin API with client_credentials.")
 @click.option("--require-pkce/--no-require-pkce", default=None, help="Always on for public clients.")
 @click.option("--skip-consent", is_flag=True, help="First-party app: do not ask people for consent.")
 @click.option("--require-mfa", is_flag=True, help="Every sign-in to this app needs a second factor.")
@@ -74,6 +77,7 @@ def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, r
             backchannel_logout_session_required=backchannel_logout_session_required,
             frontchannel_logout_uri=frontchannel_logout_uri,
             frontchannel_logout_session_required=frontchannel_logout_session_required,
+            admin_scopes_allowed=rbac.ADMIN_SCOPES,  # whoever runs the CLI is the operator
         )
     except ValidationError as exc:
         raise click.ClickException(str(exc)) from None

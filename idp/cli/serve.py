@@ -36,8 +36,9 @@ def serve(host: str, port: int, threads: int) -> None:
     click.echo(f"Issuer {settings.issuer}; database {settings.database_url.split('@')[-1]}")
     click.echo(f"Discovery: {settings.issuer}/.well-known/openid-configuration")
     if not users.any_exist():
-        click.echo("No users yet. Create the first one with:\n"
-                   "  idp users create --username alice --email alice@example.com")
+        click.echo("No users yet. Create the first administrator (admin console at /admin) with:\n"
+                   "  idp users create --admin --username alice --email alice@example.com\n"
+                   "then sign in at " + settings.issuer + "/admin and set up a second factor when asked.")
     app = current_app._get_current_object()
     purger = None
     if settings.purge_interval_seconds:

@@ -8,6 +8,7 @@ import click
 from flask.cli import with_appcontext
 
 from ..errors import ValidationError
+from ..services import rbac
 from ..services import users as user_service
 from ..services.runtime import current
 from .db_commands import upgrade_database
@@ -59,3 +60,28 @@ def create(username, email, email_verified, password, address_json, extra, is_ad
         click.echo(json.dumps({"id": user.id, "sub": user.sub, "username": user.username, "email": user.email}))
     else:
         click.echo(f"Created user {user.username} (sub {user.sub}).")
+
+
+@users.command("roles")
+@click.option("--username", required=True)
+@click.option("--role", "roles", multiple=True,
+              help=f"Role to hold (repeatable); built-in: {', '.join(rbac.BUILTIN_ROLES)}. Replaces the current roles.")
+@click.option("--group", "groups", multiple=True, help="Group to belong to (repeatable). Replaces the current groups.")
+@with_appcontext
+def roles(username, roles, groups) -> None:
+    """Set a user's roles (and groups, if given); with neither, show them."""
+    from ..storage import users as user_store
+
+    upgrade_database()
+    row = user_store.find_by_login(username)
+    if row is None:
+        raise click.ClickException(f"no user {username!r}")
+    try:
+        if roles:
+            rbac.assign(rbac.ROLE, row.id, list(roles))
+        if groups:
+            rbac.assign(rbac.GROUP, row.id, list(groups))
+    except ValidationError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{row.username}: roles {' '.join(rbac.names_of(rbac.ROLE, row.id)) or '-'}; "
+               f"groups {' '.join(rbac.names_of(rbac.GROUP, row.id)) or '-'}")

@@ -17,6 +17,7 @@ from authlib.oauth2.rfc7636 import CodeChallenge
 from authlib.oauth2.rfc8628 import AuthorizationPendingError, ExpiredTokenError, SlowDownError
 from flask import g, request
 
+from .. import http
 from ..services import clients, codes, consents, device, tokens, users
 from ..services.claims import STANDARD_SCOPES
 from ..services.runtime import current
@@ -127,7 +128,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         rt = current()
         scopes = code.scope.split()
         body = tokens.issue_for_grant(
-            rt.settings, rt.keyring, client=client, user=user, scope=code.scope, auth_time=code.auth_time,
+            rt.settings, rt.keyring, origin=http.origin(),
+            client=client, user=user, scope=code.scope, auth_time=code.auth_time,
             acr=code.acr, amr=code.amr, sid=code.sid, nonce=code.nonce, claims_request=code.claims_request,
             code_id=code.id, audience=aud, resources=code.resources,
             include_refresh_token="offline_access" in scopes and "refresh_token" in client.grant_types,
@@ -177,7 +179,8 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             raise InvalidGrantError("The refresh token has already been used.")
         rt = current()
         body = tokens.issue_for_grant(
-            rt.settings, rt.keyring, client=client, user=user, scope=self.request.payload.scope or old.scope,
+            rt.settings, rt.keyring, origin=http.origin(),
+            client=client, user=user, scope=self.request.payload.scope or old.scope,
             auth_time=old.auth_time, acr=old.acr, amr=old.amr, sid=old.sid, nonce=None,
             claims_request=old.claims_request, code_id=None, include_refresh_token=True, family_id=old.family_id,
             refresh_scope=old.scope, audience=aud, resources=old.resources, grant_expires_at=old.grant_expires_at,
@@ -208,7 +211,8 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
         aud = audience(client)
         rt = current()
         body = tokens.issue_for_grant(
-            rt.settings, rt.keyring, client=client, user=None, scope=self.request.granted_scope, auth_time=None,
+            rt.settings, rt.keyring, origin=http.origin(),
+            client=client, user=None, scope=self.request.granted_scope, auth_time=None,
             acr=None, amr=(), sid=None, nonce=None, claims_request=None, code_id=None,
             include_refresh_token=False, audience=aud,
         )
@@ -256,7 +260,8 @@ class DeviceCodeGrant(grants.BaseGrant, grants.TokenEndpointMixin):
             raise InvalidGrantError("The device code has already been used.")
         rt = current()
         body = tokens.issue_for_grant(
-            rt.settings, rt.keyring, client=client, user=user, scope=grant.scope, auth_time=grant.auth_time,
+            rt.settings, rt.keyring, origin=http.origin(),
+            client=client, user=user, scope=grant.scope, auth_time=grant.auth_time,
             acr=grant.acr, amr=grant.amr, sid=grant.sid, nonce=None, claims_request=None, code_id=None,
             audience=aud, resources=grant.resources,
             include_refresh_token="offline_access" in grant.scope.split() and "refresh_token" in client.grant_types,

@@ -6,7 +6,7 @@ from flask import Response, jsonify, request
 
 from ..extensions import csrf
 from ..services import claims as claim_rules
-from ..services import tokens, users
+from ..services import rbac, tokens, users
 from ..services.runtime import current
 from . import bp
 
@@ -66,6 +66,6 @@ def userinfo() -> Response:
     if user is None:
         return _bearer_error(401, "invalid_token", "The user of this access token is no longer active.")
     requested = (info.claims_request or {}).get("userinfo") or {}
-    response = jsonify(claim_rules.release(user, scopes, requested))
+    response = jsonify(claim_rules.release(user, scopes, requested) | rbac.claims_for(user.id, scopes))
     response.headers["Cache-Control"] = "no-store"
     return response

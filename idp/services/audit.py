@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ..extensions import db
 from ..storage import audit as store
+from ..types import AuditEntry, Page
 from . import clock
 
 log = logging.getLogger("idp.audit")
@@ -44,3 +45,18 @@ def record(event: str, *, outcome: str = SUCCESS, origin: Origin | None = None, 
         "subject_user_id": row.subject_user_id, "client_id": client_id, "ip": row.ip_address,
         "user_agent": row.user_agent, "reason": reason, "details": row.details,
     }, separators=(",", ":"), sort_keys=True))
+
+
+def search(*, event: str | None = None, outcome: str | None = None, user_id: int | None = None,
+           client_id: str | None = None, since: int | None = None, until: int | None = None,
+           offset: int = 0, limit: int = 50) -> Page:
+    """A page of the audit trail, newest first, filtered (see storage.audit.query)."""
+    offset, limit = max(0, offset), min(max(1, limit), 200)
+    rows, total = store.query(event=(event or "")[:80] or None, outcome=outcome or None, user_id=user_id,
+                              client_id=(client_id or "")[:64] or None, since=since, until=until,
+                              offset=offset, limit=limit)
+    items = tuple(AuditEntry(id=r.id, at=r.at, event=r.event, outcome=r.outcome, actor_user_id=r.actor_user_id,
+                             subject_user_id=r.subject_user_id, client_id=r.client_id, ip_address=r.ip_address,
+                             user_agent=r.user_agent, reason=r.reason, details=dict(r.details or {}))
+                  for r in rows)
+    return Page(items=items, total=total, offset=offset, limit=limit)

@@ -15,7 +15,9 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "address": ("address",),
     "phone": ("phone_number", "phone_number_verified"),
 }
-STANDARD_SCOPES = ("openid", "profile", "email", "address", "phone", "offline_access")
+# `roles` and `groups` release the RBAC claims of the same name (services.rbac.claims_for).
+RBAC_SCOPES = ("roles", "groups")
+STANDARD_SCOPES = ("openid", "profile", "email", "address", "phone", "offline_access", *RBAC_SCOPES)
 ALL_CLAIMS = ("sub", *(c for claims in SCOPE_CLAIMS.values() for c in claims))
 # Claims about the authentication event; requestable in `claims.id_token` but not user data.
 AUTH_CLAIMS = ("auth_time", "acr", "amr")

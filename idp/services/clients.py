@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from ..errors import ValidationError
+from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..storage import clients as store
 from ..types import ClientView, NewClient
@@ -46,6 +46,8 @@ def view(row: store.Client) -> ClientView:
         backchannel_logout_session_required=row.backchannel_logout_session_required,
         frontchannel_logout_uri=row.frontchannel_logout_uri,
         frontchannel_logout_session_required=row.frontchannel_logout_session_required,
+        allowed_cors_origins=tuple(row.allowed_cors_origins or ()), previous_secret_hash=row.previous_secret_hash,
+        previous_secret_expires_at=row.previous_secret_expires_at, created_at=row.created_at,
     )
 
 
@@ -85,69 +87,199 @@ def validate_logout_uri(uri: str | None, kind: str) -> str | None:
     return uri
 
 
-def create(*, name: str, redirect_uris: list[str], token_endpoint_auth_method: str = "client_secret_basic",
-           grant_types: list[str] | None = None, scopes: list[str] | None = None,
-           post_logout_redirect_uris: list[str] | None = None, require_pkce: bool | None = None,
-           skip_consent: bool = False, access_token_ttl: int | None = None, id_token_ttl: int | None = None,
-           refresh_token_ttl: int | None = None, refresh_token_idle_ttl: int | None = None,
-           access_token_format: str = "jwt", resources: list[str] | None = None,
-           served_resources: list[str] | None = None, require_mfa: bool = False,
-           backchannel_logout_uri: str | None = None, backchannel_logout_session_required: bool = False,
-           frontchannel_logout_uri: str | None = None,
-           frontchannel_logout_session_required: bool = False) -> NewClient:
-    """Register a client. The secret is returned once and only its hash is stored."""
+FIELDS = ("name", "redirect_uris", "token_endpoint_auth_method", "grant_types", "scopes",
+          "post_logout_redirect_uris", "require_pkce", "skip_consent", "access_token_ttl", "id_token_ttl",
+          "refresh_token_ttl", "refresh_token_idle_ttl", "access_token_format", "resources", "served_resources",
+          "require_mfa", "backchannel_logout_uri", "backchannel_logout_session_required", "frontchannel_logout_uri",
+          "frontchannel_logout_session_required", "logo_uri", "client_uri", "allowed_cors_origins")
+ADMIN_SCOPE_PREFIX = "admin:"
+
+
+def validate_origin(origin: str) -> str:
+    """A CORS origin: scheme://host[:port], https except for loopback (no path, query or fragment)."""
+    origin = origin.strip().rstrip("/")
+    parts = urlsplit(origin)
+    if parts.scheme not in ("https", "http") or not parts.hostname or parts.path or parts.query or parts.fragment \
+            or "*" in origin or parts.username is not None:
+        raise ValidationError(f"CORS origin {origin!r} must be scheme://host[:port].")
+    if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        raise ValidationError(f"CORS origin {origin!r} must use https (http only for loopback).")
+    return origin
+
+
+def _optional_uri(value: str | None, label: str) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1")) \
+            or not parts.netloc or len(value) > 2000 or any(c.isspace() for c in value):
+        raise ValidationError(f"{label} must be an https URL.")
+    return value
+
+
+def _uris(values) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, str) or not all(isinstance(v, str) for v in values):
+        raise ValidationError("URI lists must be lists of strings.")
+    return [v for v in values if v.strip()]
+
+
+def validate_metadata(*, name: str, redirect_uris: list[str], token_endpoint_auth_method: str = "client_secret_basic",
+                      grant_types: list[str] | None = None, scopes: list[str] | None = None,
+                      post_logout_redirect_uris: list[str] | None = None, require_pkce: bool | None = None,
+                      skip_consent: bool = False, access_token_ttl: int | None = None, id_token_ttl: int | None = None,
+                      refresh_token_ttl: int | None = None, refresh_token_idle_ttl: int | None = None,
+                      access_token_format: str = "jwt", resources: list[str] | None = None,
+                      served_resources: list[str] | None = None, require_mfa: bool = False,
+                      backchannel_logout_uri: str | None = None, backchannel_logout_session_required: bool = False,
+                      frontchannel_logout_uri: str | None = None, frontchannel_logout_session_required: bool = False,
+                      logo_uri: str | None = None, client_uri: str | None = None,
+                      allowed_cors_origins: list[str] | None = None,
+                      admin_scopes_allowed: frozenset[str] | tuple[str, ...] = ()) -> dict:
+    """Check every field of a client registration, the same way for the CLI, the admin console, the
+    admin API and dynamic registration. Returns the cleaned values. Admin scopes (`admin:…`) are
+    refused unless listed in `admin_scopes_allowed` (what the registering administrator may grant)."""
+    if not isinstance(name, str):
+        raise ValidationError("A client needs a name of 1–200 characters.")
     name = (name or "").strip()
     if not name or len(name) > 200:
         raise ValidationError("A client needs a name of 1–200 characters.")
     if token_endpoint_auth_method not in AUTH_METHODS:
         raise ValidationError(f"token_endpoint_auth_method must be one of: {', '.join(AUTH_METHODS)}.")
     grant_types = list(grant_types or ["authorization_code"])
+    if not all(isinstance(g, str) for g in grant_types):
+        raise ValidationError("grant_types must be a list of strings.")
     unknown = set(grant_types) - set(GRANT_TYPES)
     if unknown:
         raise ValidationError(f"Unsupported grant types: {', '.join(sorted(unknown))}.")
     public = token_endpoint_auth_method == "none"
     if "client_credentials" in grant_types and public:
         raise ValidationError("The client_credentials grant is only for confidential clients (RFC 6749 §4.4).")
-    scopes = list(scopes or ["openid", "profile", "email"])
-    unknown = {s for s in scopes if s not in STANDARD_SCOPES
-               and not (API_SCOPE.match(s) and len(s) <= MAX_API_SCOPE_LENGTH)}
+    scopes = list(dict.fromkeys(scopes or ["openid", "profile", "email"]))
+    if not all(isinstance(sc, str) for sc in scopes):
+        raise ValidationError("scopes must be a list of strings.")
+    unknown = {sc for sc in scopes if sc not in STANDARD_SCOPES
+               and not (API_SCOPE.match(sc) and len(sc) <= MAX_API_SCOPE_LENGTH)}
     if unknown:
         raise ValidationError(f"Unsupported scopes: {', '.join(sorted(unknown))}.")
-    uris = [validate_redirect_uri(u) for u in redirect_uris if u.strip()]
+    admin = {sc for sc in scopes if sc.startswith(ADMIN_SCOPE_PREFIX)}
+    if admin - set(admin_scopes_allowed):
+        raise ValidationError(f"You may not grant the administrative scopes: {', '.join(sorted(admin))}.")
+    uris = [validate_redirect_uri(u) for u in _uris(redirect_uris)]
     if "authorization_code" in grant_types and not uris:
         raise ValidationError("A client using the authorization code grant needs at least one redirect URI.")
-    logout_uris = [validate_redirect_uri(u) for u in (post_logout_redirect_uris or []) if u.strip()]
+    logout_uris = [validate_redirect_uri(u) for u in _uris(post_logout_redirect_uris)]
     backchannel_logout_uri = validate_logout_uri(backchannel_logout_uri, "backchannel_logout_uri")
     frontchannel_logout_uri = validate_logout_uri(frontchannel_logout_uri, "frontchannel_logout_uri")
     for ttl_name, ttl in (("access_token_ttl", access_token_ttl), ("id_token_ttl", id_token_ttl),
                           ("refresh_token_ttl", refresh_token_ttl),
                           ("refresh_token_idle_ttl", refresh_token_idle_ttl)):
-        if ttl is not None and ttl <= 0:
+        if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 < ttl <= 10**8):
             raise ValidationError(f"{ttl_name} must be a positive number of seconds.")
     if refresh_token_idle_ttl and refresh_token_ttl and refresh_token_idle_ttl > refresh_token_ttl:
         raise ValidationError("refresh_token_idle_ttl must not exceed refresh_token_ttl.")
     if access_token_format not in ACCESS_TOKEN_FORMATS:
         raise ValidationError(f"access_token_format must be one of: {', '.join(ACCESS_TOKEN_FORMATS)}.")
-    resources = list(dict.fromkeys(validate_resource(r) for r in (resources or []) if r.strip()))
-    served = list(dict.fromkeys(validate_resource(r) for r in (served_resources or []) if r.strip()))
+    resources = list(dict.fromkeys(validate_resource(r) for r in _uris(resources)))
+    served = list(dict.fromkeys(validate_resource(r) for r in _uris(served_resources)))
     if served and public:
         raise ValidationError("Only a confidential client can act as a resource server (it must authenticate).")
-    secret = None if public else crypto.random_token(32)
-    row = store.Client(
-        client_id=crypto.random_token(18), secret_hash=crypto.lookup_hash(secret) if secret else None,
+    origins = list(dict.fromkeys(validate_origin(o) for o in _uris(allowed_cors_origins)))
+    return dict(
         name=name, redirect_uris=uris, post_logout_redirect_uris=logout_uris,
-        token_endpoint_auth_method=token_endpoint_auth_method, grant_types=grant_types,
-        response_types=list(RESPONSE_TYPES), scopes=scopes,
-        require_pkce=True if public else bool(require_pkce), skip_consent=skip_consent, enabled=True,
+        token_endpoint_auth_method=token_endpoint_auth_method, grant_types=grant_types, scopes=scopes,
+        require_pkce=True if public else bool(require_pkce), skip_consent=bool(skip_consent),
         access_token_ttl=access_token_ttl, id_token_ttl=id_token_ttl, refresh_token_ttl=refresh_token_ttl,
         refresh_token_idle_ttl=refresh_token_idle_ttl, access_token_format=access_token_format,
-        resources=resources, served_resources=served, require_mfa=require_mfa,
+        resources=resources, served_resources=served, require_mfa=bool(require_mfa),
         backchannel_logout_uri=backchannel_logout_uri,
         backchannel_logout_session_required=bool(backchannel_logout_session_required),
         frontchannel_logout_uri=frontchannel_logout_uri,
-        frontchannel_logout_session_required=bool(frontchannel_logout_session_required), created_at=clock.now(),
+        frontchannel_logout_session_required=bool(frontchannel_logout_session_required),
+        logo_uri=_optional_uri(logo_uri, "logo_uri"), client_uri=_optional_uri(client_uri, "client_uri"),
+        allowed_cors_origins=origins,
+    )
+
+
+def create(*, admin_scopes_allowed: frozenset[str] | tuple[str, ...] = (), **metadata) -> NewClient:
+    """Register a client (fields: see validate_metadata). The secret is returned once and only its
+    hash is stored."""
+    values = validate_metadata(admin_scopes_allowed=admin_scopes_allowed, **metadata)
+    public = values["token_endpoint_auth_method"] == "none"
+    secret = None if public else crypto.random_token(32)
+    row = store.Client(
+        client_id=crypto.random_token(18), secret_hash=crypto.lookup_hash(secret) if secret else None,
+        response_types=list(RESPONSE_TYPES), enabled=True, created_at=clock.now(), **values,
     )
     store.add(row)
+    db.session.commit()
+    return NewClient(client=view(row), client_secret=secret)
+
+
+def _require(client_id: str) -> store.Client:
+    row = store.get_by_client_id(client_id) if client_id and len(client_id) <= 64 else None
+    if row is None or row.client_id in BUILTIN_CLIENT_IDS:
+        raise NotFound("No such client.")
+    return row
+
+
+def find(client_id: str) -> ClientView:
+    """A client by client_id, disabled ones included (for administrators); NotFound otherwise."""
+    return view(_require(client_id))
+
+
+def update(client_id: str, changes: dict, admin_scopes_allowed: frozenset[str] | tuple[str, ...] = ()) -> ClientView:
+    """Change a client's registration: the stored values with `changes` applied are validated as a
+    whole. A client cannot switch between public and confidential (its credentials would not fit).
+    Admin scopes it already has stay; new ones need `admin_scopes_allowed`."""
+    row = _require(client_id)
+    unknown = set(changes) - set(FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown client fields: {', '.join(sorted(unknown))}.")
+    current_values = {f: getattr(row, f) for f in FIELDS}
+    merged = current_values | changes
+    if (merged["token_endpoint_auth_method"] == "none") != (row.token_endpoint_auth_method == "none"):
+        raise ValidationError("A client cannot change between public and confidential; register a new one.")
+    kept_admin = {sc for sc in row.scopes if sc.startswith(ADMIN_SCOPE_PREFIX)}
+    values = validate_metadata(admin_scopes_allowed=frozenset(admin_scopes_allowed) | kept_admin, **merged)
+    for name, value in values.items():
+        setattr(row, name, value)
+    db.session.commit()
+    return view(row)
+
+
+def set_enabled(client_id: str, enabled: bool) -> ClientView:
+    row = _require(client_id)
+    row.enabled = enabled
+    db.session.commit()
+    return view(row)
+
+
+def delete(client_id: str) -> None:
+    """Delete a client; its codes, tokens, consents and deliveries go with it (ON DELETE CASCADE)."""
+    store.remove(_require(client_id))
+    db.session.commit()
+
+
+MAX_GRACE = 30 * 86400
+
+
+def rotate_secret(client_id: str, grace_seconds: int = 0) -> NewClient:
+    """A new secret for a confidential client, returned once. The old one keeps working for
+    `grace_seconds` (0: at once invalid; at most 30 days) so deployments can switch over."""
+    row = _require(client_id)
+    if row.token_endpoint_auth_method == "none":
+        raise ValidationError("A public client has no secret.")
+    if not isinstance(grace_seconds, int) or isinstance(grace_seconds, bool) or not 0 <= grace_seconds <= MAX_GRACE:
+        raise ValidationError(f"grace_seconds must be between 0 and {MAX_GRACE}.")
+    secret = crypto.random_token(32)
+    if grace_seconds:
+        row.previous_secret_hash, row.previous_secret_expires_at = row.secret_hash, clock.now() + grace_seconds
+    else:
+        row.previous_secret_hash, row.previous_secret_expires_at = None, None
+    row.secret_hash = crypto.lookup_hash(secret)
     db.session.commit()
     return NewClient(client=view(row), client_secret=secret)
 
@@ -169,7 +301,11 @@ def check_secret(client: ClientView, secret: str | None) -> bool:
     """Constant-time check of a presented secret against the stored hash."""
     if client.secret_hash is None or not secret:
         return False
-    return crypto.constant_time_equal(client.secret_hash, crypto.lookup_hash(secret))
+    presented = crypto.lookup_hash(secret)
+    current_ok = crypto.constant_time_equal(client.secret_hash, presented)
+    previous_ok = client.previous_secret_hash is not None and (client.previous_secret_expires_at or 0) > clock.now() \
+        and crypto.constant_time_equal(client.previous_secret_hash, presented)
+    return current_ok or previous_ok
 
 
 def get_many(pks) -> list[ClientView]:
@@ -181,18 +317,34 @@ def list_all() -> list[ClientView]:
     return [view(r) for r in store.all_clients()]
 
 
+def list_registered() -> list[ClientView]:
+    """Every client but the built-in consoles, disabled ones included (what administrators manage)."""
+    return [view(r) for r in store.all_clients() if r.client_id not in BUILTIN_CLIENT_IDS]
+
+
 ACCOUNT_CONSOLE_CLIENT_ID = "idp-account-console"
+ADMIN_CONSOLE_CLIENT_ID = "idp-admin-console"
+BUILTIN_CLIENT_IDS = (ACCOUNT_CONSOLE_CLIENT_ID, ADMIN_CONSOLE_CLIENT_ID)
+
+
+def ensure_admin_console(issuer: str) -> ClientView:
+    """The built-in client through which the admin console signs administrators in (like the
+    account console's, with its own redirect URI)."""
+    return _ensure_console(ADMIN_CONSOLE_CLIENT_ID, "Administration console", f"{issuer}/admin/callback")
 
 
 def ensure_account_console(issuer: str) -> ClientView:
     """The built-in first-party client through which the account pages sign people in, so that the
     same policy (second factor, throttling, passkeys) applies there as for any app. Public, PKCE,
     no consent, only `openid`; its one redirect URI follows the issuer setting."""
-    redirect_uri = f"{issuer}/account/callback"
-    row = store.get_by_client_id(ACCOUNT_CONSOLE_CLIENT_ID)
+    return _ensure_console(ACCOUNT_CONSOLE_CLIENT_ID, "Your account", f"{issuer}/account/callback")
+
+
+def _ensure_console(client_id: str, name: str, redirect_uri: str) -> ClientView:
+    row = store.get_by_client_id(client_id)
     if row is None:
         row = store.add(store.Client(
-            client_id=ACCOUNT_CONSOLE_CLIENT_ID, secret_hash=None, name="Your account", redirect_uris=[redirect_uri],
+            client_id=client_id, secret_hash=None, name=name, redirect_uris=[redirect_uri],
             post_logout_redirect_uris=[], token_endpoint_auth_method="none", grant_types=["authorization_code"],
             response_types=list(RESPONSE_TYPES), scopes=["openid"], require_pkce=True, skip_consent=True,
             enabled=True, created_at=clock.now(),

@@ -41,6 +41,8 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
     "address": "See your postal address",
     "phone": "See your phone number",
     "offline_access": "Stay connected when you are not using the app (until you revoke it)",
+    "roles": "See the roles you hold",
+    "groups": "See the groups you belong to",
 }
 
 

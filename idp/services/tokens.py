@@ -15,7 +15,7 @@ from ..errors import ValidationError
 from ..extensions import db
 from ..storage import tokens as store
 from ..types import AccessTokenInfo, ClientView, RefreshGrant, UserView
-from . import audit, clients, clock, crypto
+from . import audit, clients, clock, crypto, rbac
 from . import claims as claim_rules
 from .keys import ALG, KeyRing
 
@@ -71,13 +71,15 @@ def issue_for_grant(settings, keyring: KeyRing, *, client: ClientView, user: Use
                     nonce: str | None, claims_request: dict | None, code_id: int | None,
                     include_refresh_token: bool, family_id: str | None = None,
                     refresh_scope: str | None = None, audience: tuple[str, ...] = (),
-                    resources: tuple[str, ...] = (), grant_expires_at: int | None = None) -> dict:
+                    resources: tuple[str, ...] = (), grant_expires_at: int | None = None,
+                    origin: audit.Origin | None = None) -> dict:
     """Mint and record the tokens of one grant, inside the caller's transaction (not committed here).
     `user` is None for client_credentials (the client acts for itself). `audience` is the access
     token's `aud` (see resolve_audience); `resources` what the refresh token may later ask for.
     Returns the RFC 6749 §5.1 token response body."""
     now = clock.now()
     scopes = scope.split()
+    family_id_given = family_id is not None
     family_id = family_id or crypto.random_token(16)
     at_ttl = client.access_token_ttl or settings.access_token_ttl
     audience = audience or (settings.access_token_audience,)
@@ -98,6 +100,8 @@ def issue_for_grant(settings, keyring: KeyRing, *, client: ClientView, user: Use
             access_claims["auth_time"] = auth_time
         if acr:
             access_claims["acr"] = acr
+        if user is not None:
+            access_claims.update(rbac.claims_for(user.id, scopes))
         access_token = _sign(keyring, access_claims, typ=ACCESS_TOKEN_TYPE)
         token_hash = None
     store.add(store.Token(kind=store.ACCESS, jti=jti, token_hash=token_hash, expires_at=now + at_ttl,
@@ -118,6 +122,11 @@ def issue_for_grant(settings, keyring: KeyRing, *, client: ClientView, user: Use
             settings, keyring, client=client, user=user, scopes=scopes, auth_time=auth_time, acr=acr,
             amr=amr, sid=sid, nonce=nonce, claims_request=claims_request, access_token=access_token, now=now,
         )
+    # A rotation continues a family the caller names; anything else is a new grant.
+    audit.record("token.refresh" if family_id_given else "token.issue", origin=origin,
+                 subject_user_id=user.id if user else None, client_id=client.client_id, commit=False,
+                 details={"scope": scope, "family": family_id[:8], "refresh_token": "refresh_token" in response,
+                          "id_token": "id_token" in response, "format": client.access_token_format})
     return response
 
 
@@ -128,6 +137,7 @@ def id_token(settings, keyring: KeyRing, *, client: ClientView, user: UserView, 
     UserInfo, which §5.4 permits and most relying-party libraries expect."""
     requested = (claims_request or {}).get("id_token") or {}
     body = claim_rules.release(user, scopes, requested)
+    body.update(rbac.claims_for(user.id, scopes))
     body.update({
         "iss": settings.issuer, "aud": client.client_id, "iat": now,
         "exp": now + (client.id_token_ttl or settings.id_token_ttl),

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 
-from ..errors import AuthenticationFailed, ValidationError
+from ..errors import AuthenticationFailed, NotFound, ValidationError
 from ..extensions import db
+from ..storage import password_links as link_store
 from ..storage import users as store
-from ..types import UserView
+from ..types import Page, PasswordLinkView, UserView
 from . import clock, crypto
 from .claims import ADDRESS_FIELDS, SCOPE_CLAIMS
 from .passwords import Passwords, check_strength
@@ -69,6 +70,10 @@ def create(passwords: Passwords, *, username: str, password: str, email: str | N
     )
     store.add(row)
     db.session.commit()
+    if is_admin:
+        from . import rbac
+
+        rbac.assign(rbac.ROLE, row.id, [rbac.ADMIN_ROLE])
     return view(row)
 
 
@@ -92,10 +97,13 @@ def check_password(passwords: Passwords, user_id: int, password: str) -> bool:
 
 
 def set_admin(user_id: int, is_admin: bool) -> None:
+    """Grant or take away the built-in `admin` role (other roles are kept)."""
+    from . import rbac
+
     row = store.get(user_id)
     if row is not None:
-        row.is_admin = is_admin
-        db.session.commit()
+        names = [n for n in rbac.names_of(rbac.ROLE, user_id) if n != rbac.ADMIN_ROLE]
+        rbac.assign(rbac.ROLE, user_id, names + ([rbac.ADMIN_ROLE] if is_admin else []))
 
 
 def get(user_id: int) -> UserView | None:
@@ -165,3 +173,107 @@ def update_profile(user_id: int, values: dict[str, str], editable: tuple[str, ..
         row.updated_at = clock.now()
         db.session.commit()
     return changed
+
+
+MAX_PAGE = 100
+
+
+def search(q: str = "", offset: int = 0, limit: int = 20) -> Page:
+    """Users whose username or e-mail contains `q`, a page at a time, by username."""
+    q = (q or "").strip()[:254]
+    offset, limit = max(0, offset), min(max(1, limit), MAX_PAGE)
+    rows, total = store.search(q, offset, limit)
+    return Page(items=tuple(view(r) for r in rows), total=total, offset=offset, limit=limit)
+
+
+def _require(user_id: int) -> store.User:
+    row = store.get(user_id)
+    if row is None:
+        raise NotFound("No such user.")
+    return row
+
+
+def admin_update(user_id: int, *, email: str | None = None, email_verified: bool | None = None,
+                 claims: dict | None = None) -> UserView:
+    """An administrator's edit: the e-mail address, its verified flag and the profile claims (each
+    given claim replaces the stored one; an empty value removes it)."""
+    row = _require(user_id)
+    if email is not None:
+        email = email.strip().lower() or None
+        if email and not EMAIL_RE.match(email):
+            raise ValidationError("That e-mail address does not look valid.")
+        if email and email != row.email and store.find_by_login(email) is not None:
+            raise ValidationError("Another user has that e-mail address.")
+        if email != row.email:
+            row.email, row.email_verified = email, False
+    if email_verified is not None:
+        row.email_verified = bool(email_verified) and row.email is not None
+    if claims is not None:
+        if not isinstance(claims, dict):
+            raise ValidationError("claims must be an object.")
+        merged = dict(row.claims or {})
+        removed = [k for k, v in claims.items() if v in (None, "")]
+        cleaned = _clean_claims(claims)
+        for name in removed:
+            merged.pop(name, None)
+        merged.update(cleaned)
+        row.claims = merged
+    row.updated_at = clock.now()
+    db.session.commit()
+    return view(row)
+
+
+def set_enabled(user_id: int, enabled: bool) -> UserView:
+    """Enable or disable an account. Disabling does not end sessions by itself: callers use
+    logout.end_all_sessions and tokens.revoke_grants (see admin)."""
+    row = _require(user_id)
+    row.enabled = enabled
+    row.updated_at = clock.now()
+    db.session.commit()
+    return view(row)
+
+
+def delete(user_id: int) -> None:
+    """Delete a user and (by cascade) everything that belongs to them."""
+    store.remove(_require(user_id))
+    db.session.commit()
+
+
+def issue_password_link(user_id: int, ttl: int) -> PasswordLinkView:
+    """A one-time token that lets the user set a new password until it expires."""
+    _require(user_id)
+    token = crypto.random_token(32)
+    now = clock.now()
+    link_store.add(link_store.PasswordLink(user_id=user_id, token_hash=crypto.lookup_hash(token), created_at=now,
+                                           expires_at=now + ttl))
+    db.session.commit()
+    return PasswordLinkView(user_id=user_id, token=token, expires_at=now + ttl)
+
+
+def password_link_user(token: str) -> UserView | None:
+    """The enabled user a live, unused set-password link belongs to, or None."""
+    if not token or len(token) > 128:
+        return None
+    row = link_store.find(crypto.lookup_hash(token))
+    if row is None or row.used_at is not None or row.expires_at <= clock.now():
+        return None
+    return get_enabled(row.user_id)
+
+
+def set_password_with_link(passwords: Passwords, token: str, new_password: str) -> UserView:
+    """Use a set-password link once: check the new password, then claim the link atomically."""
+    user = password_link_user(token)
+    if user is None:
+        raise ValidationError("This link has expired or has already been used.")
+    reason = check_strength(new_password)
+    if reason:
+        raise ValidationError(reason)
+    row = link_store.find(crypto.lookup_hash(token))
+    if row is None or not link_store.claim(row.id, clock.now()):
+        db.session.rollback()
+        raise ValidationError("This link has expired or has already been used.")
+    user_row = _require(user.id)
+    user_row.password_hash = passwords.hash(new_password)
+    user_row.updated_at = clock.now()
+    db.session.commit()
+    return user

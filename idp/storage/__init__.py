@@ -11,6 +11,8 @@ from . import (  # noqa: F401
     keys,
     logout_requests,
     mfa,
+    password_links,
+    rbac,
     sessions,
     tokens,
     users,

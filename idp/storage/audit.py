@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Integer, String, Text, select
+from sqlalchemy import JSON, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -42,3 +42,26 @@ def failure_times(events: tuple[str, ...], since: int, limit: int, *, subject_us
     if ip_address is not None:
         query = query.where(AuditEvent.ip_address == ip_address)
     return list(db.session.scalars(query.order_by(AuditEvent.at.desc()).limit(limit)))
+
+
+def query(*, event: str | None = None, outcome: str | None = None, user_id: int | None = None,
+          client_id: str | None = None, since: int | None = None, until: int | None = None,
+          offset: int = 0, limit: int = 50) -> tuple[list[AuditEvent], int]:
+    """Events matching every given filter, newest first; and how many match. `event` matches a
+    dotted prefix ("login" matches "login.password"); `user_id` the actor or the subject."""
+    q = select(AuditEvent)
+    if event:
+        q = q.where((AuditEvent.event == event) | AuditEvent.event.startswith(event + ".", autoescape=True))
+    if outcome:
+        q = q.where(AuditEvent.outcome == outcome)
+    if user_id is not None:
+        q = q.where((AuditEvent.actor_user_id == user_id) | (AuditEvent.subject_user_id == user_id))
+    if client_id:
+        q = q.where(AuditEvent.client_id == client_id)
+    if since is not None:
+        q = q.where(AuditEvent.at >= since)
+    if until is not None:
+        q = q.where(AuditEvent.at < until)
+    total = db.session.scalar(select(func.count()).select_from(q.subquery()))
+    rows = list(db.session.scalars(q.order_by(AuditEvent.id.desc()).offset(offset).limit(limit)))
+    return rows, total

@@ -48,6 +48,13 @@ class Client(db.Model):
     frontchannel_logout_uri: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     frontchannel_logout_session_required: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
     created_at: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Secret rotation: the previous secret's hash stays valid until previous_secret_expires_at.
+    previous_secret_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    previous_secret_expires_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Origins (scheme://host[:port]) of browser apps allowed to call the token and userinfo endpoints.
+    allowed_cors_origins: Mapped[list] = mapped_column(JSON, default=list, server_default="[]", nullable=False)
+    # RFC 7592: SHA-256 of the registration access token of a dynamically registered client.
+    registration_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 def get_by_client_id(client_id: str) -> Client | None:
@@ -73,3 +80,7 @@ def get_many(pks) -> list[Client]:
 
 def all_clients() -> list[Client]:
     return list(db.session.scalars(select(Client).order_by(Client.id)))
+
+
+def remove(client: Client) -> None:
+    db.session.delete(client)

@@ -154,3 +154,7 @@ def consume_challenge(challenge_hash: str, now: int) -> WebAuthnChallenge | None
 
 def purge_challenges(before: int) -> None:
     db.session.execute(delete(WebAuthnChallenge).where(WebAuthnChallenge.expires_at < before))
+
+
+def delete_credentials_of(user_id: int) -> int:
+    return db.session.execute(delete(WebAuthnCredential).where(WebAuthnCredential.user_id == user_id)).rowcount

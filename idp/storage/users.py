@@ -50,3 +50,18 @@ def add(user: User) -> User:
     db.session.add(user)
     db.session.flush()
     return user
+
+
+def search(q: str, offset: int, limit: int) -> tuple[list[User], int]:
+    """Users whose username or e-mail contains `q` (case-insensitive), by username; and the total."""
+    query = select(User)
+    if q:
+        pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(User.username.like(pattern, escape="\\"), User.email.like(pattern, escape="\\")))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    rows = list(db.session.scalars(query.order_by(User.username).offset(offset).limit(limit)))
+    return rows, total
+
+
+def remove(user: User) -> None:
+    db.session.delete(user)

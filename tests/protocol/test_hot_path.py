@@ -55,9 +55,9 @@ def test_no_key_decryption_per_request(app, client, browser, user, rp, monkeypat
     assert calls == []
 
 
-def test_code_exchange_uses_five_statements(app, client, browser, user, rp):
+def test_code_exchange_uses_six_statements(app, client, browser, user, rp):
     result = browser.sign_in(rp, scope="openid")
     with count_queries(app) as statements:
         assert redeem(client, rp, result["code"], result["_verifier"]).status_code == 200
-    # client, code, user, the atomic claim, one insert for the access token
-    assert len(statements) == 5, statements
+    # client, code, user, the atomic claim, one insert for the access token, one for its audit record
+    assert len(statements) == 6, statements

@@ -50,3 +50,15 @@ def drop_recovery_codes_if_unused(user_id: int) -> bool:
         return False
     recovery.remove_all(user_id)
     return True
+
+
+def reset(user_id: int) -> dict:
+    """Remove every second factor of a person (authenticator app, passkeys, recovery codes), e.g.
+    when they lost their device. They must set one up again at their next sign-in if required."""
+    from ...extensions import db
+
+    removed = {"totp": store.delete_totp(user_id), "passkeys": store.delete_credentials_of(user_id),
+               "recovery_codes": store.recovery_codes_left(user_id)}
+    store.delete_recovery_codes(user_id)
+    db.session.commit()
+    return removed

@@ -1,0 +1,367 @@
+"""/admin/api/v1: the admin console's operations as JSON for automation. Every endpoint needs a
+bearer access token from this server with the admin scope named on it (automation uses the
+client_credentials grant); errors are RFC 9457 problem details. CSRF does not apply (no cookies)."""
+
+from __future__ import annotations
+
+from flask import g, jsonify, request, url_for
+
+from ..errors import NotFound, ValidationError
+from ..extensions import csrf
+from ..services import audit, clients, logout, mfa, rbac, tokens, users
+from ..services.rbac import ADMIN_AUDIT, ADMIN_CLIENTS, ADMIN_ROLES, ADMIN_USERS
+from ..services.runtime import current
+from . import api_bp, serialize
+from .openapi import document
+from .problems import problem, record, requires
+
+csrf.exempt(api_bp)
+V1 = "/v1"
+
+
+@api_bp.errorhandler(ValidationError)
+def _invalid(error: ValidationError):
+    return problem(400, str(error), title="Invalid request")
+
+
+@api_bp.errorhandler(NotFound)
+def _not_found(error: NotFound):
+    return problem(404, str(error))
+
+
+def body() -> dict:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ValidationError("The request body must be a JSON object.")
+    return data
+
+
+def paging() -> tuple[int, int]:
+    try:
+        offset = int(request.args.get("offset", 0))
+        limit = int(request.args.get("limit", 20))
+    except ValueError:
+        raise ValidationError("offset and limit must be integers.") from None
+    if offset < 0 or not 1 <= limit <= 100:
+        raise ValidationError("offset must be ≥ 0 and limit between 1 and 100.")
+    return offset, limit
+
+
+def page_json(page, items: list) -> dict:
+    return {"items": items, "total": page.total, "offset": page.offset, "limit": page.limit}
+
+
+@api_bp.get("/openapi.json")
+def openapi():
+    return jsonify(document(current().settings.issuer))
+
+
+# --- clients -------------------------------------------------------------------------------------
+
+
+@api_bp.get(V1 + "/clients")
+@requires(ADMIN_CLIENTS)
+def list_clients():
+    return jsonify({"items": [serialize.client(c) for c in clients.list_registered()]})
+
+
+@api_bp.post(V1 + "/clients")
+@requires(ADMIN_CLIENTS)
+def create_client():
+    data = body()
+    unknown = set(data) - set(clients.FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown client fields: {', '.join(sorted(unknown))}.")
+    if "name" not in data:
+        raise ValidationError("name is required.")
+    data.setdefault("redirect_uris", [])
+    # An API caller may grant a new client only the admin scopes it holds itself.
+    new = clients.create(admin_scopes_allowed=g.caller.scopes, **data)
+    record("admin.client.create", details={"client": new.client.client_id, "scopes": list(new.client.scopes)})
+    response = jsonify(serialize.client(new.client) | {"client_secret": new.client_secret})
+    response.status_code = 201
+    response.headers["Location"] = url_for("admin_api.get_client", client_id=new.client.client_id)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@api_bp.get(V1 + "/clients/<client_id>")
+@requires(ADMIN_CLIENTS)
+def get_client(client_id: str):
+    return jsonify(serialize.client(clients.find(client_id)))
+
+
+@api_bp.patch(V1 + "/clients/<client_id>")
+@requires(ADMIN_CLIENTS)
+def update_client(client_id: str):
+    data = body()
+    updated = clients.update(client_id, data, admin_scopes_allowed=g.caller.scopes)
+    record("admin.client.update", details={"client": client_id, "fields": sorted(data)})
+    return jsonify(serialize.client(updated))
+
+
+@api_bp.delete(V1 + "/clients/<client_id>")
+@requires(ADMIN_CLIENTS)
+def delete_client(client_id: str):
+    clients.delete(client_id)
+    record("admin.client.delete", details={"client": client_id})
+    return "", 204
+
+
+@api_bp.post(V1 + "/clients/<client_id>/disable")
+@requires(ADMIN_CLIENTS)
+def disable_client(client_id: str):
+    updated = clients.set_enabled(client_id, False)
+    record("admin.client.disable", details={"client": client_id})
+    return jsonify(serialize.client(updated))
+
+
+@api_bp.post(V1 + "/clients/<client_id>/enable")
+@requires(ADMIN_CLIENTS)
+def enable_client(client_id: str):
+    updated = clients.set_enabled(client_id, True)
+    record("admin.client.enable", details={"client": client_id})
+    return jsonify(serialize.client(updated))
+
+
+@api_bp.post(V1 + "/clients/<client_id>/secret")
+@requires(ADMIN_CLIENTS)
+def rotate_secret(client_id: str):
+    data = request.get_json(silent=True) or {}
+    grace = data.get("grace_seconds", 0) if isinstance(data, dict) else None
+    new = clients.rotate_secret(client_id, grace)
+    record("admin.client.rotate_secret", details={"client": client_id, "grace_seconds": grace})
+    response = jsonify(serialize.client(new.client) | {"client_secret": new.client_secret})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- users ---------------------------------------------------------------------------------------
+
+
+@api_bp.get(V1 + "/users")
+@requires(ADMIN_USERS)
+def list_users():
+    offset, limit = paging()
+    page = users.search(request.args.get("q", ""), offset, limit)
+    return jsonify(page_json(page, [serialize.user(u) for u in page.items]))
+
+
+def _user(user_id: int):
+    user = users.get(user_id)
+    if user is None:
+        raise NotFound("No such user.")
+    return user
+
+
+def _check_role_grant(names: list[str], user_id: int) -> None:
+    """Granting or taking away an administrator role needs admin:roles, not only admin:users."""
+    current_admin = {n for n in rbac.names_of(rbac.ROLE, user_id) if n in rbac.BUILTIN_ROLES}
+    wanted_admin = {n for n in names if n in rbac.BUILTIN_ROLES}
+    if current_admin != wanted_admin and ADMIN_ROLES not in g.caller.scopes:
+        raise PermissionError
+
+
+@api_bp.post(V1 + "/users")
+@requires(ADMIN_USERS)
+def create_user():
+    data = body()
+    unknown = set(data) - {"username", "password", "email", "email_verified", "claims"}
+    if unknown:
+        raise ValidationError(f"Unknown user fields: {', '.join(sorted(unknown))}.")
+    if not all(isinstance(data.get(k, ""), str) for k in ("username", "password")) or \
+            not isinstance(data.get("email") or "", str) or not isinstance(data.get("claims") or {}, dict):
+        raise ValidationError("username, password and email are strings; claims an object.")
+    user = users.create(current().passwords, username=data.get("username", ""), password=data.get("password", ""),
+                        email=data.get("email"), email_verified=bool(data.get("email_verified")),
+                        claims=data.get("claims"))
+    record("admin.user.create", subject_user_id=user.id)
+    response = jsonify(serialize.user(user))
+    response.status_code = 201
+    response.headers["Location"] = url_for("admin_api.get_user", user_id=user.id)
+    return response
+
+
+@api_bp.get(V1 + "/users/<int:user_id>")
+@requires(ADMIN_USERS)
+def get_user(user_id: int):
+    return jsonify(serialize.user(_user(user_id)))
+
+
+@api_bp.patch(V1 + "/users/<int:user_id>")
+@requires(ADMIN_USERS)
+def update_user(user_id: int):
+    data = body()
+    unknown = set(data) - {"email", "email_verified", "claims"}
+    if unknown:
+        raise ValidationError(f"Unknown user fields: {', '.join(sorted(unknown))}.")
+    if not isinstance(data.get("email") or "", str):
+        raise ValidationError("email must be a string.")
+    user = users.admin_update(user_id, email=data.get("email"), email_verified=data.get("email_verified"),
+                              claims=data.get("claims"))
+    record("admin.user.update", subject_user_id=user_id, details={"fields": sorted(data)})
+    return jsonify(serialize.user(user))
+
+
+def disable_user_everywhere(user_id: int) -> dict:
+    """Disable an account and take its sessions and tokens with it."""
+    users.set_enabled(user_id, False)
+    ended = logout.end_other_sessions(user_id, None, reason="admin_disabled")
+    revoked = tokens.revoke_grants(user_id)
+    return {"ended_sessions": ended, "revoked_tokens": revoked}
+
+
+@api_bp.post(V1 + "/users/<int:user_id>/disable")
+@requires(ADMIN_USERS)
+def disable_user(user_id: int):
+    _user(user_id)
+    effects = disable_user_everywhere(user_id)
+    record("admin.user.disable", subject_user_id=user_id, details=effects)
+    return jsonify(serialize.user(_user(user_id)))
+
+
+@api_bp.post(V1 + "/users/<int:user_id>/enable")
+@requires(ADMIN_USERS)
+def enable_user(user_id: int):
+    user = users.set_enabled(user_id, True)
+    record("admin.user.enable", subject_user_id=user_id)
+    return jsonify(serialize.user(user))
+
+
+@api_bp.delete(V1 + "/users/<int:user_id>")
+@requires(ADMIN_USERS)
+def delete_user(user_id: int):
+    if rbac.names_of(rbac.ROLE, user_id) and ADMIN_ROLES not in g.caller.scopes and \
+            any(n in rbac.BUILTIN_ROLES for n in rbac.names_of(rbac.ROLE, user_id)):
+        return problem(403, "Deleting an administrator needs the admin:roles scope.")
+    _user(user_id)
+    logout.end_other_sessions(user_id, None, reason="admin_deleted")
+    users.delete(user_id)
+    record("admin.user.delete", subject_user_id=user_id)
+    return "", 204
+
+
+@api_bp.post(V1 + "/users/<int:user_id>/mfa/reset")
+@requires(ADMIN_USERS)
+def reset_mfa(user_id: int):
+    _user(user_id)
+    removed = mfa.reset(user_id)
+    record("admin.user.mfa_reset", subject_user_id=user_id, details=removed)
+    return jsonify({"removed": removed})
+
+
+@api_bp.post(V1 + "/users/<int:user_id>/password-link")
+@requires(ADMIN_USERS)
+def password_link(user_id: int):
+    _user(user_id)
+    link = users.issue_password_link(user_id, current().settings.password_link_ttl)
+    record("admin.user.password_link", subject_user_id=user_id, details={"expires_at": link.expires_at})
+    response = jsonify({"url": url_for("account.set_password", token=link.token, _external=True),
+                        "expires_at": link.expires_at})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _names(data: dict, key: str) -> list[str]:
+    names = data.get(key)
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ValidationError(f"{key} must be a list of names.")
+    return names
+
+
+@api_bp.put(V1 + "/users/<int:user_id>/roles")
+@requires(ADMIN_USERS)
+def set_roles(user_id: int):
+    names = _names(body(), "roles")
+    _user(user_id)
+    try:
+        _check_role_grant([n.strip().lower() for n in names], user_id)
+    except PermissionError:
+        record("admin.user.roles", subject_user_id=user_id, outcome=audit.FAILURE,
+               reason="admin roles need admin:roles", details={"roles": names})
+        return problem(403, "Granting or removing administrator roles needs the admin:roles scope.")
+    assigned = rbac.assign(rbac.ROLE, user_id, names)
+    record("admin.user.roles", subject_user_id=user_id, details={"roles": assigned})
+    return jsonify(serialize.user(_user(user_id)))
+
+
+@api_bp.put(V1 + "/users/<int:user_id>/groups")
+@requires(ADMIN_USERS)
+def set_groups(user_id: int):
+    names = _names(body(), "groups")
+    _user(user_id)
+    assigned = rbac.assign(rbac.GROUP, user_id, names)
+    record("admin.user.groups", subject_user_id=user_id, details={"groups": assigned})
+    return jsonify(serialize.user(_user(user_id)))
+
+
+# --- roles and groups ----------------------------------------------------------------------------
+
+
+def _kind(kinds: str) -> str:
+    return rbac.ROLE if kinds == "roles" else rbac.GROUP
+
+
+for _kinds in ("roles", "groups"):
+
+    def _list(kinds=_kinds):
+        return jsonify({"items": [serialize.role(r) for r in rbac.list_all(_kind(kinds))]})
+
+    def _create(kinds=_kinds):
+        data = body()
+        if not isinstance(data.get("name"), str) or not isinstance(data.get("description") or "", str):
+            raise ValidationError("name (and description) must be strings.")
+        created = rbac.create(_kind(kinds), data["name"], data.get("description"))
+        record(f"admin.{_kind(kinds)}.create", details={"name": created.name})
+        response = jsonify(serialize.role(created))
+        response.status_code = 201
+        return response
+
+    def _get(name: str, kinds=_kinds):
+        return jsonify(serialize.role(rbac.get(_kind(kinds), name)))
+
+    def _update(name: str, kinds=_kinds):
+        data = body()
+        if not isinstance(data.get("description") or "", str):
+            raise ValidationError("description must be a string.")
+        updated = rbac.update(_kind(kinds), name, data.get("description"))
+        record(f"admin.{_kind(kinds)}.update", details={"name": name})
+        return jsonify(serialize.role(updated))
+
+    def _delete(name: str, kinds=_kinds):
+        rbac.delete(_kind(kinds), name)
+        record(f"admin.{_kind(kinds)}.delete", details={"name": name})
+        return "", 204
+
+    _scope = ADMIN_ROLES
+    api_bp.add_url_rule(f"{V1}/{_kinds}", f"list_{_kinds}", requires(_scope)(_list), methods=["GET"])
+    api_bp.add_url_rule(f"{V1}/{_kinds}", f"create_{_kinds}", requires(_scope)(_create), methods=["POST"])
+    api_bp.add_url_rule(f"{V1}/{_kinds}/<name>", f"get_{_kinds}", requires(_scope)(_get), methods=["GET"])
+    api_bp.add_url_rule(f"{V1}/{_kinds}/<name>", f"update_{_kinds}", requires(_scope)(_update), methods=["PATCH"])
+    api_bp.add_url_rule(f"{V1}/{_kinds}/<name>", f"delete_{_kinds}", requires(_scope)(_delete), methods=["DELETE"])
+
+
+# --- audit ---------------------------------------------------------------------------------------
+
+
+def _int_arg(name: str) -> int | None:
+    value = request.args.get(name)
+    if value in (None, ""):
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise ValidationError(f"{name} must be an integer.") from None
+
+
+@api_bp.get(V1 + "/audit")
+@requires(ADMIN_AUDIT)
+def audit_log():
+    offset, limit = paging()
+    outcome = request.args.get("outcome") or None
+    if outcome not in (None, audit.SUCCESS, audit.FAILURE):
+        raise ValidationError("outcome must be success or failure.")
+    page = audit.search(event=request.args.get("event"), outcome=outcome, user_id=_int_arg("user_id"),
+                        client_id=request.args.get("client_id"), since=_int_arg("since"), until=_int_arg("until"),
+                        offset=offset, limit=limit)
+    return jsonify(page_json(page, [serialize.event(e) for e in page.items]))

@@ -1,0 +1,107 @@
+"""Who is signed in to the admin console. Like the account pages (see account/auth.py), the browser
+goes through this provider's own authorization flow with a built-in client, the "admin console", so
+the login, passkey and second-factor pages apply unchanged; the policy always asks administrators for
+a second factor (and sends one without any to set one up). A console page then also needs a role
+granting its permission (least privilege)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import g, redirect, render_template, request, session, url_for
+
+from .. import http
+from ..services import clients, mfa, rbac, sessions, users
+from ..services.runtime import current
+from ..types import SessionView, UserView
+from . import bp
+
+STATE_KEY = "admin_sign_in"
+
+
+@dataclass(frozen=True)
+class Admin:
+    user: UserView
+    session: SessionView
+    permissions: frozenset[str]
+    second_factor: bool
+
+
+def safe_next(value: str | None) -> str:
+    if value and value.startswith("/admin") and "//" not in value and "\\" not in value \
+            and not value.startswith("/admin/api"):
+        return value
+    return url_for("admin.index")
+
+
+def sign_in_redirect(next_url: str):
+    client = clients.ensure_admin_console(current().settings.issuer)
+    state = secrets.token_urlsafe(24)
+    verifier = secrets.token_urlsafe(48)  # PKCE is mandatory for public clients; the code is not redeemed
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    session[STATE_KEY] = {"state": state, "next": safe_next(next_url)}
+    return redirect(url_for("protocol.authorize", response_type="code", client_id=client.client_id,
+                            redirect_uri=client.redirect_uris[0], scope="openid", state=state,
+                            code_challenge=challenge, code_challenge_method="S256"), code=303)
+
+
+def current_admin() -> Admin | None:
+    """The signed-in person (None without a live session), their admin permissions and whether the
+    session reached the MFA level."""
+    s = sessions.current(current().settings, http.read(http.SESSION_COOKIE))
+    user = users.get_enabled(s.user_id) if s else None
+    if s is None or user is None:
+        return None
+    return Admin(user=user, session=s, permissions=rbac.permissions_of(user.id), second_factor=mfa.satisfied(s))
+
+
+def _refused():
+    return render_template("errors/error.html", title="Not allowed",
+                           message="Your roles do not allow this part of the admin console.",
+                           next_step="Ask an administrator for the role you need."), 403
+
+
+def requires(permission: str | None):
+    """Run the page for a signed-in administrator whose roles grant `permission` (None: any admin
+    role); otherwise send them to sign in (or step up), or refuse with 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            admin = current_admin()
+            back = request.path if request.method == "GET" else url_for("admin.index")
+            if admin is None:
+                return sign_in_redirect(back)
+            if not admin.permissions or (permission and permission not in admin.permissions):
+                return _refused()
+            if not admin.second_factor:
+                return sign_in_redirect(back)  # the policy asks administrators for a second factor
+            g.admin = admin
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+@bp.route("/callback", methods=["GET"])
+def callback():
+    """The end of the console's sign-in. The code is not redeemed: the SSO session the flow created
+    or raised is what counts. The login page starts a fresh cookie session (dropping the state), so a
+    matching state only decides whether to return to the page the administrator asked for."""
+    pending = session.pop(STATE_KEY, None) or {}
+    state = request.args.get("state", "")
+    matched = bool(pending) and hmac.compare_digest(pending.get("state", ""), state)
+    if request.args.get("iss") != current().settings.issuer or request.args.get("error"):
+        return render_template("errors/error.html", title="Sign-in not completed",
+                               message="You did not finish signing in, so the admin console stays closed.",
+                               next_step="Open the admin console again to sign in."), 400
+    admin = current_admin()
+    if admin is None or not admin.permissions:
+        return _refused()
+    return redirect(safe_next(pending.get("next") if matched else None), code=303)

@@ -1,0 +1,64 @@
+"""One-time, expiring set-password links an administrator issues for a user."""
+
+from __future__ import annotations
+
+from sqlalchemy import ForeignKey, Integer, String, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..extensions import db
+
+
+class PasswordLink(db.Model):
+    __tablename__ = "password_links"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
+    # SHA-256 of the random token in the link; the token itself is shown once.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[int] = mapped_column(Integer, nullable=False)
+    expires_at: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    used_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+def add(row: PasswordLink) -> PasswordLink:
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def find(token_hash: str) -> PasswordLink | None:
+    return db.session.scalars(select(PasswordLink).where(PasswordLink.token_hash == token_hash)).first()
+
+
+def claim(row_id: int, now: int) -> bool:
+    """Mark a live link used; exactly one concurrent use wins."""
+    result = db.session.execute(update(PasswordLink).where(
+        PasswordLink.id == row_id, PasswordLink.used_at.is_(None), PasswordLink.expires_at > now,
+    ).values(used_at=now))
+    return result.rowcount == 1
+
+
+class InitialAccessToken(db.Model):
+    """RFC 7591 §3: a bearer token an administrator issues that allows registering one client."""
+
+    __tablename__ = "initial_access_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    created_at: Mapped[int] = mapped_column(Integer, nullable=False)
+    expires_at: Mapped[int] = mapped_column(Integer, nullable=False)
+    used_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+def add_initial(row: InitialAccessToken) -> InitialAccessToken:
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def claim_initial(token_hash: str, now: int) -> bool:
+    result = db.session.execute(update(InitialAccessToken).where(
+        InitialAccessToken.token_hash == token_hash, InitialAccessToken.used_at.is_(None),
+        InitialAccessToken.expires_at > now,
+    ).values(used_at=now))
+    return result.rowcount == 1

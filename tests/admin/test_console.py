@@ -1,0 +1,160 @@
+"""The admin console's pages through the test client: sign-in through the admin console client
+(role + second factor), least privilege per page, CSRF on forms, and each management action."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+from idp.services import rbac
+from idp.services import users as user_service
+from idp.services.runtime import current
+from tests.conftest import PASSWORD, csrf_from, enrol_totp, totp_now
+
+
+def _walk(client, response, secret=None, limit=12, username="root"):
+    """Follow redirects through the authorization flow and its pages, as a browser would."""
+    for _ in range(limit):
+        if response.status_code not in (302, 303):
+            return response
+        location = response.headers["Location"]
+        path = urlsplit(location).path + ("?" + urlsplit(location).query if urlsplit(location).query else "")
+        response = client.get(path)
+        html = response.get_data(as_text=True)
+        if response.status_code == 200 and 'name="password"' in html and "/interaction/" in path:
+            base = urlsplit(location).path
+            response = client.post(base + "/login", data={"username": username, "password": PASSWORD,
+                                                          "csrf_token": csrf_from(html)})
+        elif response.status_code == 200 and "/mfa/totp" in html and secret:
+            action = re.search(r'action="([^"]*/mfa/totp)"', html)
+            if action is None:
+                base = urlsplit(location).path
+                response = client.get(base, query_string={"method": "totp"})
+                html = response.get_data(as_text=True)
+                action = re.search(r'action="([^"]*/mfa/totp)"', html)
+            response = client.post(action.group(1), data={"code": totp_now(secret), "csrf_token": csrf_from(html)})
+    raise AssertionError("too many redirects")
+
+
+def _admin(app, roles=("admin",), username="root"):
+    with app.app_context():
+        user = user_service.create(current().passwords, username=username, password=PASSWORD,
+                                   email=f"{username}@example.com")
+        rbac.assign(rbac.ROLE, user.id, list(roles))
+        user = user_service.get(user.id)
+    return user
+
+
+@pytest.fixture()
+def admin_client(app, client):
+    admin = _admin(app)
+    secret = enrol_totp(app, admin)
+    page = _walk(client, client.get("/admin"), secret)
+    assert page.status_code == 200 and "Admin console" in page.get_data(as_text=True)
+    return client
+
+
+def test_console_needs_sign_in_role_and_second_factor(app, client):
+    first = client.get("/admin")
+    assert first.status_code == 303 and "client_id=idp-admin-console" in first.headers["Location"]
+
+
+def test_an_admin_without_a_factor_is_sent_to_set_one_up(app, client):
+    _admin(app)
+    page = _walk(client, client.get("/admin"))
+    assert page.status_code == 200 and "authenticator" in page.get_data(as_text=True).lower()
+    assert "Admin console" not in page.get_data(as_text=True)
+
+
+def test_someone_without_an_admin_role_is_refused(app, client, user):
+    response = _walk(client, client.get("/admin"), username="alice")
+    # alice has no roles: she signs in (no second factor is asked of her), then the console refuses her.
+    assert response.status_code == 403 and "Not allowed" in response.get_data(as_text=True)
+    assert client.get("/admin/users").status_code == 403
+
+
+def test_least_privilege_pages(app, client):
+    admin = _admin(app, roles=("auditor",))
+    secret = enrol_totp(app, admin)
+    assert _walk(client, client.get("/admin/audit"), secret).status_code == 200
+    assert client.get("/admin/clients").status_code == 403
+    assert client.get("/admin/users").status_code == 403
+    assert client.get("/admin/roles").status_code == 403
+
+
+def test_register_edit_rotate_disable_and_delete_a_client(admin_client):
+    form = admin_client.get("/admin/clients/new").get_data(as_text=True)
+    token = csrf_from(form)
+    assert admin_client.post("/admin/clients/new", data={"name": "x"}).status_code == 400  # no CSRF token
+    bad = admin_client.post("/admin/clients/new", data={
+        "csrf_token": token, "name": "Shop", "auth_method": "client_secret_basic",
+        "redirect_uris": "https://shop.example.com/*", "grant_types": "authorization_code", "scopes": "openid"})
+    assert bad.status_code == 400 and "wildcards" in bad.get_data(as_text=True)
+    assert "https://shop.example.com/*" in bad.get_data(as_text=True)  # the form keeps what was typed
+    created = admin_client.post("/admin/clients/new", data={
+        "csrf_token": token, "name": "Shop", "auth_method": "client_secret_basic",
+        "redirect_uris": "https://shop.example.com/cb\nhttps://shop.example.com/cb2",
+        "grant_types": ["authorization_code", "refresh_token"], "scopes": "openid email roles",
+        "access_token_format": "jwt", "access_token_ttl": "600", "require_mfa": "1"})
+    html = created.get_data(as_text=True)
+    assert created.status_code == 200 and "never shown again" in html
+    client_id = re.search(r'id="client-id">([^<]+)<', html).group(1)
+    secret = re.search(r'id="client-secret">([^<]+)<', html).group(1)
+    assert len(secret) >= 40
+    edit = admin_client.get(f"/admin/clients/{client_id}").get_data(as_text=True)
+    assert secret not in edit and "https://shop.example.com/cb2" in edit
+    saved = admin_client.post(f"/admin/clients/{client_id}", data={
+        "csrf_token": token, "name": "Shop 2", "auth_method": "client_secret_basic",
+        "redirect_uris": "https://shop.example.com/cb", "grant_types": "authorization_code", "scopes": "openid",
+        "access_token_format": "opaque"})
+    assert saved.status_code == 303
+    assert "Shop 2" in admin_client.get("/admin/clients").get_data(as_text=True)
+    rotated = admin_client.post(f"/admin/clients/{client_id}/secret", data={"csrf_token": token,
+                                                                          "grace_seconds": "60"})
+    new_secret = re.search(r'id="client-secret">([^<]+)<', rotated.get_data(as_text=True)).group(1)
+    assert new_secret != secret
+    assert admin_client.post(f"/admin/clients/{client_id}/enabled", data={"csrf_token": token,
+                                                                         "enabled": "0"}).status_code == 303
+    assert "disabled" in admin_client.get("/admin/clients").get_data(as_text=True)
+    assert admin_client.post(f"/admin/clients/{client_id}/delete", data={"csrf_token": token}).status_code == 303
+    assert admin_client.get(f"/admin/clients/{client_id}").status_code == 404
+    audit = admin_client.get("/admin/audit?event=admin.client").get_data(as_text=True)
+    for event in ("admin.client.create", "admin.client.update", "admin.client.rotate_secret",
+                  "admin.client.disable", "admin.client.delete"):
+        assert event in audit
+
+
+def test_manage_users_roles_and_groups(app, admin_client):
+    token = csrf_from(admin_client.get("/admin/users").get_data(as_text=True))
+    created = admin_client.post("/admin/users", data={"csrf_token": token, "username": "bob",
+                                                     "email": "bob@example.com", "password": PASSWORD})
+    assert created.status_code == 303
+    user_path = urlsplit(created.headers["Location"]).path
+    assert "bob" in admin_client.get("/admin/users?q=bo").get_data(as_text=True)
+    assert admin_client.post("/admin/roles", data={"csrf_token": token, "name": "billing"}).status_code == 303
+    assert admin_client.post("/admin/groups", data={"csrf_token": token, "name": "staff"}).status_code == 303
+    assert "billing" in admin_client.get("/admin/roles").get_data(as_text=True)
+    assert admin_client.post(user_path + "/roles", data={"csrf_token": token, "roles": ["billing"],
+                                                         "groups": ["staff"]}).status_code == 303
+    assert admin_client.post(user_path + "/profile", data={"csrf_token": token, "email": "bob@example.com",
+                                                           "nickname": "Bobby"}).status_code == 303
+    page = admin_client.get(user_path).get_data(as_text=True)
+    assert 'value="billing" checked' in page and 'value="staff" checked' in page and "Bobby" in page
+    link = admin_client.post(user_path + "/password-link", data={"csrf_token": token}).get_data(as_text=True)
+    assert "/account/set-password/" in link
+    assert admin_client.post(user_path + "/mfa/reset", data={"csrf_token": token}).status_code == 303
+    assert admin_client.post(user_path + "/enabled", data={"csrf_token": token, "enabled": "0"}).status_code == 303
+    assert "Disabled" in admin_client.get(user_path).get_data(as_text=True)
+    assert admin_client.post(user_path + "/delete", data={"csrf_token": token}).status_code == 303
+    assert admin_client.get(user_path).status_code == 404
+    assert admin_client.post("/admin/roles/billing/delete", data={"csrf_token": token}).status_code == 303
+    assert admin_client.post("/admin/roles/admin/delete", data={"csrf_token": token}).status_code == 303
+    assert "admin" in admin_client.get("/admin/roles").get_data(as_text=True)
+
+
+def test_audit_page_filters_and_pages(admin_client):
+    page = admin_client.get("/admin/audit?event=login&outcome=success&offset=0").get_data(as_text=True)
+    assert "login.password" in page and "mfa.totp" not in page
+    assert admin_client.get("/admin/audit?user_id=abc&offset=-4").status_code == 200
