@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, abort, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -37,6 +37,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     configure_app(app, settings)
     configure_extensions(app, settings)
     configure_blueprints(app)
+    configure_input_guard(app)
     configure_security_headers(app)
     configure_errorhandlers(app)
     configure_cli(app)
@@ -134,6 +135,27 @@ def configure_blueprints(app: Flask) -> None:
         )
 
 
+MAX_DB_INT = 2**31 - 1
+
+
+def configure_input_guard(app: Flask) -> None:
+    """Refuse, before any view runs, input no field of ours can hold: NUL characters (PostgreSQL text
+    cannot store them, so a lookup would fail) and path ids beyond the database's integer range."""
+
+    @app.before_request
+    def _guard() -> None:
+        values = [request.path, request.headers.get("Authorization", "")]
+        values += [v for _, v in request.args.items(multi=True)]
+        if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            values += [v for _, v in request.form.items(multi=True)]
+            values += list(request.form.keys())
+        values += list(request.args.keys())
+        if any("\x00" in v for v in values):
+            abort(400, "The request contains a NUL character.")
+        if any(isinstance(v, int) and not 0 <= v <= MAX_DB_INT for v in (request.view_args or {}).values()):
+            abort(404)
+
+
 def configure_security_headers(app: Flask) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
@@ -189,6 +211,7 @@ def configure_errorhandlers(app: Flask) -> None:
             return response
         if request.path in _JSON_PATHS or request.accept_mimetypes.best == "application/json":
             error_code = "invalid_request" if error.code is not None and error.code < 500 else "server_error"
+            headers.append(("Cache-Control", "no-store"))
             return {"error": error_code, "error_description": error.description}, error.code, headers
         page = render_template("errors/error.html", title=error.name, message=error.description)
         return page, error.code, headers

@@ -57,6 +57,9 @@ class Settings:
     password_memory_cost: int
     password_parallelism: int
     mfa_max_failures_per_account: int
+    login_max_failures_per_account: int
+    login_max_failures_per_ip: int
+    login_failure_window: int
     mfa_max_failures_per_ip: int
     mfa_failure_window: int
     webauthn_challenge_ttl: int
@@ -215,7 +218,8 @@ def validate(settings: Settings) -> None:
         "device_user_code_window", "purge_batch_size", "interaction_ttl",
         "session_idle_timeout", "session_absolute_timeout", "key_ring_refresh_seconds",
         "password_time_cost", "password_memory_cost", "password_parallelism", "max_content_length",
-        "mfa_max_failures_per_account", "mfa_max_failures_per_ip", "mfa_failure_window", "webauthn_challenge_ttl",
+        "mfa_max_failures_per_account", "mfa_max_failures_per_ip", "login_max_failures_per_account",
+        "login_max_failures_per_ip", "login_failure_window", "mfa_failure_window", "webauthn_challenge_ttl",
         "logout_token_ttl", "backchannel_logout_timeout", "backchannel_logout_max_attempts",
         "backchannel_logout_retry_delay", "password_link_ttl", "initial_access_token_ttl",
     ]

@@ -42,3 +42,11 @@ class CounterRegression(SecondFactorFailed):
 class LogoutRequestRejected(IdpError):
     """An RP-initiated logout request that cannot be trusted (e.g. an id_token_hint this server did not
     issue): the error is shown to the person and nobody is redirected (RP-Initiated Logout 1.0 §2)."""
+
+
+class Throttled(IdpError):
+    """Too many recent failures: the caller must wait `retry_after` seconds."""
+
+    def __init__(self, retry_after: int):
+        super().__init__(f"retry after {retry_after}s")
+        self.retry_after = retry_after

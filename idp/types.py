@@ -145,6 +145,7 @@ class InteractionView:
     consent_given: bool
     account_selected: bool
     expires_at: int
+    device_code_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -197,6 +197,26 @@ def query_of(location: str) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(location).query).items()}
 
 
+def race(attempt, racers: int = 8) -> list:
+    """Run `attempt()` in `racers` threads released together by a barrier; return what each returned."""
+    barrier = threading.Barrier(racers)
+    results: list = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        barrier.wait()
+        outcome = attempt()
+        with lock:
+            results.append(outcome)
+
+    threads = [threading.Thread(target=run) for _ in range(racers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
 class Browser:
     """Walks the authorization flow through the Flask test client, as a browser would. Set
     `second_factor` to a function returning a code to answer the MFA page with, and

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import flash, g, redirect, render_template, request, session, url_for
 
 from .. import http
-from ..errors import AuthenticationFailed, ValidationError
-from ..services import audit, consents, logout, sessions, users
+from ..errors import AuthenticationFailed, Throttled, ValidationError
+from ..services import audit, consents, logout, password_login, sessions, throttle, users
 from ..services.runtime import current
 from ..services.sessions import PASSWORD_ACR
 from . import bp
@@ -49,16 +49,17 @@ def login():
     rt = current()
     username = request.form.get("username", "")[:254]
     try:
-        user = users.authenticate(rt.passwords, username, request.form.get("password", ""))
+        user = password_login.check(rt.settings, rt.passwords, login=username,
+                                    password=request.form.get("password", ""), origin=http.origin(), via="account")
+    except Throttled as exc:
+        return render_template("account/login.html", next_url=next_url, username=username,
+                               error=throttle.message(exc.retry_after)), 429
     except AuthenticationFailed:
-        audit.record("login.password", outcome=audit.FAILURE, origin=http.origin(), reason="bad credentials",
-                     details={"login": username, "via": "account"})
         return render_template("account/login.html", next_url=next_url, username=username,
                                error="The username or password is incorrect. Check them and try again."), 401
     cookie, _ = sessions.start(rt.settings, user_id=user.id, amr=["pwd"], acr=PASSWORD_ACR,
                                user_agent=http.user_agent(), ip_address=http.client_ip(),
                                replaces=http.read(http.SESSION_COOKIE))
-    audit.record("login.password", origin=http.origin(), actor_user_id=user.id, details={"via": "account"})
     session.clear()  # new CSRF token after sign-in
     response = redirect(next_url, code=303)
     http.set_cookie(response, http.SESSION_COOKIE, cookie)
@@ -82,9 +83,8 @@ def sign_out():
 @bp.route("", methods=["GET"])
 @signed_in
 def index():
-    security_url = url_for("account.security") if "account.security" in current_app.view_functions else None
     return render_template(
-        "account/index.html", user=g.user, security_url=security_url,
+        "account/index.html", user=g.user,
         sessions=sessions.list_live(current().settings, g.user.id, current_id=g.session.id),
         apps=consents.connected_apps(g.user.id),
         profile=[(CLAIM_LABELS[c][0], g.user.claims.get(c)) for c in current().settings.editable_claims

@@ -44,8 +44,8 @@ def submit():
         return _render(typed, WRONG_CODE, 400)
     uid = interactions.start(
         rt.settings, client_id=client.client_id, prompt="login", consent_scopes=pending.scope.split(),
-        params={"device_request_id": str(pending.id), "client_id": client.client_id, "scope": pending.scope},
-        browser_secret=secret,
+        params={"client_id": client.client_id, "scope": pending.scope}, browser_secret=secret,
+        device_code_id=pending.id,
     )
     response = redirect(url_for("protocol.resume", uid=uid), code=303)
     if new_browser:

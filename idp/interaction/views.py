@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Response, make_response, redirect, render_template, request, session, url_for
+from flask import Response, g, redirect, render_template, request, session, url_for
 
 from .. import http
-from ..errors import AuthenticationFailed
-from ..services import audit, clients, consents, interactions, sessions, users
+from ..errors import AuthenticationFailed, Throttled
+from ..services import audit, clients, consents, interactions, password_login, sessions, throttle, users
 from ..services.runtime import current
 from ..services.sessions import PASSWORD_ACR
 from ..types import InteractionView
@@ -20,7 +20,9 @@ EXPIRED = ("This sign-in request has expired or was already completed. "
 
 
 def _interaction(uid: str) -> InteractionView | None:
-    return interactions.get(uid, http.read(http.BROWSER_COOKIE))
+    interaction = interactions.get(uid, http.read(http.BROWSER_COOKIE))
+    g.interaction = interaction
+    return interaction
 
 
 def _expired() -> tuple[str, int]:
@@ -53,14 +55,18 @@ def _render_login(interaction: InteractionView, error: str | None = None, userna
                            username=username if username is not None else hint or signed_in_as), status
 
 
-def _allow_redirect_to_client(response, interaction: InteractionView):
-    """The page's forms end in a redirect to the client (POST → /authorize/<uid> → redirect_uri), and
-    browsers apply CSP form-action to every hop of that chain: allow the client's redirect origin too.
-    The redirect URI was matched against the client's registration when the interaction began."""
-    parts = urlsplit(interaction.params.get("redirect_uri", ""))
-    if parts.scheme in ("http", "https") and parts.netloc:
-        response = make_response(response)
-        response.form_action = f"'self' {parts.scheme}://{parts.netloc}"
+@bp.after_request
+def _allow_redirect_to_client(response: Response) -> Response:
+    """Every form on these pages (password, second factor, consent, account choice, and the pages
+    re-shown after a mistake) can end in a redirect to the client (POST → /authorize/<uid> →
+    redirect_uri), and browsers apply CSP form-action to every hop of that chain: allow the client's
+    redirect origin too. The redirect URI was matched against the client's registration when the
+    interaction began."""
+    interaction = g.get("interaction")
+    if interaction is not None and response.mimetype == "text/html":
+        parts = urlsplit(interaction.params.get("redirect_uri", ""))
+        if parts.scheme in ("http", "https") and parts.netloc:
+            response.form_action = f"'self' {parts.scheme}://{parts.netloc}"
     return response
 
 
@@ -69,7 +75,7 @@ def show(uid: str):
     interaction = _interaction(uid)
     if interaction is None:
         return _expired()
-    return _allow_redirect_to_client(_show(interaction), interaction)
+    return _show(interaction)
 
 
 def _show(interaction: InteractionView):
@@ -96,18 +102,18 @@ def login(uid: str):
     rt = current()
     username = request.form.get("username", "")
     try:
-        user = users.authenticate(rt.passwords, username, request.form.get("password", ""))
+        user = password_login.check(rt.settings, rt.passwords, login=username,
+                                    password=request.form.get("password", ""), origin=http.origin(),
+                                    client_id=interaction.client_id)
+    except Throttled as exc:
+        return _render_login(interaction, throttle.message(exc.retry_after), username=username[:254], status=429)
     except AuthenticationFailed:
-        audit.record("login.password", outcome=audit.FAILURE, origin=http.origin(), client_id=interaction.client_id,
-                     reason="bad credentials", details={"login": username[:254]})
-        return _allow_redirect_to_client(_render_login(
-            interaction, "The username or password is incorrect. Check them and try again.",
-            username=username[:254], status=401), interaction)
+        return _render_login(interaction, "The username or password is incorrect. Check them and try again.",
+                             username=username[:254], status=401)
     cookie, _ = sessions.start(rt.settings, user_id=user.id, amr=["pwd"], acr=PASSWORD_ACR,
                                user_agent=http.user_agent(), ip_address=http.client_ip(),
                                replaces=http.read(http.SESSION_COOKIE))
     interactions.record_login(uid, http.read(http.BROWSER_COOKIE), user.id)
-    audit.record("login.password", origin=http.origin(), actor_user_id=user.id, client_id=interaction.client_id)
     session.clear()  # new CSRF token and nothing carried over from before sign-in
     response = _resume(uid)
     http.set_cookie(response, http.SESSION_COOKIE, cookie)

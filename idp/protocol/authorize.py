@@ -142,7 +142,7 @@ def _validate(params: dict[str, str], client: ClientView, redirect_uri: str) -> 
         raise InvalidRequestError("prompt=none cannot be combined with other prompt values.")
     max_age = None
     if "max_age" in params:
-        if not params["max_age"].isdigit() or len(params["max_age"]) > 10:
+        if not re.fullmatch(r"[0-9]{1,10}", params["max_age"]):  # ASCII digits only ('²'.isdigit() is True)
             raise InvalidRequestError("'max_age' must be a non-negative integer.")
         max_age = int(params["max_age"])
     try:
@@ -157,7 +157,7 @@ def _validate(params: dict[str, str], client: ClientView, redirect_uri: str) -> 
     hint_sub = None
     if params.get("id_token_hint"):
         rt = current()
-        hint = tokens.decode_signed(rt.keyring, params["id_token_hint"])
+        hint = tokens.decode_id_token_hint(rt.keyring, params["id_token_hint"])
         if not hint or hint.get("iss") != rt.settings.issuer or not isinstance(hint.get("sub"), str):
             raise InvalidRequestError("The 'id_token_hint' is not an ID token issued by this server.")
         hint_sub = hint["sub"]

@@ -72,14 +72,15 @@ def device_authorization() -> Response:
 
 
 def is_device_interaction(interaction: InteractionView) -> bool:
-    return "device_request_id" in interaction.params
+    """Only the /device page creates these (a column no request parameter can set)."""
+    return interaction.device_code_id is not None
 
 
 def resume(interaction: InteractionView, secret: str | None) -> Response:
     """Continue a device sign-in after a page finished its step (RFC 8628 §3.3)."""
     rt = current()
     uid = interaction.uid
-    pending = device.get_pending(int(interaction.params["device_request_id"]))
+    pending = device.get_pending(interaction.device_code_id)
     client = clients.get(interaction.client_id)
     if pending is None or client is None or client.id != pending.client_pk:
         raise UnsafeRedirect(EXPIRED)

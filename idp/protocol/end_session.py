@@ -40,7 +40,7 @@ def _hint(raw: str | None) -> dict | None:
     if not raw:
         return None
     rt = current()
-    claims = tokens.decode_signed(rt.keyring, raw)
+    claims = tokens.decode_id_token_hint(rt.keyring, raw)
     if not claims or claims.get("iss") != rt.settings.issuer or not isinstance(claims.get("sub"), str):
         raise LogoutRequestRejected("The id_token_hint is not an ID token issued by this server.")
     return claims

@@ -56,6 +56,9 @@ def userinfo() -> Response:
     info = tokens.verify_access_token(rt.settings, rt.keyring, token or "")
     if info is None or info.user_id is None:
         return _bearer_error(401, "invalid_token", "The access token is invalid, expired or revoked.")
+    if not {rt.settings.issuer, rt.settings.access_token_audience} & set(info.audience):
+        # Issued for another API (RFC 8707 resource): that API must not replay it here (RFC 9700 §2.3).
+        return _bearer_error(401, "invalid_token", "The access token was issued for another audience.")
     scopes = info.scope.split()
     if "openid" not in scopes:
         return _bearer_error(403, "insufficient_scope", "The access token lacks the openid scope.")

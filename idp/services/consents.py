@@ -47,7 +47,8 @@ SCOPE_DESCRIPTIONS: dict[str, str] = {
 
 
 def describe(scopes: list[str]) -> list[str]:
-    return [SCOPE_DESCRIPTIONS[s] for s in scopes if s in SCOPE_DESCRIPTIONS]
+    """Every scope in words; an API scope without a description is named as it is, never left out."""
+    return [SCOPE_DESCRIPTIONS.get(s, f"Use “{s}” on your behalf") for s in scopes]
 
 
 def connected_apps(user_id: int) -> list[ConnectedApp]:

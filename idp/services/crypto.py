@@ -29,6 +29,10 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+def b64url_decode(value: str) -> bytes:
+    return base64.urlsafe_b64decode(value + "=" * (-len(value) % 4))
+
+
 def encrypt(kek: bytes, plaintext: bytes, associated_data: bytes) -> bytes:
     """AES-256-GCM; the output is nonce || ciphertext+tag. `associated_data` binds it to its row."""
     nonce = os.urandom(12)

@@ -18,6 +18,9 @@ TARGETS = {
     "device_codes": store.expired_device_codes,
     "interactions": store.expired_interactions,
     "sso_sessions": store.ended_sessions,
+    "logout_requests": store.expired_logout_requests,
+    "webauthn_challenges": store.expired_webauthn_challenges,
+    "backchannel_deliveries": store.finished_deliveries,
 }
 
 

@@ -14,17 +14,18 @@ def _view(row: store.Interaction) -> InteractionView:
         uid=row.uid, client_id=row.client_id, params=dict(row.params), prompt=row.prompt,
         consent_scopes=tuple(row.consent_scopes or ()),
         login_user_id=row.login_user_id, login_at=row.login_at, consent_given=row.consent_given,
-        account_selected=row.account_selected, expires_at=row.expires_at,
+        account_selected=row.account_selected, expires_at=row.expires_at, device_code_id=row.device_code_id,
     )
 
 
 def start(settings, *, client_id: str, params: dict, prompt: str, consent_scopes: list[str],
-          browser_secret: str) -> str:
+          browser_secret: str, device_code_id: int | None = None) -> str:
     now = clock.now()
     uid = crypto.random_token(24)
     store.add(store.Interaction(
         uid=uid, browser_hash=crypto.lookup_hash(browser_secret), client_id=client_id, params=params,
-        prompt=prompt, consent_scopes=consent_scopes, created_at=now, expires_at=now + settings.interaction_ttl,
+        prompt=prompt, consent_scopes=consent_scopes, device_code_id=device_code_id, created_at=now,
+        expires_at=now + settings.interaction_ttl,
     ))
     db.session.commit()
     return uid

@@ -1,14 +1,18 @@
-"""Batch deletion of rows whose lifetime has ended: codes, tokens, device codes, interactions and
-sessions. Each call deletes at most `limit` rows, so a purge never holds long locks."""
+"""Batch deletion of rows whose lifetime has ended: codes, tokens, device codes, interactions,
+sessions, logout requests, WebAuthn challenges and (after 30 days) finished back-channel deliveries.
+Each call deletes at most `limit` rows, so a purge never holds long locks."""
 
 from __future__ import annotations
 
 from sqlalchemy import delete, select
 
 from ..extensions import db
+from .backchannel import DELIVERED, FAILED, BackchannelDelivery
 from .codes import AuthorizationCode
 from .device import DeviceCode
 from .interactions import Interaction
+from .logout_requests import LogoutRequest
+from .mfa import WebAuthnChallenge
 from .sessions import SsoSession
 from .tokens import Token
 
@@ -38,3 +42,21 @@ def expired_interactions(now: int, limit: int) -> int:
 
 def ended_sessions(now: int, limit: int) -> int:
     return _delete_batch(SsoSession, SsoSession.expires_at < now, limit)
+
+
+def expired_logout_requests(now: int, limit: int) -> int:
+    return _delete_batch(LogoutRequest, LogoutRequest.expires_at < now, limit)
+
+
+def expired_webauthn_challenges(now: int, limit: int) -> int:
+    return _delete_batch(WebAuthnChallenge, WebAuthnChallenge.expires_at < now, limit)
+
+
+# Finished back-channel deliveries are kept this long as the record of what was sent or failed.
+DELIVERY_RETENTION = 30 * 86400
+
+
+def finished_deliveries(now: int, limit: int) -> int:
+    condition = BackchannelDelivery.status.in_((DELIVERED, FAILED)) & (
+        BackchannelDelivery.created_at < now - DELIVERY_RETENTION)
+    return _delete_batch(BackchannelDelivery, condition, limit)

@@ -21,6 +21,10 @@ class Interaction(db.Model):
     prompt: Mapped[str | None] = mapped_column(String(20), nullable=True)
     # The scopes the consent page asks for: requested scopes plus those implied by `claims`.
     consent_scopes: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
+    # Set only by the /device page: this interaction approves that device authorization request.
+    device_code_id: Mapped[int | None] = mapped_column(
+        ForeignKey("device_codes.id", ondelete="CASCADE"), nullable=True
+    )
     login_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), nullable=True)
     login_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
     consent_given: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)

@@ -1,7 +1,7 @@
 """admin rbac
 
 Revision ID: 27abb82a9326
-Revises: 8573b6e8fca8
+Revises: e8fa79ae4443
 Create Date: 2026-11-23 14:14:09.391458
 
 """
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '27abb82a9326'
-down_revision = '8573b6e8fca8'
+down_revision = 'e8fa79ae4443'
 branch_labels = None
 depends_on = None
 

@@ -50,3 +50,30 @@ def test_login_page_fits_a_phone_screen(chromium, live_server, relying_party):
         assert box is not None and box["height"] >= 40  # a comfortable touch target
     finally:
         context.close()
+
+
+@pytest.fixture()
+def query_relying_party(app, live_server):
+    rp = RelyingParty("browser_query_rp")
+    registered = make_client(app, name="Query App", redirect_uris=[f"{rp.url}/callback"])
+    rp.start(live_server.url, registered.client.client_id, registered.client_secret)
+    yield rp
+    rp.stop()
+
+
+def test_query_mode_sign_in_after_a_mistyped_password(page, live_server, user, query_relying_party):
+    """The page re-shown after a wrong password must still let its form end at the app: browsers apply
+    CSP form-action to the redirect to the client that follows the form post."""
+    violations: list[str] = []
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
+    page.goto(f"{query_relying_party.url}/login")
+    page.get_by_label("Username or e-mail").fill("alice")
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    assert page.get_by_role("alert").inner_text().startswith("The username or password is incorrect")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.get_by_role("button", name="Allow").click()
+    page.wait_for_url(f"{query_relying_party.url}/callback*")
+    assert json.loads(page.locator("body").inner_text())["id_token_claims"]["sub"] == user.sub
+    assert violations == []

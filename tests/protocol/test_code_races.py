@@ -3,15 +3,13 @@ yields one success; the reuse revokes what that success issued (RFC 6749 §4.1.2
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import requests
 from sqlalchemy import func, select
 
 from idp.extensions import db
 from idp.storage.tokens import Token
-from tests.conftest import Browser, basic_auth, make_client
+from tests.conftest import Browser, basic_auth, make_client, race
 
 pytestmark = pytest.mark.e2e
 RACERS = 8
@@ -20,24 +18,10 @@ RACERS = 8
 def test_concurrent_redemptions_yield_exactly_one_token(app, live_server, user):
     rp = make_client(app, name="Racer", redirect_uris=["https://racer.example.com/cb"], skip_consent=True)
     result = Browser(live_server.app.test_client()).sign_in(rp)
-    barrier = threading.Barrier(RACERS)
-    responses: list[requests.Response] = []
-    lock = threading.Lock()
-
-    def redeem() -> None:
-        data = {"grant_type": "authorization_code", "code": result["code"],
-                "redirect_uri": "https://racer.example.com/cb", "code_verifier": result["_verifier"]}
-        barrier.wait()
-        response = requests.post(f"{live_server.url}/token", data=data, timeout=30,
-                                 headers=basic_auth(rp.client.client_id, rp.client_secret))
-        with lock:
-            responses.append(response)
-
-    threads = [threading.Thread(target=redeem) for _ in range(RACERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    data = {"grant_type": "authorization_code", "code": result["code"],
+            "redirect_uri": "https://racer.example.com/cb", "code_verifier": result["_verifier"]}
+    responses = race(lambda: requests.post(f"{live_server.url}/token", data=data, timeout=30,
+                                           headers=basic_auth(rp.client.client_id, rp.client_secret)), RACERS)
 
     statuses = sorted(r.status_code for r in responses)
     assert statuses == [200] + [400] * (RACERS - 1), [r.text for r in responses]

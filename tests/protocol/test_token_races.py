@@ -3,8 +3,6 @@ many concurrent requests yields one success and a consistent database (RFC 9700 
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 import requests
 from sqlalchemy import func, select
@@ -12,7 +10,7 @@ from sqlalchemy import func, select
 from idp.extensions import db
 from idp.storage.device import DeviceCode
 from idp.storage.tokens import Token
-from tests.conftest import Browser, basic_auth, make_client, redeem
+from tests.conftest import Browser, basic_auth, make_client, race, redeem
 from tests.protocol.test_device_flow import GRANT, approve
 
 pytestmark = pytest.mark.e2e
@@ -20,22 +18,7 @@ RACERS = 8
 
 
 def _race(url: str, data: dict, headers: dict) -> list[requests.Response]:
-    barrier = threading.Barrier(RACERS)
-    responses: list[requests.Response] = []
-    lock = threading.Lock()
-
-    def post() -> None:
-        barrier.wait()
-        response = requests.post(url, data=data, headers=headers, timeout=30)
-        with lock:
-            responses.append(response)
-
-    threads = [threading.Thread(target=post) for _ in range(RACERS)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return responses
+    return race(lambda: requests.post(url, data=data, headers=headers, timeout=30), RACERS)
 
 
 def _count(*conditions) -> int:

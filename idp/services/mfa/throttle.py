@@ -3,8 +3,7 @@ are the audit trail's own records, so every server process sees the same count."
 
 from __future__ import annotations
 
-from ...storage import audit as audit_store
-from .. import clock
+from .. import throttle
 
 # Audit events whose failures count against the limits.
 VERIFY_EVENTS = ("mfa.totp.verify", "mfa.recovery.verify", "mfa.webauthn.verify", "login.passkey")
@@ -12,18 +11,9 @@ VERIFY_EVENTS = ("mfa.totp.verify", "mfa.recovery.verify", "mfa.webauthn.verify"
 
 def retry_after(settings, *, user_id: int | None, ip_address: str | None) -> int:
     """Seconds until another attempt is allowed; 0 when one is allowed now."""
-    now = clock.now()
-    since = now - settings.mfa_failure_window
-    waits = []
-    for limit, key in ((settings.mfa_max_failures_per_account, {"subject_user_id": user_id}),
-                       (settings.mfa_max_failures_per_ip, {"ip_address": ip_address})):
-        if next(iter(key.values())) is None:
-            continue
-        times = audit_store.failure_times(VERIFY_EVENTS, since, limit, **key)
-        if len(times) >= limit:
-            # The oldest of the last `limit` failures leaves the window first.
-            waits.append(times[-1] + settings.mfa_failure_window - now)
-    return max([0, *waits])
+    return throttle.retry_after(VERIFY_EVENTS, window=settings.mfa_failure_window,
+                                per_account=settings.mfa_max_failures_per_account,
+                                per_ip=settings.mfa_max_failures_per_ip, user_id=user_id, ip_address=ip_address)
 
 
 def message(seconds: int) -> str:

@@ -28,7 +28,8 @@ def test_purge_deletes_only_what_has_expired(app, client, browser, user, rp, set
     _some_rows(client, browser, rp)
     with app.app_context():
         assert housekeeping.purge(100) == {"authorization_codes": 0, "tokens": 0, "device_codes": 0,
-                                           "interactions": 0, "sso_sessions": 0}
+                                           "interactions": 0, "sso_sessions": 0, "logout_requests": 0,
+                                           "webauthn_challenges": 0, "backchannel_deliveries": 0}
         assert _count(Token) == 6 and _count(AuthorizationCode) == 3
     clock.advance(settings.access_token_ttl + 1)  # codes, interactions and access tokens are over
     with app.app_context():
@@ -71,3 +72,26 @@ def test_idp_tokens_purge_command(app, client, browser, user, rp, settings):
     result = app.test_cli_runner().invoke(args=["tokens", "purge", "--batch-size", "1"])
     assert result.exit_code == 0, result.output
     assert "tokens: 2 deleted" in result.output and "authorization_codes: 1 deleted" in result.output
+
+
+def test_purge_removes_logout_requests_and_old_finished_deliveries(app, settings):
+    from idp.storage.backchannel import DELIVERED, PENDING, BackchannelDelivery
+    from idp.storage.housekeeping import DELIVERY_RETENTION
+    from idp.storage.logout_requests import LogoutRequest
+    from tests.conftest import make_client
+
+    rp = make_client(app, name="Logout App", redirect_uris=["https://l.example.com/cb"])
+    with app.app_context():
+        now = clock.now()
+        db.session.add(LogoutRequest(uid="u1", browser_hash="h", created_at=now, expires_at=now + 60))
+        for jti, status in (("done", DELIVERED), ("waiting", PENDING)):
+            db.session.add(BackchannelDelivery(client_pk=rp.client.id, sub="s", sid="sid", jti=jti,
+                                               uri="https://l.example.com/bc", status=status,
+                                               next_attempt_at=now, created_at=now))
+        db.session.commit()
+    clock.advance(DELIVERY_RETENTION + 1)
+    with app.app_context():
+        counts = housekeeping.purge(100)
+        assert counts["logout_requests"] == 1 and counts["backchannel_deliveries"] == 1
+        # A delivery still being retried is never dropped.
+        assert [d.jti for d in db.session.scalars(select(BackchannelDelivery))] == ["waiting"]

@@ -4,7 +4,6 @@ regenerating kills the old ones."""
 from __future__ import annotations
 
 import re
-import threading
 
 import pytest
 from sqlalchemy import select
@@ -14,6 +13,7 @@ from idp.extensions import db
 from idp.services import crypto
 from idp.services.mfa import recovery
 from idp.storage.mfa import RecoveryCode
+from tests.conftest import race
 
 
 def test_ten_distinct_codes_stored_only_as_hashes(ctx, user):
@@ -62,28 +62,18 @@ def test_concurrent_uses_of_one_code_accept_exactly_one(app, user):
     with app.app_context():
         code = recovery.generate(user.id)[0]
     racers = 6
-    barrier = threading.Barrier(racers)
-    outcomes: list[bool] = []
-    lock = threading.Lock()
 
-    def attempt() -> None:
+    def attempt() -> bool:
         with app.app_context():
-            barrier.wait()
             try:
                 recovery.use(user.id, code)
-                ok = True
+                return True
             except SecondFactorFailed:
-                ok = False
+                return False
             finally:
                 db.session.remove()
-        with lock:
-            outcomes.append(ok)
 
-    threads = [threading.Thread(target=attempt) for _ in range(racers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = race(attempt, racers)
     assert sorted(outcomes) == [False] * (racers - 1) + [True]
     with app.app_context():
         assert recovery.remaining(user.id) == 9

@@ -3,8 +3,6 @@ under concurrent requests, the secret encrypted at rest."""
 
 from __future__ import annotations
 
-import threading
-
 import pyotp
 import pytest
 from sqlalchemy import select
@@ -15,7 +13,7 @@ from idp.services import clock, crypto, mfa
 from idp.services.mfa import totp
 from idp.services.runtime import current
 from idp.storage.mfa import TotpCredential
-from tests.conftest import enrol_totp, totp_now
+from tests.conftest import enrol_totp, race, totp_now
 
 
 def _code(secret: str, steps: int = 0) -> str:
@@ -96,28 +94,18 @@ def test_concurrent_uses_of_one_code_accept_exactly_one(app, user):
     secret = enrol_totp(app, user)
     code = totp_now(secret)
     racers = 8
-    barrier = threading.Barrier(racers)
-    outcomes: list[bool] = []
-    lock = threading.Lock()
 
-    def attempt() -> None:
+    def attempt() -> bool:
         with app.app_context():
-            barrier.wait()
             try:
                 totp.verify(current().settings, user.id, code)
-                ok = True
+                return True
             except SecondFactorFailed:
-                ok = False
+                return False
             finally:
                 db.session.remove()
-        with lock:
-            outcomes.append(ok)
 
-    threads = [threading.Thread(target=attempt) for _ in range(racers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    outcomes = race(attempt, racers)
     assert sorted(outcomes) == [False] * (racers - 1) + [True]
 
 
