@@ -228,7 +228,7 @@ def configure_errorhandlers(app: Flask) -> None:
                                next_step="Try again in a moment."), 500
 
 
-_JSON_PATHS = ("/token", "/userinfo", "/jwks.json", "/introspect", "/revoke", "/device_authorization")
+_JSON_PATHS = ("/token", "/userinfo", "/jwks.json", "/introspect", "/revoke", "/device_authorization", "/register")
 
 
 def configure_cli(app: Flask) -> None:

@@ -72,6 +72,8 @@ class Settings:
     backchannel_logout_retry_delay: int
     account_editable_claims: str
     password_link_ttl: int
+    dynamic_client_registration: int
+    initial_access_token_ttl: int
 
     @property
     def editable_claims(self) -> tuple[str, ...]:
@@ -219,7 +221,7 @@ def validate(settings: Settings) -> None:
         "mfa_max_failures_per_account", "mfa_max_failures_per_ip", "login_max_failures_per_account",
         "login_max_failures_per_ip", "login_failure_window", "mfa_failure_window", "webauthn_challenge_ttl",
         "logout_token_ttl", "backchannel_logout_timeout", "backchannel_logout_max_attempts",
-        "backchannel_logout_retry_delay", "password_link_ttl",
+        "backchannel_logout_retry_delay", "password_link_ttl", "initial_access_token_ttl",
     ]
     for name in positive:
         if getattr(settings, name) <= 0:
@@ -245,6 +247,10 @@ def validate(settings: Settings) -> None:
         raise ConfigurationError("session_idle_timeout must not exceed session_absolute_timeout")
     if settings.backchannel_logout_timeout > 60:
         raise ConfigurationError("backchannel_logout_timeout must be at most 60 seconds")
+    if settings.dynamic_client_registration not in (0, 1):
+        raise ConfigurationError("dynamic_client_registration must be 0 (off) or 1 (on)")
+    if settings.initial_access_token_ttl > 30 * 86400:
+        raise ConfigurationError("initial_access_token_ttl must be at most 2592000 seconds (30 days)")
     if settings.password_link_ttl > 7 * 86400:
         raise ConfigurationError("password_link_ttl must be at most 604800 seconds (7 days)")
     if settings.logout_token_ttl > 600:

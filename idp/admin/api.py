@@ -8,7 +8,7 @@ from flask import g, jsonify, request, url_for
 
 from ..errors import NotFound, ValidationError
 from ..extensions import csrf
-from ..services import audit, clients, logout, mfa, rbac, tokens, users
+from ..services import audit, clients, logout, mfa, rbac, registration, tokens, users
 from ..services.rbac import ADMIN_AUDIT, ADMIN_CLIENTS, ADMIN_ROLES, ADMIN_USERS
 from ..services.runtime import current
 from . import api_bp, serialize
@@ -132,6 +132,21 @@ def rotate_secret(client_id: str):
     new = clients.rotate_secret(client_id, grace)
     record("admin.client.rotate_secret", details={"client": client_id, "grace_seconds": grace})
     response = jsonify(serialize.client(new.client) | {"client_secret": new.client_secret})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@api_bp.post(V1 + "/initial-access-tokens")
+@requires(ADMIN_CLIENTS)
+def initial_access_token():
+    """An RFC 7591 initial access token: lets one client register itself at /register."""
+    settings = current().settings
+    token, expires_at = registration.issue_initial_access_token(settings.initial_access_token_ttl)
+    record("admin.initial_access_token.create", details={"expires_at": expires_at})
+    response = jsonify({"initial_access_token": token, "expires_at": expires_at,
+                        "registration_endpoint": url_for("protocol.register", _external=True),
+                        "enabled": bool(settings.dynamic_client_registration)})
+    response.status_code = 201
     response.headers["Cache-Control"] = "no-store"
     return response
 

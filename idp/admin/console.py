@@ -7,7 +7,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 
 from .. import http
 from ..errors import NotFound, ValidationError
-from ..services import audit, clients, logout, mfa, rbac, tokens, users
+from ..services import audit, clients, logout, mfa, rbac, registration, tokens, users
 from ..services.rbac import ADMIN_AUDIT, ADMIN_CLIENTS, ADMIN_ROLES, ADMIN_USERS
 from ..services.runtime import current
 from . import bp
@@ -139,6 +139,17 @@ def client_secret(client_id: str):
         return redirect(url_for("admin.client_edit", client_id=client_id), code=303)
     record("admin.client.rotate_secret", details={"client": client_id, "grace_seconds": int(raw)})
     return render_template("admin/client_secret.html", client=new.client, secret=new.client_secret, created=False)
+
+
+@bp.post("/clients/initial-access-token")
+@requires(ADMIN_CLIENTS)
+def initial_access_token():
+    settings = current().settings
+    token, expires_at = registration.issue_initial_access_token(settings.initial_access_token_ttl)
+    record("admin.initial_access_token.create", details={"expires_at": expires_at})
+    return render_template("admin/initial_access_token.html", token=token, expires_at=expires_at,
+                           enabled=bool(settings.dynamic_client_registration),
+                           endpoint=url_for("protocol.register", _external=True))
 
 
 # --- users ---------------------------------------------------------------------------------------

@@ -112,6 +112,12 @@ def paths() -> dict:
             "post": _op(ADMIN_CLIENTS, "Rotate the secret; the old one stays valid for grace_seconds",
                         {"200": _json(_ref("ClientWithSecret"))},
                         body={"type": "object", "properties": {"grace_seconds": {**INT, "minimum": 0}}})},
+        "/v1/initial-access-tokens": {"post": _op(
+            ADMIN_CLIENTS, "An initial access token for dynamic client registration (RFC 7591), shown once",
+            {"201": _json({"type": "object", "additionalProperties": False,
+                           "required": ["initial_access_token", "expires_at", "registration_endpoint", "enabled"],
+                           "properties": {"initial_access_token": STR, "expires_at": INT,
+                                          "registration_endpoint": STR, "enabled": BOOL}}, "Created")})},
         "/v1/users": {
             "get": _op(ADMIN_USERS, "Search users", {"200": _json(_page("User"))},
                        params=[{"name": "q", "in": "query", "schema": STR}, *PAGING]),

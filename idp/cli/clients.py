@@ -55,13 +55,15 @@ def clients() -> None:
               help="Front-Channel Logout 1.0: loaded in an iframe on the logout page.")
 @click.option("--frontchannel-logout-session-required/--no-frontchannel-logout-session-required", default=False,
               help="Add iss and sid query parameters to the front-channel logout URI.")
+@click.option("--cors-origin", "cors_origins", multiple=True,
+              help="Browser app origin (https://app.example.com) allowed to call /token, /userinfo, /revoke.")
 @click.option("--json", "as_json", is_flag=True, help="Print client_id and client_secret as JSON.")
 @with_appcontext
 def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, require_pkce, skip_consent,
            require_mfa, access_token_ttl, id_token_ttl, refresh_token_ttl, refresh_token_idle_ttl,
            access_token_format, resources, served_resources, backchannel_logout_uri,
            backchannel_logout_session_required, frontchannel_logout_uri, frontchannel_logout_session_required,
-           as_json) -> None:
+           cors_origins, as_json) -> None:
     """Register a client. The secret is printed once and cannot be shown again."""
     upgrade_database()
     try:
@@ -77,6 +79,7 @@ def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, r
             backchannel_logout_session_required=backchannel_logout_session_required,
             frontchannel_logout_uri=frontchannel_logout_uri,
             frontchannel_logout_session_required=frontchannel_logout_session_required,
+            allowed_cors_origins=_split(cors_origins),
             admin_scopes_allowed=rbac.ADMIN_SCOPES,  # whoever runs the CLI is the operator
         )
     except ValidationError as exc:

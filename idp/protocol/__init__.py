@@ -14,11 +14,13 @@ def _refresh_keys() -> None:
 
 from . import (  # noqa: E402,F401
     authorize,
+    cors,
     device,
     discovery,
     end_session,
     introspection,
     jwks,
+    registration,
     revocation,
     token,
     userinfo,

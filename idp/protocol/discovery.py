@@ -64,17 +64,19 @@ def metadata() -> dict:
         "backchannel_logout_session_supported": True,
         "frontchannel_logout_supported": True,
         "frontchannel_logout_session_supported": True,
-    }
+    } | ({"registration_endpoint": endpoint("protocol.register")}  # RFC 8414 §2, when enabled
+         if current().settings.dynamic_client_registration else {})
 
 
 @cache
-def _document(issuer: str) -> bytes:
+def _document(issuer: str, registration: int) -> bytes:
     return json.dumps(metadata(), separators=(",", ":")).encode()
 
 
 def _serve() -> Response:
     rt = current()
-    response = Response(_document(rt.settings.issuer), mimetype="application/json")
+    document = _document(rt.settings.issuer, rt.settings.dynamic_client_registration)
+    response = Response(document, mimetype="application/json")
     response.headers["Cache-Control"] = f"public, max-age={rt.settings.discovery_max_age}"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response

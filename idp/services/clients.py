@@ -317,6 +317,13 @@ def list_all() -> list[ClientView]:
     return [view(r) for r in store.all_clients()]
 
 
+def origin_allowed(origin: str | None) -> bool:
+    """Whether an enabled client registered this CORS origin (scheme://host[:port])."""
+    if not origin or len(origin) > 300 or origin == "null":
+        return False
+    return origin.rstrip("/") in store.cors_origins()
+
+
 def list_registered() -> list[ClientView]:
     """Every client but the built-in consoles, disabled ones included (what administrators manage)."""
     return [view(r) for r in store.all_clients() if r.client_id not in BUILTIN_CLIENT_IDS]

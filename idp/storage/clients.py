@@ -84,3 +84,9 @@ def all_clients() -> list[Client]:
 
 def remove(client: Client) -> None:
     db.session.delete(client)
+
+
+def cors_origins() -> set[str]:
+    """Every CORS origin registered by an enabled client."""
+    rows = db.session.scalars(select(Client.allowed_cors_origins).where(Client.enabled.is_(True)))
+    return {origin for origins in rows for origin in (origins or [])}

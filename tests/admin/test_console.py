@@ -120,6 +120,9 @@ def test_register_edit_rotate_disable_and_delete_a_client(admin_client):
     assert "disabled" in admin_client.get("/admin/clients").get_data(as_text=True)
     assert admin_client.post(f"/admin/clients/{client_id}/delete", data={"csrf_token": token}).status_code == 303
     assert admin_client.get(f"/admin/clients/{client_id}").status_code == 404
+    issued = admin_client.post("/admin/clients/initial-access-token", data={"csrf_token": token})
+    assert issued.status_code == 200 and 'id="initial-access-token"' in issued.get_data(as_text=True)
+    assert "Dynamic registration is off" in issued.get_data(as_text=True)
     audit = admin_client.get("/admin/audit?event=admin.client").get_data(as_text=True)
     for event in ("admin.client.create", "admin.client.update", "admin.client.rotate_secret",
                   "admin.client.disable", "admin.client.delete"):

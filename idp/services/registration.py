@@ -1,0 +1,144 @@
+"""Dynamic client registration (RFC 7591) and management (RFC 7592). Off unless the
+`dynamic_client_registration` setting is 1. Registering needs a one-time initial access token an
+administrator issued (console or admin API); metadata is checked by clients.validate_metadata exactly
+as in the console, except that administrative scopes and skipping consent cannot be self-registered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ..errors import NotFound, ValidationError
+from ..extensions import db
+from ..storage import clients as client_store
+from ..storage import password_links as token_store
+from ..types import ClientView
+from . import clients, clock, crypto
+
+# RFC 7591 §2 metadata names → our client fields; `scope` is a space-separated string there.
+METADATA = {
+    "redirect_uris": "redirect_uris", "token_endpoint_auth_method": "token_endpoint_auth_method",
+    "grant_types": "grant_types", "client_name": "name", "client_uri": "client_uri", "logo_uri": "logo_uri",
+    "post_logout_redirect_uris": "post_logout_redirect_uris", "backchannel_logout_uri": "backchannel_logout_uri",
+    "backchannel_logout_session_required": "backchannel_logout_session_required",
+    "frontchannel_logout_uri": "frontchannel_logout_uri",
+    "frontchannel_logout_session_required": "frontchannel_logout_session_required",
+}
+IGNORED = ("response_types", "scope", "contacts", "tos_uri", "policy_uri", "software_id", "software_version",
+           "client_id", "client_secret", "application_type")
+
+
+class InvalidRedirectUri(ValidationError):
+    """RFC 7591 §3.2.2 invalid_redirect_uri."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    client: ClientView
+    client_secret: str | None = field(repr=False)
+    registration_access_token: str | None = field(default=None, repr=False)
+
+
+def issue_initial_access_token(ttl: int) -> tuple[str, int]:
+    """A one-time bearer token that allows registering one client until it expires."""
+    token = crypto.random_token(32)
+    now = clock.now()
+    token_store.add_initial(token_store.InitialAccessToken(token_hash=crypto.lookup_hash(token), created_at=now,
+                                                           expires_at=now + ttl))
+    db.session.commit()
+    return token, now + ttl
+
+
+def to_fields(metadata: dict, defaults: bool = True) -> dict:
+    """RFC 7591 metadata as clients.validate_metadata arguments; unknown members are ignored (§2)."""
+    if not isinstance(metadata, dict):
+        raise ValidationError("The request body must be a JSON object.")
+    response_types = metadata.get("response_types", ["code"])
+    if response_types != ["code"] and response_types != []:
+        raise ValidationError("Only the response type 'code' is supported.")
+    out = {ours: metadata[theirs] for theirs, ours in METADATA.items() if theirs in metadata}
+    if "scope" in metadata:
+        if not isinstance(metadata["scope"], str):
+            raise ValidationError("scope must be a space-separated string.")
+        out["scopes"] = metadata["scope"].split()
+    for name in ("name", "token_endpoint_auth_method", "client_uri", "logo_uri", "backchannel_logout_uri",
+                 "frontchannel_logout_uri"):
+        if name in out and out[name] is not None and not isinstance(out[name], str):
+            raise ValidationError(f"{name} must be a string.")
+    if defaults:
+        out.setdefault("name", "Unnamed application")
+        out.setdefault("redirect_uris", [])
+    return out
+
+
+def _validated(fields: dict) -> dict:
+    try:
+        return clients.validate_metadata(**fields)
+    except ValidationError as exc:
+        if "Redirect URI" in str(exc) or "redirect URI" in str(exc):
+            raise InvalidRedirectUri(str(exc)) from None
+        raise
+
+
+def register(initial_access_token: str, metadata: dict) -> Registration:
+    """RFC 7591 §3: validate, claim the initial access token once, create the client with a
+    registration access token for RFC 7592 management."""
+    fields = to_fields(metadata)
+    _validated(fields)
+    if not initial_access_token or len(initial_access_token) > 128 or \
+            not token_store.claim_initial(crypto.lookup_hash(initial_access_token), clock.now()):
+        db.session.rollback()
+        raise PermissionError("The initial access token is invalid, expired or used.")
+    new = clients.create(**fields)
+    reg_token = crypto.random_token(32)
+    row = client_store.get(new.client.id)
+    row.registration_token_hash = crypto.lookup_hash(reg_token)
+    db.session.commit()
+    return Registration(client=clients.view(row), client_secret=new.client_secret,
+                        registration_access_token=reg_token)
+
+
+def _managed(client_id: str, registration_token: str) -> client_store.Client:
+    row = client_store.get_by_client_id(client_id) if client_id and len(client_id) <= 64 else None
+    if row is None or row.registration_token_hash is None or not registration_token or \
+            not crypto.constant_time_equal(row.registration_token_hash, crypto.lookup_hash(registration_token)):
+        raise NotFound("Unknown client or wrong registration access token.")
+    return row
+
+
+def read(client_id: str, registration_token: str) -> ClientView:
+    """RFC 7592 §2.1."""
+    return clients.view(_managed(client_id, registration_token))
+
+
+def update(client_id: str, registration_token: str, metadata: dict) -> ClientView:
+    """RFC 7592 §2.2: the fields sent replace the registered ones (omitted fields keep their value),
+    validated as a whole exactly like a new registration."""
+    _managed(client_id, registration_token)
+    if not isinstance(metadata, dict) or metadata.get("client_id") not in (None, client_id):
+        raise ValidationError("client_id does not match.")
+    try:
+        return clients.update(client_id, to_fields(metadata, defaults=False))
+    except ValidationError as exc:
+        if "Redirect URI" in str(exc):
+            raise InvalidRedirectUri(str(exc)) from None
+        raise
+
+
+def delete(client_id: str, registration_token: str) -> None:
+    """RFC 7592 §2.3."""
+    _managed(client_id, registration_token)
+    clients.delete(client_id)
+
+
+def metadata_of(client: ClientView) -> dict:
+    """RFC 7591 §3.2.1 client information (without secrets)."""
+    out = {
+        "client_id": client.client_id, "client_id_issued_at": client.created_at, "client_name": client.name,
+        "redirect_uris": list(client.redirect_uris), "grant_types": list(client.grant_types),
+        "response_types": ["code"], "token_endpoint_auth_method": client.token_endpoint_auth_method,
+        "scope": " ".join(client.scopes), "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
+    }
+    for name in ("client_uri", "logo_uri", "backchannel_logout_uri", "frontchannel_logout_uri"):
+        if getattr(client, name):
+            out[name] = getattr(client, name)
+    return out

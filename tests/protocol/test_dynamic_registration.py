@@ -1,0 +1,102 @@
+"""Dynamic client registration (RFC 7591) and management (RFC 7592): off by default; with the setting
+on, a one-time initial access token from an administrator registers one client, validated like the
+console; the registration access token reads, updates and deletes it."""
+
+from __future__ import annotations
+
+import pytest
+
+from idp.extensions import db
+from idp.services import clock
+from tests.admin.api_helpers import Api, automation_client, token
+from tests.conftest import basic_auth, make_app
+
+
+@pytest.fixture(scope="module")
+def _dcr_app(_session_app, tmp_path_factory, database_url):
+    return make_app(tmp_path_factory, database_url, dynamic_client_registration=1)
+
+
+@pytest.fixture()
+def dcr(app, _dcr_app):
+    """A test client of an app with dynamic registration on, over the same (emptied) database."""
+    yield _dcr_app.test_client()
+    with _dcr_app.app_context():
+        db.session.remove()
+
+
+@pytest.fixture()
+def initial_token(app, dcr):
+    robot = automation_client(app)
+    api = Api(dcr, token(dcr, robot))
+    response = api.post("/v1/initial-access-tokens")
+    assert response.status_code == 201 and response.get_json()["enabled"] is True
+    return response.get_json()["initial_access_token"]
+
+
+METADATA = {"client_name": "Self-registered", "redirect_uris": ["https://self.example.com/cb"],
+            "grant_types": ["authorization_code"], "response_types": ["code"], "scope": "openid email",
+            "token_endpoint_auth_method": "client_secret_basic", "software_id": "ignored"}
+
+
+def test_off_by_default(client):
+    assert client.post("/register", json=METADATA, headers={"Authorization": "Bearer x"}).status_code == 404
+    assert client.get("/register/abc").status_code == 404
+    assert "registration_endpoint" not in client.get("/.well-known/openid-configuration").get_json()
+
+
+def test_discovery_advertises_the_endpoint_when_on(dcr):
+    assert dcr.get("/.well-known/openid-configuration").get_json()["registration_endpoint"] == \
+        "http://localhost/register"
+
+
+def test_register_read_update_delete(dcr, initial_token):
+    response = dcr.post("/register", json=METADATA, headers={"Authorization": f"Bearer {initial_token}"})
+    assert response.status_code == 201, response.get_json()
+    info = response.get_json()
+    assert info["client_name"] == "Self-registered" and info["scope"] == "openid email"
+    assert info["client_secret"] and info["client_secret_expires_at"] == 0
+    assert info["client_id_issued_at"] == clock.now()
+    reg = {"Authorization": f"Bearer {info['registration_access_token']}"}
+    path = info["registration_client_uri"].removeprefix("http://localhost")
+    again = dcr.post("/register", json=METADATA, headers={"Authorization": f"Bearer {initial_token}"})
+    assert again.status_code == 401 and again.get_json()["error"] == "invalid_token"  # one-time
+    read = dcr.get(path, headers=reg)
+    assert read.status_code == 200 and "client_secret" not in read.get_json()
+    assert dcr.get(path, headers={"Authorization": "Bearer wrong"}).status_code == 401
+    updated = dcr.put(path, json={"client_id": info["client_id"], "client_name": "Renamed",
+                                  "redirect_uris": ["https://self.example.com/cb2"]}, headers=reg)
+    assert updated.status_code == 200 and updated.get_json()["redirect_uris"] == ["https://self.example.com/cb2"]
+    bad = dcr.put(path, json={"redirect_uris": ["https://self.example.com/*"]}, headers=reg)
+    assert bad.status_code == 400 and bad.get_json()["error"] == "invalid_redirect_uri"
+    works = dcr.post("/token", data={"grant_type": "client_credentials"},
+                     headers=basic_auth(info["client_id"], info["client_secret"]))
+    assert works.status_code == 400  # authenticated, but not allowed that grant
+    assert dcr.delete(path, headers=reg).status_code == 204
+    assert dcr.get(path, headers=reg).status_code == 401
+
+
+@pytest.mark.parametrize("metadata, error", [
+    ({**METADATA, "redirect_uris": ["http://evil.example.com/cb"]}, "invalid_redirect_uri"),
+    ({**METADATA, "redirect_uris": []}, "invalid_redirect_uri"),
+    ({**METADATA, "scope": "openid admin:users"}, "invalid_client_metadata"),
+    ({**METADATA, "response_types": ["token"]}, "invalid_client_metadata"),
+    ({**METADATA, "grant_types": ["implicit"]}, "invalid_client_metadata"),
+    ({**METADATA, "client_name": 7}, "invalid_client_metadata"),
+    ({**METADATA, "scope": ["openid"]}, "invalid_client_metadata"),
+])
+def test_metadata_is_validated_like_the_console(dcr, initial_token, metadata, error):
+    response = dcr.post("/register", json=metadata, headers={"Authorization": f"Bearer {initial_token}"})
+    assert response.status_code == 400 and response.get_json()["error"] == error
+    # A refused registration does not use up the token.
+    assert dcr.post("/register", json=METADATA,
+                    headers={"Authorization": f"Bearer {initial_token}"}).status_code == 201
+
+
+def test_a_token_is_required_and_expires(dcr, initial_token):
+    assert dcr.post("/register", json=METADATA).status_code == 401
+    assert dcr.post("/register", json=METADATA, headers={"Authorization": "Bearer nope"}).status_code == 401
+    clock.advance(86401)
+    expired = dcr.post("/register", json=METADATA, headers={"Authorization": f"Bearer {initial_token}"})
+    assert expired.status_code == 401
+    assert dcr.post("/register", data="not json", headers={"Authorization": "Bearer x"}).status_code == 400
