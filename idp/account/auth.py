@@ -66,18 +66,16 @@ def sign_in_redirect(next_url: str) -> Response:
 
 @bp.route("/callback", methods=["GET"])
 def callback():
-    """The end of the account console's sign-in: check state and issuer, then go where the person was."""
+    """The end of the account console's sign-in. The code is not redeemed: the SSO session the flow
+    created or raised is what counts, and `current_person()` checks it. A login page inside the flow
+    starts a fresh cookie session (dropping the saved state), so a matching state only decides whether
+    to return to the page the person asked for, or to the account overview."""
     pending = session.pop(STATE_KEY, None) or {}
-    state = request.args.get("state", "")
-    if not pending or not hmac.compare_digest(pending.get("state", ""), state) or \
-            request.args.get("iss") != current().settings.issuer:
-        return render_template("errors/error.html", title="Sign-in not completed",
-                               message="This sign-in response does not match a sign-in started here.",
-                               next_step="Open your account page again to sign in."), 400
-    if request.args.get("error"):
+    matched = bool(pending) and hmac.compare_digest(pending.get("state", ""), request.args.get("state", ""))
+    if request.args.get("iss") != current().settings.issuer or request.args.get("error"):
         return render_template("errors/error.html", title="Sign-in not completed",
                                message="You did not finish signing in, so your account page stays closed.",
                                next_step="Open your account page again when you are ready."), 400
     if current_person() is None:
-        return sign_in_redirect(pending.get("next", ""))
-    return redirect(safe_next(pending.get("next")), code=303)
+        return sign_in_redirect(pending.get("next", "") if matched else "")
+    return redirect(safe_next(pending.get("next") if matched else None), code=303)
