@@ -8,15 +8,11 @@ second-factor pages and their throttling apply unchanged; `/account/callback` re
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass
 
-from flask import Response, redirect, render_template, request, session, url_for
+from flask import Response, redirect, render_template, url_for
 
-from .. import http
+from .. import console_sign_in, http
 from ..services import clients, mfa, sessions, users
 from ..services.runtime import current
 from ..types import SessionView, UserView
@@ -53,29 +49,18 @@ def safe_next(value: str | None) -> str:
 
 def sign_in_redirect(next_url: str) -> Response:
     """Send the browser through the authorization flow of the account console client."""
-    issuer = current().settings.issuer
-    client = clients.ensure_account_console(issuer)
-    state = secrets.token_urlsafe(24)
-    verifier = secrets.token_urlsafe(48)  # PKCE is mandatory for public clients; the code is not redeemed
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    session[STATE_KEY] = {"state": state, "next": safe_next(next_url)}
-    return redirect(url_for("protocol.authorize", response_type="code", client_id=client.client_id,
-                            redirect_uri=client.redirect_uris[0], scope="openid", state=state,
-                            code_challenge=challenge, code_challenge_method="S256"), code=303)
+    client = clients.ensure_account_console(current().settings.issuer)
+    return console_sign_in.start(client, STATE_KEY, safe_next(next_url))
 
 
 @bp.route("/callback", methods=["GET"])
 def callback():
-    """The end of the account console's sign-in. The code is not redeemed: the SSO session the flow
-    created or raised is what counts, and `current_person()` checks it. A login page inside the flow
-    starts a fresh cookie session (dropping the saved state), so a matching state only decides whether
-    to return to the page the person asked for, or to the account overview."""
-    pending = session.pop(STATE_KEY, None) or {}
-    matched = bool(pending) and hmac.compare_digest(pending.get("state", ""), request.args.get("state", ""))
-    if request.args.get("iss") != current().settings.issuer or request.args.get("error"):
+    """The end of the account console's sign-in (see console_sign_in.finish)."""
+    completed, next_url = console_sign_in.finish(STATE_KEY)
+    if not completed:
         return render_template("errors/error.html", title="Sign-in not completed",
                                message="You did not finish signing in, so your account page stays closed.",
                                next_step="Open your account page again when you are ready."), 400
     if current_person() is None:
-        return sign_in_redirect(pending.get("next", "") if matched else "")
-    return redirect(safe_next(pending.get("next") if matched else None), code=303)
+        return sign_in_redirect(next_url or "")
+    return redirect(safe_next(next_url), code=303)

@@ -6,16 +6,12 @@ granting its permission (least privilege)."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass
 from functools import wraps
 
-from flask import g, redirect, render_template, request, session, url_for
+from flask import g, redirect, render_template, request, url_for
 
-from .. import http
+from .. import console_sign_in, http
 from ..services import clients, mfa, rbac, sessions, users
 from ..services.runtime import current
 from ..types import SessionView, UserView
@@ -41,13 +37,7 @@ def safe_next(value: str | None) -> str:
 
 def sign_in_redirect(next_url: str):
     client = clients.ensure_admin_console(current().settings.issuer)
-    state = secrets.token_urlsafe(24)
-    verifier = secrets.token_urlsafe(48)  # PKCE is mandatory for public clients; the code is not redeemed
-    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    session[STATE_KEY] = {"state": state, "next": safe_next(next_url)}
-    return redirect(url_for("protocol.authorize", response_type="code", client_id=client.client_id,
-                            redirect_uri=client.redirect_uris[0], scope="openid", state=state,
-                            code_challenge=challenge, code_challenge_method="S256"), code=303)
+    return console_sign_in.start(client, STATE_KEY, safe_next(next_url))
 
 
 def current_admin() -> Admin | None:
@@ -91,17 +81,13 @@ def requires(permission: str | None):
 
 @bp.route("/callback", methods=["GET"])
 def callback():
-    """The end of the console's sign-in. The code is not redeemed: the SSO session the flow created
-    or raised is what counts. The login page starts a fresh cookie session (dropping the state), so a
-    matching state only decides whether to return to the page the administrator asked for."""
-    pending = session.pop(STATE_KEY, None) or {}
-    state = request.args.get("state", "")
-    matched = bool(pending) and hmac.compare_digest(pending.get("state", ""), state)
-    if request.args.get("iss") != current().settings.issuer or request.args.get("error"):
+    """The end of the console's sign-in (see console_sign_in.finish)."""
+    completed, next_url = console_sign_in.finish(STATE_KEY)
+    if not completed:
         return render_template("errors/error.html", title="Sign-in not completed",
                                message="You did not finish signing in, so the admin console stays closed.",
                                next_step="Open the admin console again to sign in."), 400
     admin = current_admin()
     if admin is None or not admin.permissions:
         return _refused()
-    return redirect(safe_next(pending.get("next") if matched else None), code=303)
+    return redirect(safe_next(next_url), code=303)
