@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from flask import Response, request
 
-from .services import audit, crypto
+from .services import audit, crypto, known_browsers
 from .services.runtime import current
 
 SESSION_COOKIE = "idp_session"  # the SSO session (opaque id; server-side record)
 BROWSER_COOKIE = "idp_browser"  # binds interactions to the browser that started them
+KNOWN_BROWSER_COOKIE = known_browsers.COOKIE  # this browser signed in to these accounts before (signed)
 
 
 def read(name: str) -> str | None:
@@ -25,6 +26,20 @@ def set_cookie(response: Response, name: str, value: str, max_age: int | None = 
 def clear(response: Response, name: str) -> None:
     response.delete_cookie(name, path="/", httponly=True, samesite="Lax",
                            secure=current().settings.issuer_is_https)
+
+
+def remember_browser(response: Response, value: str) -> None:
+    """Set the known-browser cookie a successful password check returned (long-lived)."""
+    if value:
+        set_cookie(response, KNOWN_BROWSER_COOKIE, value, max_age=known_browsers.TTL)
+
+
+def ensure_browser_secret(response: Response) -> str:
+    """The browser binding for a page that needs one (WebAuthn challenges), set on `response` if new."""
+    secret, new = browser_secret()
+    if new:
+        set_cookie(response, BROWSER_COOKIE, secret)
+    return secret
 
 
 def browser_secret() -> tuple[str, bool]:

@@ -146,6 +146,7 @@ class InteractionView:
     account_selected: bool
     expires_at: int
     device_code_id: int | None = None
+    denied: bool = False
 
 
 @dataclass(frozen=True)

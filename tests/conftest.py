@@ -18,14 +18,14 @@ from sqlalchemy import text
 from idp import create_app
 from idp.extensions import db
 from idp.services import clients as client_service
-from idp.services import clock, device
+from idp.services import clock
 from idp.services import users as user_service
 from idp.services.runtime import current
 
 PASSWORD = "correct horse battery"
 # Tables emptied between tests. Signing keys survive (generating RSA keys is slow) unless a test
 # rotates them, which it does on purpose and checks.
-DATA_TABLES = ("audit_events", "user_roles", "user_groups", "roles", "groups", "password_links",
+DATA_TABLES = ("audit_events", "throttle_counters", "user_roles", "user_groups", "roles", "groups", "password_links",
                "initial_access_tokens", "backchannel_deliveries", "logout_requests", "tokens", "authorization_codes",
                "device_codes", "consents", "interactions", "sso_sessions", "webauthn_challenges",
                "webauthn_credentials", "recovery_codes", "totp_credentials",
@@ -115,7 +115,6 @@ def app(_session_app):
     yield _session_app
     _stop_background(_session_app)
     clock.reset()
-    device.attempts.reset()
     with _session_app.app_context():
         _empty(_session_app)
 

@@ -27,6 +27,7 @@ from .revocation import RevocationEndpoint
 
 CONFIDENTIAL_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
 ALL_AUTH_METHODS = [*CONFIDENTIAL_AUTH_METHODS, "none"]
+SECRET_EITHER_WAY_ENDPOINTS = ("revocation", "introspection")
 
 
 class InvalidTargetError(OAuth2Error):
@@ -70,7 +71,11 @@ class Client(ClientMixin):
         return clients.check_secret(self.view, client_secret)
 
     def check_endpoint_auth_method(self, method, endpoint):
-        # One registered method per client, at every endpoint (RFC 7591 §2).
+        # One registered method per client at /token (RFC 7591 §2). At /revoke and /introspect a client
+        # with a secret may send it either way: both are advertised there, and common clients (Authlib's
+        # OAuth2Session.revoke_token) send client_secret_basic whatever the client registered.
+        if endpoint in SECRET_EITHER_WAY_ENDPOINTS and method in CONFIDENTIAL_AUTH_METHODS:
+            return self.view.token_endpoint_auth_method in CONFIDENTIAL_AUTH_METHODS
         return method == self.view.token_endpoint_auth_method
 
     def check_response_type(self, response_type):

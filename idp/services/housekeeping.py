@@ -21,6 +21,7 @@ TARGETS = {
     "logout_requests": store.expired_logout_requests,
     "webauthn_challenges": store.expired_webauthn_challenges,
     "backchannel_deliveries": store.finished_deliveries,
+    "throttle_counters": store.ended_throttle_windows,
 }
 
 

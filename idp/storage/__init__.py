@@ -14,6 +14,7 @@ from . import (  # noqa: F401
     password_links,
     rbac,
     sessions,
+    throttle,
     tokens,
     users,
 )

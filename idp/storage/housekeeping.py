@@ -14,6 +14,7 @@ from .interactions import Interaction
 from .logout_requests import LogoutRequest
 from .mfa import WebAuthnChallenge
 from .sessions import SsoSession
+from .throttle import ThrottleCounter
 from .tokens import Token
 
 
@@ -60,3 +61,7 @@ def finished_deliveries(now: int, limit: int) -> int:
     condition = BackchannelDelivery.status.in_((DELIVERED, FAILED)) & (
         BackchannelDelivery.created_at < now - DELIVERY_RETENTION)
     return _delete_batch(BackchannelDelivery, condition, limit)
+
+
+def ended_throttle_windows(now: int, limit: int) -> int:
+    return _delete_batch(ThrottleCounter, ThrottleCounter.window_ends_at < now, limit)

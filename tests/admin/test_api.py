@@ -4,6 +4,7 @@ scope 403), each operation, and responses true to the OpenAPI document."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from openapi_spec_validator import validate as validate_spec
@@ -254,8 +255,10 @@ def test_set_password_link_is_one_time_and_expires(client, api, user, browser, r
 def test_audit_query_filters_and_shows_a_sign_in(client, api, browser, user, rp):
     result = browser.sign_in(rp)
     redeem(client, rp, result["code"], result["_verifier"])
-    form = csrf_from(client.get("/account/login").get_data(as_text=True))
-    client.post("/account/login", data={"username": "alice", "password": "wrong", "csrf_token": form})
+    again = browser.authorize(response_type="code", client_id=rp.client.client_id, scope="openid", prompt="login",
+                              redirect_uri=rp.client.redirect_uris[0])
+    path = urlsplit(again.headers["Location"]).path
+    browser.login(path, password="wrong")
     everything = api.get("/v1/audit?limit=100").get_json()
     events = [e["event"] for e in everything["items"]]
     assert "login.password" in events and "consent.grant" in events and "token.issue" in events
