@@ -14,6 +14,7 @@ from .. import http
 from ..errors import AuthenticationFailed, SecondFactorFailed, Throttled, ValidationError
 from ..services import audit, mfa, password_login, throttle
 from ..services.mfa import recovery, totp, webauthn
+from ..services.mfa import throttle as mfa_throttle
 from ..services.runtime import current
 from . import bp
 from .auth import Person, person_or_sign_in
@@ -103,17 +104,22 @@ def totp_confirm():
     if not isinstance(person, Person):
         return person
     settings = current().settings
-    try:
-        totp.confirm(settings, person.user.id, request.form.get("code", ""))
+
+    def setup_page(error: str, status: int):
+        return render_template("account/security/totp.html", enrolment=totp.begin(settings, person.user),
+                               username=person.user.username, error=error), status
+
+    try:  # the one second-factor check, so the first code is counted like any other
+        mfa_throttle.verify(settings, user_id=person.user.id, ip_address=http.client_ip(),
+                            check=lambda: totp.confirm(settings, person.user.id, request.form.get("code", "")))
     except ValidationError as exc:
         return _render_index(person, str(exc), 409)
+    except Throttled as exc:
+        return setup_page(mfa_throttle.message(exc.retry_after), 429)
     except SecondFactorFailed as exc:
         audit.record("mfa.totp.enrol", outcome=audit.FAILURE, origin=http.origin(), actor_user_id=person.user.id,
                      reason=str(exc))
-        page = render_template("account/security/totp.html", enrolment=totp.begin(settings, person.user),
-                               username=person.user.username,
-                               error="That code is not right. Enter the code your app shows now.")
-        return page, 400
+        return setup_page("That code is not right. Enter the code your app shows now.", 400)
     audit.record("mfa.totp.enrol", origin=http.origin(), actor_user_id=person.user.id)
     codes = _after_first_factor(person, "mfa.totp.enrol")
     if codes:

@@ -17,6 +17,7 @@ from ..services.mfa import recovery, throttle, totp, webauthn
 from ..services.runtime import current
 from ..types import InteractionView, UserView
 from . import bp
+from .mfa import _options
 from .views import _client_name, _current_user, _expired, _interaction
 
 WRONG_CODE = "That code is not right. Enter the code your app shows now."
@@ -100,10 +101,7 @@ def enrol_passkey_options(uid: str):
     secret = http.read(http.BROWSER_COOKIE)
     if found is None or not secret:
         return jsonify(error="This sign-in request has expired. Start again."), 400
-    response = Response(webauthn.registration_options(current().settings, found[1], secret),
-                        mimetype="application/json")
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return _options(webauthn.registration_options(current().settings, found[1], secret))
 
 
 @bp.route("/<uid>/enrol/passkey", methods=["POST"])
