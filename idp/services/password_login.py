@@ -23,7 +23,7 @@ from . import audit, known_browsers, throttle, users
 @dataclass(frozen=True)
 class PasswordCheck:
     user: UserView
-    known_browser: str = "" # the known-browser cookie to set after this success
+    known_browser: str = ""  # the known-browser cookie to set after this success
 
 
 def _keys(settings, submitted: str, user_id: int | None, known_browser: str | None,
