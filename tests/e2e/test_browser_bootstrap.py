@@ -95,3 +95,16 @@ def test_an_administrator_signing_in_to_an_app_for_the_first_time_sets_up_a_fact
         assert claims["acr"] == MFA and "otp" in claims["amr"]
     finally:
         rp.stop()
+
+
+def test_a_passkey_can_be_added_after_signing_in_at_account_login(page, localhost_server, user):
+    """Item 9: whatever the sign-in path (here the account page's own entry), the browser binding the
+    WebAuthn challenge needs exists, so adding a passkey works at the first try."""
+    VirtualAuthenticator(page).present(True)
+    page.goto(f"{localhost_server.url}/account/login?next=/account/security")
+    _password(page, "alice")
+    page.wait_for_url(f"{localhost_server.url}/account/security")
+    page.get_by_label("Name for the new key (optional)").fill("Laptop")
+    page.get_by_role("button", name="Add a security key or passkey").click()
+    page.wait_for_url(f"{localhost_server.url}/account/security/passkeys")
+    assert page.locator(".recovery-codes li").count() == 10
