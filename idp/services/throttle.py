@@ -46,7 +46,11 @@ class Reservation:
 
 def reserve(keys: list[Key]) -> Reservation:
     """Count one attempt against every key, or none if any key is at its limit (then Throttled, with
-    the longest wait). Committed before returning, so concurrent callers see it."""
+    the longest wait). Its own transaction, committed before returning so concurrent callers see it:
+    call it before making other changes in the request.
+
+    Use: `reservation = reserve(keys)`, then verify the secret; on success `reservation.succeeded()`;
+    on failure do nothing (the attempt stays counted)."""
     now = clock.now()
     keys = [k for k in keys if k.value]
     waits = [store.take(k.hash, k.limit, k.window, now) for k in keys]
