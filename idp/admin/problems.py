@@ -8,7 +8,7 @@ from functools import wraps
 from flask import g, jsonify, request
 from werkzeug.http import HTTP_STATUS_CODES
 
-from ..services import audit, clients, rbac, tokens, users
+from ..services import audit, authorization, clients, rbac, tokens, users
 from ..services.runtime import current
 
 PROBLEM_JSON = "application/problem+json"
@@ -46,9 +46,16 @@ def _bearer() -> str | None:
     return value.strip()
 
 
-def requires(scope: str):
-    """Run the view only for a live access token from this server carrying `scope`: 401 without a
-    (valid) token, 403 with one that lacks the scope (RFC 6750 §3.1)."""
+def actor() -> authorization.Actor:
+    """The API caller as services.authorization sees it."""
+    return authorization.Actor(permissions=g.caller.scopes, user_id=g.caller.user_id)
+
+
+def requires(action: str):
+    """Run the view only for a live access token from this server, issued for the admin API, carrying
+    the scope `action` needs (services.authorization): 401 without a (valid) token, 403 with one that
+    lacks the scope (RFC 6750 §3.1)."""
+    scope = authorization.permission_for(action)
 
     def decorator(view):
         @wraps(view)

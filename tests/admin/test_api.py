@@ -126,7 +126,7 @@ def test_admin_scopes_can_only_be_granted_by_a_caller_holding_them(client, robot
     clients_only = Api(client, token(client, robot, ADMIN_CLIENTS))
     refused = clients_only.post("/v1/clients", json={"name": "Escalator", "grant_types": ["client_credentials"],
                                                      "scopes": [ADMIN_USERS]})
-    assert refused.status_code == 400 and "administrative" in refused.get_json()["detail"]
+    assert refused.status_code == 403 and ADMIN_USERS in refused.get_json()["detail"]
     allowed = clients_only.post("/v1/clients", json={"name": "Deployer", "grant_types": ["client_credentials"],
                                                      "scopes": [ADMIN_CLIENTS]})
     assert allowed.status_code == 201
@@ -192,7 +192,11 @@ def test_granting_admin_roles_needs_admin_roles_scope(client, robot, user):
     refused = users_only.put(f"/v1/users/{user.id}/roles", json={"roles": ["admin"]})
     assert refused.status_code == 403
     both = Api(client, token(client, robot, f"{ADMIN_USERS} {ADMIN_ROLES}"))
-    assert both.put(f"/v1/users/{user.id}/roles", json={"roles": ["client-manager"]}).status_code == 200
+    assert both.put(f"/v1/users/{user.id}/roles", json={"roles": ["user-manager"]}).status_code == 200
+    # ... but not one granting a permission the caller does not hold itself (no acting above yourself)
+    assert both.put(f"/v1/users/{user.id}/roles", json={"roles": ["client-manager"]}).status_code == 403
+    everything = Api(client, token(client, robot))
+    assert everything.put(f"/v1/users/{user.id}/roles", json={"roles": ["admin"]}).status_code == 200
     assert users_only.delete(f"/v1/users/{user.id}").status_code == 403
 
 
