@@ -69,6 +69,11 @@ def requires(action: str):
             if info is None or clients.get(info.client_id) is None:
                 return problem(401, "The access token is invalid, expired or revoked.",
                                headers={"WWW-Authenticate": REALM + ', error="invalid_token"'})
+            if info.audience != (rt.settings.issuer,):
+                # Issued (also) for another API (RFC 8707 resource): that API could replay it here. The admin
+                # API's audience is this provider's issuer, alone (RFC 9068 §4, RFC 9700 §2.3).
+                return problem(401, "The access token was not issued for this provider's admin API.",
+                               headers={"WWW-Authenticate": REALM + ', error="invalid_token"'})
             granted = frozenset(info.scope.split()) & frozenset(rbac.ADMIN_SCOPES)
             if info.user_id is not None:
                 user = users.get_enabled(info.user_id)

@@ -303,3 +303,22 @@ def test_a_users_token_carries_only_what_their_roles_allow(app, client, user, ap
     assert personal.get("/v1/users").status_code == 403  # the scope alone is not enough: no user-manager role
     api.put(f"/v1/users/{user.id}/roles", json={"roles": []})
     assert personal.get("/v1/audit").status_code == 403
+
+
+def test_a_token_for_another_audience_is_refused(app, client):
+    """A token issued with admin scopes for resource=https://api.example.com must not open the admin API:
+    that API could replay it here (finding 6)."""
+    with app.app_context():
+        from idp.services import clients as client_service
+
+        robot = client_service.create(name="Robot", redirect_uris=[], grant_types=["client_credentials"],
+                                      scopes=list(ADMIN_SCOPES), admin_scopes_allowed=ADMIN_SCOPES,
+                                      resources=["https://api.example.com"])
+    issued = client.post("/token", data={"grant_type": "client_credentials", "resource": "https://api.example.com"},
+                         headers=basic_auth(robot.client.client_id, robot.client_secret))
+    assert issued.status_code == 200
+    for_api = issued.get_json()["access_token"]
+    refused = client.get(BASE + "/v1/users", headers={"Authorization": f"Bearer {for_api}"})
+    assert refused.status_code == 401 and 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
+    own = token(client, robot)  # without resource: the audience is this provider
+    assert client.get(BASE + "/v1/users", headers={"Authorization": f"Bearer {own}"}).status_code == 200
