@@ -74,11 +74,23 @@ class Settings:
     password_link_ttl: int
     dynamic_client_registration: int
     initial_access_token_ttl: int
+    registration_allowed_scopes: str
+    registration_allowed_grant_types: str
 
     @property
     def editable_claims(self) -> tuple[str, ...]:
         """The profile claims people may change on the account page, in the configured order."""
         return tuple(dict.fromkeys(self.account_editable_claims.replace(",", " ").split()))
+
+    @property
+    def registration_scopes(self) -> frozenset[str]:
+        """Scopes a dynamically registered client may ask for."""
+        return frozenset(self.registration_allowed_scopes.replace(",", " ").split())
+
+    @property
+    def registration_grant_types(self) -> frozenset[str]:
+        """Grant types a dynamically registered client may ask for."""
+        return frozenset(self.registration_allowed_grant_types.replace(",", " ").split())
 
     @property
     def issuer_is_https(self) -> bool:
@@ -249,6 +261,12 @@ def validate(settings: Settings) -> None:
         raise ConfigurationError("backchannel_logout_timeout must be at most 60 seconds")
     if settings.dynamic_client_registration not in (0, 1):
         raise ConfigurationError("dynamic_client_registration must be 0 (off) or 1 (on)")
+    if any(s.startswith("admin:") for s in settings.registration_scopes):
+        raise ConfigurationError("registration_allowed_scopes must not list admin scopes")
+    unknown_grants = settings.registration_grant_types - {
+        "authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code"}
+    if unknown_grants:
+        raise ConfigurationError(f"registration_allowed_grant_types: unknown {' '.join(sorted(unknown_grants))}")
     if settings.initial_access_token_ttl > 30 * 86400:
         raise ConfigurationError("initial_access_token_ttl must be at most 2592000 seconds (30 days)")
     if settings.password_link_ttl > 7 * 86400:

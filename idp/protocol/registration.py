@@ -59,7 +59,7 @@ def register() -> Response:
     if not token:
         return _error(401, "invalid_token", "An initial access token is required.", bearer=True)
     try:
-        result = registration.register(token, request.get_json(silent=True))
+        result = registration.register(current().settings, token, request.get_json(silent=True))
     except registration.InvalidRedirectUri as exc:
         return _error(400, "invalid_redirect_uri", str(exc))
     except ValidationError as exc:
@@ -85,7 +85,7 @@ def manage_client(client_id: str) -> Response:
             registration.delete(client_id, token)
             audit.record("client.register.delete", origin=_origin(), client_id=client_id)
             return Response(status=204)
-        updated = registration.update(client_id, token, request.get_json(silent=True))
+        updated = registration.update(current().settings, client_id, token, request.get_json(silent=True))
     except NotFound:
         return _error(401, "invalid_token", "Unknown client or wrong registration access token.", bearer=True)
     except registration.InvalidRedirectUri as exc:
