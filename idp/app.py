@@ -6,6 +6,7 @@ import logging
 from datetime import UTC, datetime
 
 from flask import Flask, Response, abort, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -13,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .config import DATA_DIR, Settings, load_settings
 from .errors import LogoutRequestRejected, UnsafeRedirect
 from .extensions import csrf, db, migrate
+from .services import json_input
 from .services.backchannel import Deliverer
 from .services.keys import KeyRing
 from .services.passwords import PasswordPolicy, Passwords
@@ -45,7 +47,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     return app
 
 
+class JSONProvider(DefaultJSONProvider):
+    """Request bodies go through services.json_input: NUL characters and deep nesting are invalid JSON
+    (a 400 wherever a view reads JSON), never a 500 or a database error."""
+
+    def loads(self, s, **kwargs):
+        return json_input.loads(s, **kwargs)
+
+
 def configure_app(app: Flask, settings: Settings) -> None:
+    app.json = JSONProvider(app)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,

@@ -8,7 +8,7 @@ from flask import g, jsonify, request, url_for
 
 from ..errors import Forbidden, NotFound, ValidationError
 from ..extensions import csrf, db
-from ..services import audit, authorization, clients, logout, mfa, rbac, registration, tokens, users
+from ..services import audit, authorization, clients, json_input, logout, mfa, rbac, registration, tokens, users
 from ..services.authorization import Target
 from ..services.runtime import current
 from . import api_bp, serialize
@@ -43,10 +43,17 @@ def authorize(action: str, target: Target | None = None) -> None:
 
 
 def body() -> dict:
+    """The JSON object sent (services.json_input refuses NUL characters and deep nesting)."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise ValidationError("The request body must be a JSON object.")
+        raise ValidationError("The request body must be a JSON object (no NUL characters, at most "
+                              f"{json_input.MAX_DEPTH} levels deep).")
     return data
+
+
+def optional_body() -> dict:
+    """body(), or {} when nothing was sent."""
+    return body() if request.get_data(cache=True) else {}
 
 
 def _scopes(data: dict) -> tuple[str, ...]:
@@ -151,8 +158,7 @@ def enable_client(client_id: str):
 @requires("client.rotate_secret")
 def rotate_secret(client_id: str):
     authorize("client.rotate_secret", Target(client_id=client_id))
-    data = request.get_json(silent=True) or {}
-    grace = data.get("grace_seconds", 0) if isinstance(data, dict) else None
+    grace = optional_body().get("grace_seconds", 0)
     new = clients.rotate_secret(client_id, grace)
     record("admin.client.rotate_secret", details={"client": client_id, "grace_seconds": grace})
     response = jsonify(serialize.client(new.client) | {"client_secret": new.client_secret})
