@@ -72,8 +72,10 @@ def configure_app(app: Flask, settings: Settings) -> None:
         JSON_SORT_KEYS=False,
     )
     if settings.proxy_fix_hops:
+        # Proxy headers only say who the client is (address, scheme). Host and prefix are never trusted:
+        # every URL the provider publishes is built from the issuer (http.issuer_url).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_fix_hops, x_proto=settings.proxy_fix_hops,
-                                x_host=settings.proxy_fix_hops, x_prefix=settings.proxy_fix_hops)
+                                x_host=0, x_prefix=0)
 
 
 def _engine_options(url: str) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from flask import g, jsonify, request, url_for
 
+from .. import http
 from ..errors import Forbidden, NotFound, ValidationError
 from ..extensions import csrf, db
 from ..services import audit, authorization, clients, json_input, logout, mfa, rbac, registration, tokens, users
@@ -174,7 +175,7 @@ def initial_access_token():
     token, expires_at = registration.issue_initial_access_token(settings.initial_access_token_ttl)
     record("admin.initial_access_token.create", details={"expires_at": expires_at})
     response = jsonify({"initial_access_token": token, "expires_at": expires_at,
-                        "registration_endpoint": url_for("protocol.register", _external=True),
+                        "registration_endpoint": http.issuer_url("protocol.register"),
                         "enabled": bool(settings.dynamic_client_registration)})
     response.status_code = 201
     response.headers["Cache-Control"] = "no-store"
@@ -298,7 +299,7 @@ def password_link(user_id: int):
     authorize("user.password_link", Target(user_id=user_id))
     link = users.issue_password_link(user_id, current().settings.password_link_ttl)
     record("admin.user.password_link", subject_user_id=user_id, details={"expires_at": link.expires_at})
-    response = jsonify({"url": url_for("account.set_password", token=link.token, _external=True),
+    response = jsonify({"url": http.issuer_url("account.set_password", token=link.token),
                         "expires_at": link.expires_at})
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -186,7 +186,7 @@ def initial_access_token():
     record("admin.initial_access_token.create", details={"expires_at": expires_at})
     return render_template("admin/initial_access_token.html", token=token, expires_at=expires_at,
                            enabled=bool(settings.dynamic_client_registration),
-                           endpoint=url_for("protocol.register", _external=True))
+                           endpoint=http.issuer_url("protocol.register"))
 
 
 # --- users ---------------------------------------------------------------------------------------
@@ -296,7 +296,7 @@ def user_password_link(user_id: int):
     link = users.issue_password_link(user_id, current().settings.password_link_ttl)
     record("admin.user.password_link", subject_user_id=user_id, details={"expires_at": link.expires_at})
     return render_template("admin/password_link.html", user=user,
-                           url=url_for("account.set_password", token=link.token, _external=True),
+                           url=http.issuer_url("account.set_password", token=link.token),
                            expires_at=link.expires_at)
 
 

@@ -5,8 +5,9 @@ metadata goes through exactly the validation of the admin console (services.regi
 
 from __future__ import annotations
 
-from flask import Response, abort, jsonify, request, url_for
+from flask import Response, abort, jsonify, request
 
+from .. import http
 from ..errors import NotFound, ValidationError
 from ..extensions import csrf
 from ..services import audit, registration
@@ -35,7 +36,7 @@ def _error(status: int, error: str, description: str, bearer: bool = False) -> R
 
 def _information(client, secret=None, reg_token=None, status=200) -> Response:
     body = registration.metadata_of(client)
-    body["registration_client_uri"] = url_for("protocol.manage_client", client_id=client.client_id, _external=True)
+    body["registration_client_uri"] = http.issuer_url("protocol.manage_client", client_id=client.client_id)
     if secret:
         body |= {"client_secret": secret, "client_secret_expires_at": 0}
     if reg_token:
