@@ -92,11 +92,28 @@ def configure_extensions(app: Flask, settings: Settings) -> None:
     migrate.init_app(app, db, directory=str(DATA_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     if settings.database_url.startswith("sqlite"):
+        _private_sqlite_file(settings.database_url)
         _sqlite_pragmas(app)
     policy = PasswordPolicy(settings.password_time_cost, settings.password_memory_cost, settings.password_parallelism)
     app.extensions["idp"] = Runtime(settings=settings, keyring=KeyRing(settings), passwords=Passwords(policy),
                                     backchannel=Deliverer(app))
     app.extensions["idp.authorization_server"] = build_server()
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create a new SQLite database file readable by this user only (0600; SQLite gives its -wal and -shm
+    files the same mode): it holds password hashes and the audit trail."""
+    import os
+
+    from sqlalchemy import make_url
+
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:  # exists already, or a folder SQLite will complain about itself
+        pass
 
 
 def _sqlite_pragmas(app: Flask) -> None:

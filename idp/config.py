@@ -161,7 +161,6 @@ def _read_or_create_secret(path: Path, make) -> str:
     """Read a generated secret, or create it atomically (write a temporary file, then link it into
     place, so a process starting at the same moment never reads a half-written file)."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
@@ -179,8 +178,20 @@ def _read_or_create_secret(path: Path, make) -> str:
     return value
 
 
+def private_folder(path: Path) -> None:
+    """Create the instance folder readable by this user only (0700): it holds the secret key, the key-
+    encryption key and by default the SQLite database (password hashes, audit trail). An existing folder
+    others can read is left as the operator made it, with a warning."""
+    if not path.exists():
+        path.mkdir(parents=True, mode=0o700, exist_ok=True)
+        os.chmod(path, 0o700)  # whatever the umask
+    elif path.stat().st_mode & 0o077:
+        log.warning("instance folder %s is readable by other users; chmod 700 it", path)
+
+
 def _fill_instance_defaults(settings: Settings) -> Settings:
     instance = Path(settings.instance_path or Path.cwd() / "instance").resolve()
+    private_folder(instance)
     changes: dict = {"instance_path": str(instance)}
     if not settings.database_url:
         changes["database_url"] = f"sqlite:///{instance / 'idp.sqlite3'}"
