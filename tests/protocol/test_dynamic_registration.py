@@ -12,19 +12,6 @@ from tests.admin.api_helpers import Api, automation_client, token
 from tests.conftest import basic_auth, make_app
 
 
-@pytest.fixture(scope="module")
-def _dcr_app(_session_app, tmp_path_factory, database_url):
-    return make_app(tmp_path_factory, database_url, dynamic_client_registration=1)
-
-
-@pytest.fixture()
-def dcr(app, _dcr_app):
-    """A test client of an app with dynamic registration on, over the same (emptied) database."""
-    yield _dcr_app.test_client()
-    with _dcr_app.app_context():
-        db.session.remove()
-
-
 @pytest.fixture()
 def initial_token(app, dcr):
     robot = automation_client(app)

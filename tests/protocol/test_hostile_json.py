@@ -9,7 +9,6 @@ from sqlalchemy import text
 
 from idp.extensions import db
 from tests.admin.api_helpers import BASE, automation_client, token
-from tests.conftest import make_app
 
 DEEP = "[" * 30000 + "]" * 30000
 HOSTILE = {
@@ -20,18 +19,6 @@ HOSTILE = {
     "nested 30,000 deep": '{"name": ' + DEEP + "}",
     "nested 33 deep": '{"claims": {"nickname": ' + "[" * 33 + "]" * 33 + "}}",
 }
-
-
-@pytest.fixture(scope="module")
-def _dcr_app(_session_app, tmp_path_factory, database_url):
-    return make_app(tmp_path_factory, database_url, dynamic_client_registration=1)
-
-
-@pytest.fixture()
-def dcr(app, _dcr_app):
-    yield _dcr_app.test_client()
-    with _dcr_app.app_context():
-        db.session.remove()
 
 
 def _counts(app) -> tuple:
