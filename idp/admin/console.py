@@ -7,6 +7,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 
 from .. import http
 from ..errors import Forbidden, NotFound, ValidationError
+from ..extensions import db
 from ..services import audit, clients, logout, mfa, rbac, registration, tokens, users
 from ..services.authorization import Target
 from ..services.runtime import current
@@ -33,8 +34,6 @@ def _not_found(error: NotFound):
 @bp.errorhandler(Forbidden)
 def _forbidden(error: Forbidden):
     """services.authorization refused: nothing was changed; the refusal is audited."""
-    from ..extensions import db
-
     db.session.rollback()
     record(f"admin.{error.action}", outcome=audit.FAILURE, reason=str(error),
            subject_user_id=(request.view_args or {}).get("user_id"))

@@ -149,15 +149,19 @@ def test_backchannel_delivery_to_a_self_registered_client_checks_the_resolved_ad
     listener.listen(5)
     listener.settimeout(0.5)
     port = listener.getsockname()[1]
-    info = _register(dcr, initial_token, backchannel_logout_uri=f"https://rp.example.com:{port}/bc").get_json()
     real_getaddrinfo = socket.getaddrinfo
+    answer = ["93.184.216.34"]  # public while the client registers ...
 
     def rebinding(host, *args, **kwargs):
         if host == "rp.example.com":
-            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answer[0], port))]
         return real_getaddrinfo(host, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    registered = _register(dcr, initial_token, backchannel_logout_uri=f"https://rp.example.com:{port}/bc")
+    assert registered.status_code == 201
+    info = registered.get_json()
+    answer[0] = "127.0.0.1"  # ... loopback when the provider delivers
     connections = []
     accepting = threading.Thread(target=lambda: connections.extend(_accept_all(listener)), daemon=True)
     accepting.start()
