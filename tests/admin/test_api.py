@@ -322,3 +322,16 @@ def test_a_token_for_another_audience_is_refused(app, client):
     assert refused.status_code == 401 and 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
     own = token(client, robot)  # without resource: the audience is this provider
     assert client.get(BASE + "/v1/users", headers={"Authorization": f"Bearer {own}"}).status_code == 200
+
+
+def test_acting_above_yourself_is_refused_and_audited(app, client, robot):
+    """A client-manager cannot rotate the secret of a client holding admin:users (and then use it with
+    client_credentials); the refusal is in the audit trail."""
+    clients_only = Api(client, token(client, robot, ADMIN_CLIENTS))
+    powerful = automation_client(app, scopes=(ADMIN_USERS,))
+    refused = clients_only.post(f"/v1/clients/{powerful.client.client_id}/secret", json={})
+    assert refused.status_code == 403 and ADMIN_USERS in refused.get_json()["detail"]
+    assert token(client, powerful)  # the old secret still works
+    audit = Api(client, token(client, robot, ADMIN_AUDIT))
+    [event] = audit.get("/v1/audit?event=admin.client.rotate_secret").get_json()["items"]
+    assert event["outcome"] == "failure" and event["client_id"] == robot.client.client_id
