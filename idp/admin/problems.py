@@ -8,6 +8,7 @@ from functools import wraps
 from flask import g, jsonify, request
 from werkzeug.http import HTTP_STATUS_CODES
 
+from ..errors import Forbidden
 from ..services import audit, authorization, clients, rbac, tokens, users
 from ..services.runtime import current
 
@@ -78,10 +79,12 @@ def requires(action: str):
             if info.user_id is not None:
                 user = users.get_enabled(info.user_id)
                 granted &= rbac.permissions_of(info.user_id) if user is not None else frozenset()
-            if scope not in granted:
+            g.caller = Caller(client_id=info.client_id, user_id=info.user_id, scopes=granted)
+            try:
+                authorization.authorize(actor(), action)
+            except Forbidden:
                 return problem(403, f"The access token lacks the {scope} scope.",
                                headers={"WWW-Authenticate": REALM + f', error="insufficient_scope", scope="{scope}"'})
-            g.caller = Caller(client_id=info.client_id, user_id=info.user_id, scopes=granted)
             return view(*args, **kwargs)
 
         return wrapper
