@@ -136,7 +136,8 @@ def client_enabled(client_id: str):
     enable = request.form.get("enabled") == "1"
     authorize("client.enable" if enable else "client.disable", Target(client_id=client_id))
     if not enable and (page := confirmed("Disable this client?", "Its users cannot sign in to it and its tokens "
-                                         "stop working until it is enabled again.", "Disable the client")):
+                                         "stop working until it is enabled again.", "Disable the client",
+                                         back=url_for("admin.client_edit", client_id=client_id))):
         return page
     updated = clients.set_enabled(client_id, enable)
     record("admin.client.enable" if enable else "admin.client.disable", details={"client": client_id})
@@ -150,7 +151,8 @@ def client_delete(client_id: str):
     client = clients.find(client_id)
     authorize("client.delete", Target(client_id=client_id))
     if page := confirmed(f"Delete {client.name}?", "The client, its tokens, consents and pending logouts are "
-                         "deleted. This cannot be undone.", "Delete the client"):
+                         "deleted. This cannot be undone.", "Delete the client",
+                         back=url_for("admin.client_edit", client_id=client_id)):
         return page
     clients.delete(client_id)
     record("admin.client.delete", details={"client": client_id})
@@ -163,7 +165,8 @@ def client_delete(client_id: str):
 def client_secret(client_id: str):
     authorize("client.rotate_secret", Target(client_id=client_id))
     if page := confirmed("Rotate the client secret?", "A new secret is shown once; the old one stops working "
-                         "after the grace period.", "Rotate the secret"):
+                         "after the grace period.", "Rotate the secret",
+                         back=url_for("admin.client_edit", client_id=client_id)):
         return page
     raw = request.form.get("grace_seconds", "0").strip() or "0"
     try:
@@ -257,7 +260,8 @@ def user_enabled(user_id: int):
     enable = request.form.get("enabled") == "1"
     authorize("user.enable" if enable else "user.disable", Target(user_id=user_id))
     if not enable and (page := confirmed(f"Disable {user.username}?", "Every session of this account ends and "
-                                         "every token is revoked.", "Disable the account")):
+                                         "every token is revoked.", "Disable the account",
+                                         back=url_for("admin.user_page", user_id=user_id))):
         return page
     if enable:
         users.set_enabled(user_id, True)
@@ -279,7 +283,8 @@ def user_mfa_reset(user_id: int):
     user = _user(user_id)
     authorize("user.mfa_reset", Target(user_id=user_id))
     if page := confirmed(f"Reset {user.username}'s second factors?", "The authenticator app, passkeys and "
-                         "recovery codes of this account are removed.", "Reset second factors"):
+                         "recovery codes of this account are removed.", "Reset second factors",
+                         back=url_for("admin.user_page", user_id=user_id)):
         return page
     removed = mfa.reset(user_id)
     record("admin.user.mfa_reset", subject_user_id=user_id, details=removed)
@@ -324,7 +329,8 @@ def user_delete(user_id: int):
     user = _user(user_id)
     authorize("user.delete", Target(user_id=user_id))
     if page := confirmed(f"Delete {user.username}?", "The account, its sessions, tokens, factors and consents are "
-                         "deleted. This cannot be undone.", "Delete the user"):
+                         "deleted. This cannot be undone.", "Delete the user",
+                         back=url_for("admin.user_page", user_id=user_id)):
         return page
     logout.end_other_sessions(user_id, None, reason="admin_deleted", origin=http.origin())
     users.delete(user_id)
@@ -361,7 +367,8 @@ def rbac_create(kind: str):
 def rbac_delete(kind: str, name: str):
     authorize(f"{kind}.delete", Target(role=name if kind == rbac.ROLE else None))
     if page := confirmed(f"Delete the {kind} {name}?", "Everyone holding it loses it. This cannot be undone.",
-                         f"Delete the {kind}"):
+                         f"Delete the {kind}",
+                         back=url_for("admin.roles_page")):
         return page
     try:
         rbac.delete(kind, name)
