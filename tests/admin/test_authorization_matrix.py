@@ -59,6 +59,7 @@ def _world(app) -> World:
             rbac.assign(rbac.ROLE, user.id, roles)
             ids[name] = user
         rbac.create(rbac.ROLE, "billing")
+        rbac.create(rbac.GROUP, "staff")
     for user in (ids["boss"], ids["peer"]):
         enrol_totp(app, user)
     return World(shop.client.client_id, robot.client.client_id, ids["carol"].id, ids["boss"].id, ids["peer"].id)
@@ -69,7 +70,9 @@ def _snapshot(app) -> tuple:
     queries = ("SELECT client_id, name, secret_hash, enabled FROM clients ORDER BY client_id",
                "SELECT id, email, enabled FROM users ORDER BY id",
                "SELECT user_id, role_id FROM user_roles ORDER BY user_id, role_id",
-               "SELECT name FROM roles ORDER BY name", "SELECT user_id FROM totp_credentials ORDER BY user_id",
+               "SELECT user_id, group_id FROM user_groups ORDER BY user_id, group_id",
+               "SELECT name FROM roles ORDER BY name", "SELECT name FROM groups ORDER BY name",
+               "SELECT user_id FROM totp_credentials ORDER BY user_id",
                "SELECT COUNT(*) FROM password_links", "SELECT COUNT(*) FROM initial_access_tokens")
     with app.app_context():
         result = tuple(tuple(tuple(r) for r in db.session.execute(text(q))) for q in queries)
@@ -106,6 +109,9 @@ def _requests(w: World, action: str, target: str):
     match action:
         case "list clients":
             return ("GET", "/admin/clients", None, 200), ("GET", "/v1/clients", None, 200)
+        case "read a client":
+            cid = _client_of(w, target)
+            return ("GET", f"/admin/clients/{cid}", None, 200), ("GET", f"/v1/clients/{cid}", None, 200)
         case "register a client":
             privileged = target == "privileged client"
             return (("POST", "/admin/clients/new", _client_form("New", privileged=privileged), 200),
@@ -158,6 +164,13 @@ def _requests(w: World, action: str, target: str):
             role = {"assign a custom role": "billing", "grant user-manager": "user-manager"}.get(action, "ADMIN")
             return (("POST", f"/admin/users/{uid}/roles", {"roles": [role]}, 303),
                     ("PUT", f"/v1/users/{uid}/roles", {"roles": [role]}, 200))
+        case "set a user's groups":
+            uid = _user_of(w, target)
+            held = ["admin"] if target == "administrator" else []  # the console's form sends both lists
+            return (("POST", f"/admin/users/{uid}/roles", {"roles": held, "groups": ["staff"]}, 303),
+                    ("PUT", f"/v1/users/{uid}/groups", {"groups": ["staff"]}, 200))
+        case "create a group":
+            return ("POST", "/admin/groups", {"name": "ops"}, 303), ("POST", "/v1/groups", {"name": "ops"}, 201)
         case "create a role":
             return ("POST", "/admin/roles", {"name": "support"}, 303), ("POST", "/v1/roles", {"name": "support"}, 201)
         case "delete a role":
