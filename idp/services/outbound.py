@@ -99,4 +99,5 @@ def restricted_opener(uri: str, *handlers) -> urllib.request.OpenerDirector:
     if parts.scheme != "https" or not parts.hostname:
         raise RefusedAddress("Only https URLs may be called for a self-registered client.")
     address = resolve(parts.hostname, parts.port or 443)
-    return urllib.request.build_opener(_PinnedHTTPSHandler(address), *handlers)
+    # No proxy from the environment: the request goes straight to the address that was checked.
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}), _PinnedHTTPSHandler(address), *handlers)

@@ -91,3 +91,10 @@ def test_the_connection_is_pinned_to_the_checked_address_and_verifies_the_host(t
     thread.join(5)
     listener.close()
     assert seen == ["rp.example.com"]
+
+
+def test_an_environment_proxy_is_not_used(monkeypatch):
+    monkeypatch.setenv("https_proxy", "http://proxy.example:3128")
+    monkeypatch.setattr(outbound, "resolve", lambda host, port: "93.184.216.34")
+    opener = outbound.restricted_opener("https://rp.example.com/bc")
+    assert not any(getattr(h, "proxies", {}) for h in opener.handlers)
