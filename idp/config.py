@@ -74,11 +74,23 @@ class Settings:
     password_link_ttl: int
     dynamic_client_registration: int
     initial_access_token_ttl: int
+    registration_allowed_scopes: str
+    registration_allowed_grant_types: str
 
     @property
     def editable_claims(self) -> tuple[str, ...]:
         """The profile claims people may change on the account page, in the configured order."""
         return tuple(dict.fromkeys(self.account_editable_claims.replace(",", " ").split()))
+
+    @property
+    def registration_scopes(self) -> frozenset[str]:
+        """Scopes a dynamically registered client may ask for."""
+        return frozenset(self.registration_allowed_scopes.replace(",", " ").split())
+
+    @property
+    def registration_grant_types(self) -> frozenset[str]:
+        """Grant types a dynamically registered client may ask for."""
+        return frozenset(self.registration_allowed_grant_types.replace(",", " ").split())
 
     @property
     def issuer_is_https(self) -> bool:
@@ -149,7 +161,6 @@ def _read_or_create_secret(path: Path, make) -> str:
     """Read a generated secret, or create it atomically (write a temporary file, then link it into
     place, so a process starting at the same moment never reads a half-written file)."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
@@ -167,8 +178,20 @@ def _read_or_create_secret(path: Path, make) -> str:
     return value
 
 
+def private_folder(path: Path) -> None:
+    """Create the instance folder readable by this user only (0700): it holds the secret key, the key-
+    encryption key and by default the SQLite database (password hashes, audit trail). An existing folder
+    others can read is left as the operator made it, with a warning."""
+    if not path.exists():
+        path.mkdir(parents=True, mode=0o700, exist_ok=True)
+        os.chmod(path, 0o700)  # whatever the umask
+    elif path.stat().st_mode & 0o077:
+        log.warning("instance folder %s is readable by other users; chmod 700 it", path)
+
+
 def _fill_instance_defaults(settings: Settings) -> Settings:
     instance = Path(settings.instance_path or Path.cwd() / "instance").resolve()
+    private_folder(instance)
     changes: dict = {"instance_path": str(instance)}
     if not settings.database_url:
         changes["database_url"] = f"sqlite:///{instance / 'idp.sqlite3'}"
@@ -249,6 +272,12 @@ def validate(settings: Settings) -> None:
         raise ConfigurationError("backchannel_logout_timeout must be at most 60 seconds")
     if settings.dynamic_client_registration not in (0, 1):
         raise ConfigurationError("dynamic_client_registration must be 0 (off) or 1 (on)")
+    if any(s.startswith("admin:") for s in settings.registration_scopes):
+        raise ConfigurationError("registration_allowed_scopes must not list admin scopes")
+    unknown_grants = settings.registration_grant_types - {
+        "authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code"}
+    if unknown_grants:
+        raise ConfigurationError(f"registration_allowed_grant_types: unknown {' '.join(sorted(unknown_grants))}")
     if settings.initial_access_token_ttl > 30 * 86400:
         raise ConfigurationError("initial_access_token_ttl must be at most 2592000 seconds (30 days)")
     if settings.password_link_ttl > 7 * 86400:

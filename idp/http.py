@@ -1,8 +1,9 @@
-"""Cookie glue shared by the protocol and the pages: names and flags in one place."""
+"""Web glue shared by the protocol and the pages: cookie names and flags in one place, and the one way
+to build an absolute URL of this provider (from the configured issuer, never from the request)."""
 
 from __future__ import annotations
 
-from flask import Response, request
+from flask import Response, current_app, request
 
 from .services import audit, crypto, known_browsers
 from .services.runtime import current
@@ -10,6 +11,14 @@ from .services.runtime import current
 SESSION_COOKIE = "idp_session"  # the SSO session (opaque id; server-side record)
 BROWSER_COOKIE = "idp_browser"  # binds interactions to the browser that started them
 KNOWN_BROWSER_COOKIE = known_browsers.COOKIE  # this browser signed in to these accounts before (signed)
+
+
+def issuer_url(endpoint: str, **values) -> str:
+    """The absolute URL of a route, for anything published, signed, shown or mailed: the configured issuer
+    (the provider's public base URL, any path prefix included) plus the route's path. Never built from the
+    Host header or X-Forwarded-Host/-Prefix, which whoever sends the request controls."""
+    path = current_app.url_map.bind("issuer.invalid", script_name="/").build(endpoint, values)
+    return current().settings.issuer + path
 
 
 def read(name: str) -> str | None:

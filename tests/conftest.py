@@ -119,6 +119,19 @@ def app(_session_app):
         _empty(_session_app)
 
 
+@pytest.fixture(scope="session")
+def _dcr_app(_session_app, tmp_path_factory, database_url):
+    return make_app(tmp_path_factory, database_url, dynamic_client_registration=1)
+
+
+@pytest.fixture()
+def dcr(app, _dcr_app):
+    """A test client of an app with dynamic registration on, over the same (emptied) database."""
+    yield _dcr_app.test_client()
+    with _dcr_app.app_context():
+        db.session.remove()
+
+
 def _stop_background(app) -> None:
     """Stop the back-channel logout sender so no thread outlives the test that started it."""
     app.extensions["idp"].backchannel.stop()

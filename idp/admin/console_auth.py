@@ -14,7 +14,8 @@ from functools import wraps
 from flask import g, redirect, render_template, request, url_for
 
 from .. import console_sign_in, http
-from ..services import clients, policy, rbac
+from ..errors import Forbidden
+from ..services import authorization, clients, policy, rbac
 from ..services.runtime import current
 from ..types import SessionView, UserView
 from . import bp
@@ -53,15 +54,25 @@ def current_admin() -> Admin | None:
     return Admin(user=user, session=s, permissions=rbac.permissions_of(user.id), second_factor=allowed)
 
 
-def _refused():
-    return render_template("errors/error.html", title="Not allowed",
-                           message="Your roles do not allow this part of the admin console.",
+def _refused(message: str = "Your roles do not allow this part of the admin console."):
+    return render_template("errors/error.html", title="Not allowed", message=message,
                            next_step="Ask an administrator for the role you need."), 403
 
 
-def requires(permission: str | None):
-    """Run the page for a signed-in administrator whose roles grant `permission` (None: any admin
-    role); otherwise send them to sign in (or step up), or refuse with 403."""
+def actor() -> authorization.Actor:
+    """The signed-in administrator as services.authorization sees them."""
+    return authorization.Actor(permissions=g.admin.permissions, user_id=g.admin.user.id)
+
+
+def authorize(action: str, target: authorization.Target | None = None) -> None:
+    """Ask the one authorization function whether the signed-in administrator may do this (raises
+    Forbidden, answered with a 403 page by the blueprint's error handler)."""
+    authorization.authorize(actor(), action, target)
+
+
+def requires(action: str | None):
+    """Run the page for a signed-in administrator who may do `action` (None: any admin role);
+    otherwise send them to sign in (or step up), or refuse with 403."""
 
     def decorator(view):
         @wraps(view)
@@ -70,11 +81,16 @@ def requires(permission: str | None):
             back = request.path if request.method == "GET" else url_for("admin.index")
             if admin is None:
                 return sign_in_redirect(back)
-            if not admin.permissions or (permission and permission not in admin.permissions):
+            if not admin.permissions:
                 return _refused()
             if not admin.second_factor:
                 return sign_in_redirect(back)  # the policy wants more of this session (a second factor)
             g.admin = admin
+            if action is not None:
+                try:
+                    authorize(action)
+                except Forbidden:
+                    return _refused()
             return view(*args, **kwargs)
 
         return wrapper

@@ -181,9 +181,11 @@ def document(issuer: str) -> dict:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Identity provider admin API", "version": "1",
-                 "description": "Authorize with a bearer access token from this server carrying the admin scope "
-                                "each operation names (automation: the client_credentials grant). Errors are "
-                                "RFC 9457 problem details: 401 without a valid token, 403 without the scope."},
+                 "description": "Authorize with a bearer access token from this server whose audience is this "
+                                "provider's issuer alone, carrying the admin scope each operation names "
+                                "(automation: the client_credentials grant). No caller acts on a client, user or "
+                                "role holding an admin permission it lacks itself. Errors are RFC 9457 problem "
+                                "details: 401 without a valid token, 403 without the scope or the right."},
         "servers": [{"url": f"{issuer}/admin/api"}],
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "components": {

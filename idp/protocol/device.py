@@ -8,7 +8,7 @@ decision on the device code. Tokens are minted only when the device polls /token
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749.errors import InvalidScopeError, UnauthorizedClientError
@@ -29,8 +29,7 @@ EXPIRED = "This device sign-in has expired or was already completed. Start again
 
 
 def _absolute(endpoint: str, **values) -> str:
-    parts = urlsplit(current().settings.issuer)
-    return f"{parts.scheme}://{parts.netloc}" + url_for(endpoint, **values)
+    return http.issuer_url(endpoint, **values)
 
 
 def _scope(raw: str | None, client) -> str:

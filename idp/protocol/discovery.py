@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from urllib.parse import urlsplit
 
-from flask import Response, url_for
+from flask import Response
 
+from .. import http
 from ..services.claims import ALL_CLAIMS, AUTH_CLAIMS, STANDARD_SCOPES
 from ..services.clients import GRANT_TYPES
 from ..services.keys import ALG
@@ -22,11 +22,9 @@ from .server import ALL_AUTH_METHODS
 
 def metadata() -> dict:
     issuer = current().settings.issuer
-    parts = urlsplit(issuer)
-    origin = f"{parts.scheme}://{parts.netloc}"
 
     def endpoint(name: str) -> str:
-        return origin + url_for(name)  # url_for includes any path prefix the server is mounted at
+        return http.issuer_url(name)  # from the issuer only: this document is cached for the process
 
     return {
         "issuer": issuer,

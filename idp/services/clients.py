@@ -22,10 +22,39 @@ API_SCOPE = re.compile(r"^[a-z][a-z0-9_-]*[:.][a-z0-9_:./-]+$")
 MAX_API_SCOPE_LENGTH = 100
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def unambiguous(uri: str, label: str):
+    """Split a URI that every parser reads the same way, or raise ValidationError. Python's urlsplit and
+    a browser (WHATWG URL) disagree on some forms: `http://evil.example\\@localhost/` is host `localhost`
+    to urlsplit but `evil.example` to a browser (a backslash is a slash there). So refuse outright
+    backslashes, userinfo (`user@`), whitespace and control characters, and percent-encoded or
+    non-ASCII hosts (RFC 9700 §4.1.3: exact, simple URIs)."""
+    if "\\" in uri or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in uri):
+        raise ValidationError(f"{label} {uri!r} must not contain backslashes, spaces or control characters.")
+    parts = urlsplit(uri)
+    if "@" in parts.netloc:
+        raise ValidationError(f"{label} {uri!r} must not contain user information (user@host).")
+    host = parts.netloc.rsplit(":", 1)[0] if not parts.netloc.startswith("[") else parts.netloc
+    if "%" in host or not host.isascii():
+        raise ValidationError(f"{label} {uri!r} must have a plain ASCII host name.")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        raise ValidationError(f"{label} {uri!r} has an invalid port.") from None
+    return parts
+
+
+def is_loopback(parts) -> bool:
+    """A loopback host as a browser reads it (only after unambiguous() passed)."""
+    return parts.hostname in LOOPBACK_HOSTS
+
+
 def validate_resource(uri: str) -> str:
     """An RFC 8707 resource indicator: an absolute URI without a fragment (§2)."""
     uri = uri.strip()
-    parts = urlsplit(uri)
+    parts = unambiguous(uri, "Resource")
     if not parts.scheme or not parts.netloc or "#" in uri or any(c.isspace() for c in uri) or len(uri) > 2000:
         raise ValidationError(f"Resource {uri!r} must be an absolute URI without a fragment.")
     return uri
@@ -55,13 +84,13 @@ def validate_redirect_uri(uri: str) -> str:
     """Exact, absolute URIs only: no fragment, no wildcard; https except for loopback http and
     private-use schemes of native apps (RFC 8252 §7, RFC 9700 §2.1)."""
     uri = uri.strip()
-    parts = urlsplit(uri)
+    parts = unambiguous(uri, "Redirect URI")
     if not parts.scheme or parts.fragment or "#" in uri:
         raise ValidationError(f"Redirect URI {uri!r} must be absolute and have no fragment.")
     if "*" in uri:
         raise ValidationError(f"Redirect URI {uri!r} must not contain wildcards.")
     if parts.scheme == "http":
-        if parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        if not is_loopback(parts):
             raise ValidationError(f"Redirect URI {uri!r} must use https (http only for loopback).")
     elif parts.scheme == "https":
         if not parts.hostname:
@@ -98,11 +127,11 @@ ADMIN_SCOPE_PREFIX = "admin:"
 def validate_origin(origin: str) -> str:
     """A CORS origin: scheme://host[:port], https except for loopback (no path, query or fragment)."""
     origin = origin.strip().rstrip("/")
-    parts = urlsplit(origin)
+    parts = unambiguous(origin, "CORS origin")
     if parts.scheme not in ("https", "http") or not parts.hostname or parts.path or parts.query or parts.fragment \
             or "*" in origin or parts.username is not None:
         raise ValidationError(f"CORS origin {origin!r} must be scheme://host[:port].")
-    if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+    if parts.scheme == "http" and not is_loopback(parts):
         raise ValidationError(f"CORS origin {origin!r} must use https (http only for loopback).")
     return origin
 
@@ -111,8 +140,8 @@ def _optional_uri(value: str | None, label: str) -> str | None:
     value = (value or "").strip()
     if not value:
         return None
-    parts = urlsplit(value)
-    if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1")) \
+    parts = unambiguous(value, label)
+    if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(parts)) \
             or not parts.netloc or len(value) > 2000 or any(c.isspace() for c in value):
         raise ValidationError(f"{label} must be an https URL.")
     return value

@@ -127,7 +127,7 @@ def test_admin_scopes_can_only_be_granted_by_a_caller_holding_them(client, robot
     clients_only = Api(client, token(client, robot, ADMIN_CLIENTS))
     refused = clients_only.post("/v1/clients", json={"name": "Escalator", "grant_types": ["client_credentials"],
                                                      "scopes": [ADMIN_USERS]})
-    assert refused.status_code == 400 and "administrative" in refused.get_json()["detail"]
+    assert refused.status_code == 403 and ADMIN_USERS in refused.get_json()["detail"]
     allowed = clients_only.post("/v1/clients", json={"name": "Deployer", "grant_types": ["client_credentials"],
                                                      "scopes": [ADMIN_CLIENTS]})
     assert allowed.status_code == 201
@@ -193,7 +193,11 @@ def test_granting_admin_roles_needs_admin_roles_scope(client, robot, user):
     refused = users_only.put(f"/v1/users/{user.id}/roles", json={"roles": ["admin"]})
     assert refused.status_code == 403
     both = Api(client, token(client, robot, f"{ADMIN_USERS} {ADMIN_ROLES}"))
-    assert both.put(f"/v1/users/{user.id}/roles", json={"roles": ["client-manager"]}).status_code == 200
+    assert both.put(f"/v1/users/{user.id}/roles", json={"roles": ["user-manager"]}).status_code == 200
+    # ... but not one granting a permission the caller does not hold itself (no acting above yourself)
+    assert both.put(f"/v1/users/{user.id}/roles", json={"roles": ["client-manager"]}).status_code == 403
+    everything = Api(client, token(client, robot))
+    assert everything.put(f"/v1/users/{user.id}/roles", json={"roles": ["admin"]}).status_code == 200
     assert users_only.delete(f"/v1/users/{user.id}").status_code == 403
 
 
@@ -302,3 +306,35 @@ def test_a_users_token_carries_only_what_their_roles_allow(app, client, user, ap
     assert personal.get("/v1/users").status_code == 403  # the scope alone is not enough: no user-manager role
     api.put(f"/v1/users/{user.id}/roles", json={"roles": []})
     assert personal.get("/v1/audit").status_code == 403
+
+
+def test_a_token_for_another_audience_is_refused(app, client):
+    """A token issued with admin scopes for resource=https://api.example.com must not open the admin API:
+    that API could replay it here (finding 6)."""
+    with app.app_context():
+        from idp.services import clients as client_service
+
+        robot = client_service.create(name="Robot", redirect_uris=[], grant_types=["client_credentials"],
+                                      scopes=list(ADMIN_SCOPES), admin_scopes_allowed=ADMIN_SCOPES,
+                                      resources=["https://api.example.com"])
+    issued = client.post("/token", data={"grant_type": "client_credentials", "resource": "https://api.example.com"},
+                         headers=basic_auth(robot.client.client_id, robot.client_secret))
+    assert issued.status_code == 200
+    for_api = issued.get_json()["access_token"]
+    refused = client.get(BASE + "/v1/users", headers={"Authorization": f"Bearer {for_api}"})
+    assert refused.status_code == 401 and 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
+    own = token(client, robot)  # without resource: the audience is this provider
+    assert client.get(BASE + "/v1/users", headers={"Authorization": f"Bearer {own}"}).status_code == 200
+
+
+def test_acting_above_yourself_is_refused_and_audited(app, client, robot):
+    """A client-manager cannot rotate the secret of a client holding admin:users (and then use it with
+    client_credentials); the refusal is in the audit trail."""
+    clients_only = Api(client, token(client, robot, ADMIN_CLIENTS))
+    powerful = automation_client(app, scopes=(ADMIN_USERS,))
+    refused = clients_only.post(f"/v1/clients/{powerful.client.client_id}/secret", json={})
+    assert refused.status_code == 403 and ADMIN_USERS in refused.get_json()["detail"]
+    assert token(client, powerful)  # the old secret still works
+    audit = Api(client, token(client, robot, ADMIN_AUDIT))
+    [event] = audit.get("/v1/audit?event=admin.client.rotate_secret").get_json()["items"]
+    assert event["outcome"] == "failure" and event["client_id"] == robot.client.client_id

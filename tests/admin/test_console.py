@@ -111,14 +111,22 @@ def test_register_edit_rotate_disable_and_delete_a_client(admin_client):
         "access_token_format": "opaque"})
     assert saved.status_code == 303
     assert "Shop 2" in admin_client.get("/admin/clients").get_data(as_text=True)
+    asked = admin_client.post(f"/admin/clients/{client_id}/secret", data={"csrf_token": token,
+                                                                        "grace_seconds": "60"})
+    assert asked.status_code == 200 and 'name="confirm" value="yes"' in asked.get_data(as_text=True)
+    assert 'name="grace_seconds" value="60"' in asked.get_data(as_text=True)  # the form is repeated
     rotated = admin_client.post(f"/admin/clients/{client_id}/secret", data={"csrf_token": token,
-                                                                          "grace_seconds": "60"})
+                                                                          "grace_seconds": "60", "confirm": "yes"})
     new_secret = re.search(r'id="client-secret">([^<]+)<', rotated.get_data(as_text=True)).group(1)
     assert new_secret != secret
-    assert admin_client.post(f"/admin/clients/{client_id}/enabled", data={"csrf_token": token,
-                                                                         "enabled": "0"}).status_code == 303
+    assert admin_client.post(f"/admin/clients/{client_id}/enabled", data={"csrf_token": token, "enabled": "0",
+                                                                         "confirm": "yes"}).status_code == 303
     assert "disabled" in admin_client.get("/admin/clients").get_data(as_text=True)
-    assert admin_client.post(f"/admin/clients/{client_id}/delete", data={"csrf_token": token}).status_code == 303
+    asked = admin_client.post(f"/admin/clients/{client_id}/delete", data={"csrf_token": token})
+    assert asked.status_code == 200 and "cannot be undone" in asked.get_data(as_text=True)
+    assert admin_client.get(f"/admin/clients/{client_id}").status_code == 200  # nothing happened yet
+    assert admin_client.post(f"/admin/clients/{client_id}/delete", data={"csrf_token": token,
+                                                                        "confirm": "yes"}).status_code == 303
     assert admin_client.get(f"/admin/clients/{client_id}").status_code == 404
     issued = admin_client.post("/admin/clients/initial-access-token", data={"csrf_token": token})
     assert issued.status_code == 200 and 'id="initial-access-token"' in issued.get_data(as_text=True)
@@ -147,13 +155,16 @@ def test_manage_users_roles_and_groups(app, admin_client):
     assert 'value="billing" checked' in page and 'value="staff" checked' in page and "Bobby" in page
     link = admin_client.post(user_path + "/password-link", data={"csrf_token": token}).get_data(as_text=True)
     assert "/account/set-password/" in link
-    assert admin_client.post(user_path + "/mfa/reset", data={"csrf_token": token}).status_code == 303
-    assert admin_client.post(user_path + "/enabled", data={"csrf_token": token, "enabled": "0"}).status_code == 303
+    assert admin_client.post(user_path + "/mfa/reset", data={"csrf_token": token, "confirm": "yes"}).status_code == 303
+    assert admin_client.post(user_path + "/enabled", data={"csrf_token": token, "enabled": "0",
+                                                           "confirm": "yes"}).status_code == 303
     assert "Disabled" in admin_client.get(user_path).get_data(as_text=True)
-    assert admin_client.post(user_path + "/delete", data={"csrf_token": token}).status_code == 303
+    assert admin_client.post(user_path + "/delete", data={"csrf_token": token, "confirm": "yes"}).status_code == 303
     assert admin_client.get(user_path).status_code == 404
-    assert admin_client.post("/admin/roles/billing/delete", data={"csrf_token": token}).status_code == 303
-    assert admin_client.post("/admin/roles/admin/delete", data={"csrf_token": token}).status_code == 303
+    assert admin_client.post("/admin/roles/billing/delete", data={"csrf_token": token,
+                                                                  "confirm": "yes"}).status_code == 303
+    assert admin_client.post("/admin/roles/admin/delete", data={"csrf_token": token,
+                                                                "confirm": "yes"}).status_code == 303
     assert "admin" in admin_client.get("/admin/roles").get_data(as_text=True)
 
 

@@ -34,7 +34,17 @@ def _count() -> int:
     ("HTTP://app.example.com/cb", "https"),
     ("http://localhost.example.com/cb", "https"),
     ("http://127.0.0.1.example.com/cb", "https"),
-    ("http://localhost@evil.example/cb", "https"),
+    ("http://localhost@evil.example/cb", "user information"),
+    # Parsed differently by urlsplit and by browsers (WHATWG URL): refused outright.
+    ("http://evil.example\\@localhost/cb", "backslash"),
+    ("https://app.example.com\\@evil.example/cb", "backslash"),
+    ("http://evil.example%5C@localhost/cb", "user information"),
+    ("http://user:pw@localhost/cb", "user information"),
+    ("http://127.0.0.1:99999/cb", "port"),
+    ("http://local\thost/cb", "control"),
+    ("https://app.example.com/c b", "spaces"),
+    ("http://%6cocalhost/cb", "ASCII"),
+    ("http://\u24dbocalhost/cb", "ASCII"),
     ("https:///cb", "host"),
     ("/relative/cb", "absolute"),
     ("app.example.com/cb", "absolute"),
@@ -65,6 +75,20 @@ def test_acceptable_redirect_uris_are_registered_exactly(ctx, uri):
     assert client_service.validate_redirect_uri(f"  {uri} ") == uri
     created = _create(redirect_uris=[uri]).client
     assert created.redirect_uris == (uri,)
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("allowed_cors_origins", ["http://evil.example\\@localhost"]),
+    ("logo_uri", "http://evil.example\\@localhost/logo.png"),
+    ("client_uri", "http://evil.example\\@127.0.0.1/"),
+    ("resources", ["https://api.example.com\\@evil.example/"]),
+    ("backchannel_logout_uri", "http://evil.example\\@localhost/bc"),
+    ("post_logout_redirect_uris", ["http://evil.example\\@localhost/bye"]),
+])
+def test_every_uri_field_refuses_ambiguous_forms(ctx, field, value):
+    with pytest.raises(ValidationError, match="backslash"):
+        _create(**{field: value})
+    assert _count() == 0
 
 
 def test_bad_post_logout_redirect_uri_is_refused(ctx):
