@@ -14,6 +14,7 @@ from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749.errors import InvalidScopeError, UnauthorizedClientError
 from flask import Response, current_app, jsonify, redirect, request, url_for
 
+from .. import http
 from ..errors import UnsafeRedirect
 from ..extensions import csrf
 from ..services import clients, device, tokens
