@@ -40,6 +40,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     configure_input_guard(app)
     configure_security_headers(app)
     configure_errorhandlers(app)
+    configure_operations(app, settings)
     configure_cli(app)
     configure_logging(app, settings)
     return app
@@ -69,7 +70,9 @@ def _engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
         # Wait for the write lock instead of failing at once when requests race.
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+    # Stale connections (a database restart) are noticed before use; a database that does not answer
+    # fails a request within seconds (503) instead of holding it.
+    return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 5}}
 
 
 def configure_extensions(app: Flask, settings: Settings) -> None:
@@ -229,6 +232,12 @@ def configure_errorhandlers(app: Flask) -> None:
 
 
 _JSON_PATHS = ("/token", "/userinfo", "/jwks.json", "/introspect", "/revoke", "/device_authorization", "/register")
+
+
+def configure_operations(app: Flask, settings: Settings) -> None:
+    from . import operations
+
+    operations.init_app(app, settings)
 
 
 def configure_cli(app: Flask) -> None:
