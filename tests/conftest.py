@@ -426,3 +426,21 @@ def page(chromium):
     tab = context.new_page()
     yield tab
     context.close()
+
+
+@pytest.fixture()
+def serve_idp(app, tmp_path, database_url):
+    """Starts `idp serve` subprocesses (tests/served.py) over the test database; all are stopped after
+    the test."""
+    from tests.served import ServedIdp
+
+    started = []
+
+    def start(**settings):
+        server = ServedIdp(tmp_path, database_url, _instance_dirs[database_url], **settings)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
