@@ -1,5 +1,6 @@
 """Provider metadata: OpenID Connect Discovery 1.0 §3 and RFC 8414 §2. Only what is implemented
-is advertised. The document is built once per process and served from memory."""
+is advertised. The document is built from the configured issuer once per process and served from
+memory as pre-encoded bytes."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 from functools import cache
 from urllib.parse import urlsplit
 
-from flask import Response, url_for
+from flask import Response, current_app
 
 from ..services.claims import ALL_CLAIMS, AUTH_CLAIMS, STANDARD_SCOPES
 from ..services.clients import GRANT_TYPES
@@ -23,10 +24,13 @@ from .server import ALL_AUTH_METHODS
 def metadata() -> dict:
     issuer = current().settings.issuer
     parts = urlsplit(issuer)
-    origin = f"{parts.scheme}://{parts.netloc}"
+    # Built from the configured issuer alone (its path is where the provider is mounted), never from
+    # the request: Host, X-Forwarded-Host or X-Forwarded-Prefix must not reach a document every
+    # relying party caches.
+    urls = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
 
     def endpoint(name: str) -> str:
-        return origin + url_for(name)  # url_for includes any path prefix the server is mounted at
+        return urls.build(name, force_external=True)
 
     return {
         "issuer": issuer,
