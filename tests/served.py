@@ -26,13 +26,14 @@ class ServedIdp:
     """`idp serve` on a free loopback port over `database_url`, sharing the test session's instance
     folder (hence its key-encryption key). `settings` become IDP_* variables."""
 
-    def __init__(self, tmp_path: Path, database_url: str, instance: Path, workers: int = 1, **settings):
-        self.port = free_port()
+    def __init__(self, tmp_path: Path, database_url: str, instance: Path, workers: int = 1, port: int | None = None,
+                 **settings):
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "PROMETHEUS_"))}
-        env.update(IDP_ISSUER=self.url, IDP_DATABASE_URL=database_url, IDP_INSTANCE_PATH=str(instance),
-                   IDP_LOG_LEVEL="WARNING", IDP_PASSWORD_TIME_COST="1", IDP_PASSWORD_MEMORY_COST="8",
-                   IDP_PASSWORD_PARALLELISM="1")
+        env.update(IDP_ISSUER=settings.pop("issuer", self.url), IDP_DATABASE_URL=database_url,
+                   IDP_INSTANCE_PATH=str(instance), IDP_LOG_LEVEL="WARNING", IDP_PASSWORD_TIME_COST="1",
+                   IDP_PASSWORD_MEMORY_COST="8", IDP_PASSWORD_PARALLELISM="1")
         env.update({f"IDP_{k.upper()}": str(v) for k, v in settings.items()})
         self.log = tmp_path / f"idp-serve-{self.port}.log"
         with self.log.open("wb") as out:
