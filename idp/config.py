@@ -8,6 +8,7 @@ import dataclasses
 import ipaddress
 import logging
 import os
+import re
 import secrets
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -64,6 +65,8 @@ class Settings:
     mfa_failure_window: int
     webauthn_challenge_ttl: int
     proxy_fix_hops: int
+    metrics_listen: str
+    metrics_token: str = field(repr=False)
     log_level: str
     max_content_length: int
     logout_token_ttl: int
@@ -224,8 +227,6 @@ def validate(settings: Settings) -> None:
         raise ConfigurationError("issuer must have no query, no fragment and no trailing slash")
     if parts.scheme == "http" and not _is_loopback(parts.hostname):
         raise ConfigurationError("issuer must use https (plain http is allowed only for loopback hosts)")
-    if parts.scheme == "http":
-        log.warning("issuer %s is plain http: for local development only", settings.issuer)
     if len(settings.secret_key) < 32:
         raise ConfigurationError("secret_key must be at least 32 characters")
     if settings.signing_key_size not in (2048, 3072, 4096):
@@ -290,6 +291,10 @@ def validate(settings: Settings) -> None:
             f"account_editable_claims: {', '.join(sorted(not_editable))} cannot be edited by people; "
             f"choose from: {' '.join(EDITABLE_PROFILE_CLAIMS)}"
         )
+    if settings.metrics_listen and not re.fullmatch(r"(\[[0-9a-fA-F:]+\]|[\w.-]+):\d{1,5}", settings.metrics_listen):
+        raise ConfigurationError("metrics_listen must be empty or host:port, e.g. 127.0.0.1:9464")
+    if settings.metrics_token and len(settings.metrics_token) < 32:
+        raise ConfigurationError("metrics_token must be empty or at least 32 characters")
     if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigurationError("log_level must be DEBUG, INFO, WARNING or ERROR")
     if not settings.database_url.startswith(("sqlite:", "postgresql")):

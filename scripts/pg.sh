@@ -6,6 +6,10 @@
 #   scripts/pg.sh url     print the SQLAlchemy URL of the running server
 #   scripts/pg.sh status  exit 0 if the server is running
 #   scripts/pg.sh stop    stop the server and remove its directory
+#   scripts/pg.sh pause   stop the server but keep its cluster and port (a database outage)
+#   scripts/pg.sh resume  start a paused server again on the same port
+#
+# IDP_CI_PG_DIR chooses another state folder, for a second, independent server (tests/ops/test_outage.py).
 #
 # The Debian system cluster (port 5432) is never used or touched. Every command is idempotent:
 # `start` reuses a healthy server left by an earlier `start` and replaces a stale one.
@@ -156,6 +160,22 @@ EOF
     log "running on 127.0.0.1:$PORT ($(url))"
 }
 
+pause() {
+    load_state
+    [[ -n $BASE && -n $PORT ]] || die "no server (run: scripts/pg.sh start)"
+    [[ -n ${BINDIR:-} ]] || BINDIR=$(find_bindir)
+    as_pg "$BINDIR/pg_ctl" -D "$BASE/data" -m fast -w -t 30 stop >/dev/null
+    log "paused the server on 127.0.0.1:$PORT"
+}
+
+resume() {
+    load_state
+    [[ -n $BASE && -n $PORT ]] || die "no server (run: scripts/pg.sh start)"
+    [[ -n ${BINDIR:-} ]] || BINDIR=$(find_bindir)
+    as_pg "$BINDIR/pg_ctl" -D "$BASE/data" -l "$BASE/postgres.log" -o "-p $PORT" -w -t 60 start >/dev/null
+    log "resumed the server on 127.0.0.1:$PORT"
+}
+
 create_database() {
     local exists
     exists=$("$BINDIR/psql" -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -XAtq \
@@ -168,7 +188,9 @@ create_database() {
 case ${1:-} in
     start) start ;;
     stop) stop ;;
+    pause) pause ;;
+    resume) resume ;;
     url) if is_running; then url; else die "no server running (run: scripts/pg.sh start)"; fi ;;
     status) if is_running; then log "running on 127.0.0.1:$PORT"; else log "not running"; exit 1; fi ;;
-    *) echo "usage: $0 start|stop|url|status" >&2; exit 2 ;;
+    *) echo "usage: $0 start|stop|pause|resume|url|status" >&2; exit 2 ;;
 esac

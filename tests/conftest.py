@@ -25,7 +25,8 @@ from idp.services.runtime import current
 PASSWORD = "correct horse battery"
 # Tables emptied between tests. Signing keys survive (generating RSA keys is slow) unless a test
 # rotates them, which it does on purpose and checks.
-DATA_TABLES = ("audit_events", "throttle_counters", "user_roles", "user_groups", "roles", "groups", "password_links",
+DATA_TABLES = ("audit_events", "throttle_counters", "leases", "user_roles", "user_groups", "roles", "groups",
+               "password_links",
                "initial_access_tokens", "backchannel_deliveries", "logout_requests", "tokens", "authorization_codes",
                "device_codes", "consents", "interactions", "sso_sessions", "webauthn_challenges",
                "webauthn_credentials", "recovery_codes", "totp_credentials",
@@ -438,3 +439,21 @@ def page(chromium):
     tab = context.new_page()
     yield tab
     context.close()
+
+
+@pytest.fixture()
+def serve_idp(app, tmp_path, database_url):
+    """Starts `idp serve` subprocesses (tests/served.py) over the test database; all are stopped after
+    the test."""
+    from tests.served import ServedIdp
+
+    started = []
+
+    def start(**settings):
+        server = ServedIdp(tmp_path, database_url, _instance_dirs[database_url], **settings)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()

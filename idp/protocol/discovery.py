@@ -1,5 +1,6 @@
 """Provider metadata: OpenID Connect Discovery 1.0 §3 and RFC 8414 §2. Only what is implemented
-is advertised. The document is built once per process and served from memory."""
+is advertised. The document is built from the configured issuer once per process and served from
+memory as pre-encoded bytes."""
 
 from __future__ import annotations
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from ..extensions import db
 from ..storage import audit as store
 from ..types import AuditEntry, Page
-from . import clock
+from . import clock, metrics
 
 log = logging.getLogger("idp.audit")
 SUCCESS = "success"
@@ -40,6 +40,9 @@ def record(event: str, *, outcome: str = SUCCESS, origin: Origin | None = None, 
     store.add(row)
     if commit:
         db.session.commit()
+    metrics.audit_event(event, outcome)
+    if not log.isEnabledFor(logging.INFO):
+        return
     log.info(json.dumps({
         "at": row.at, "event": event, "outcome": outcome, "actor_user_id": actor_user_id,
         "subject_user_id": row.subject_user_id, "client_id": client_id, "ip": row.ip_address,

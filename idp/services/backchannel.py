@@ -141,9 +141,10 @@ def deliveries_for(sid: str) -> list[DeliveryView]:
 
 
 class Deliverer:
-    """The background sender of one application: a daemon thread started on first use, woken by
-    `notify()` after a logout commits, sleeping until the next retry is due. `stop()` ends it (it is
-    started again by the next `notify()`)."""
+    """The background sender of one worker process: a daemon thread started by `notify()` after a
+    logout commits, sleeping until the next retry is due and ending when nothing is pending. `stop()`
+    ends it at once. Each delivery row is leased before it is sent, so senders in several processes
+    never send one twice."""
 
     def __init__(self, app):
         self._app = app
@@ -187,4 +188,12 @@ class Deliverer:
                     db.session.rollback()
                 finally:
                     db.session.remove()
-            self._wake.wait(IDLE_POLL if delay is None else min(delay, IDLE_POLL))
+            if delay is None:
+                # Nothing pending: end the thread (the next notify starts it again; leftovers of a
+                # stopped process are retried by the once-per-cluster job in services.jobs).
+                with self._lock:
+                    if not self._wake.is_set() and self._thread is threading.current_thread():
+                        self._thread = None
+                        return
+                continue
+            self._wake.wait(min(delay, IDLE_POLL))

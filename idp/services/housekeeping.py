@@ -1,10 +1,9 @@
 """Housekeeping: delete what has expired (codes, tokens, device codes, interactions, sessions) in
-small batches, by hand (`idp tokens purge`) or from a background thread of `idp serve`."""
+small batches, by hand (`idp tokens purge`) or as the once-per-cluster job of `idp serve` (services.jobs)."""
 
 from __future__ import annotations
 
 import logging
-import threading
 
 from ..extensions import db
 from ..storage import housekeeping as store
@@ -39,35 +38,3 @@ def purge(batch_size: int) -> dict[str, int]:
                 break
         counts[name] = total
     return counts
-
-
-class Purger(threading.Thread):
-    """Runs `purge` every `interval` seconds in a daemon thread with its own app context and database
-    session, off the request path. `stop()` ends it; `runs` counts finished purges."""
-
-    def __init__(self, app, interval: int, batch_size: int):
-        super().__init__(name="idp-purger", daemon=True)
-        self.app, self.interval, self.batch_size = app, interval, batch_size
-        self.stopping = threading.Event()
-        self.ran = threading.Event()
-        self.runs = 0
-
-    def run(self) -> None:
-        while not self.stopping.is_set():
-            with self.app.app_context():
-                try:
-                    counts = purge(self.batch_size)
-                    if any(counts.values()):
-                        log.info("purged expired rows: %s", counts)
-                except Exception:  # a failed purge must not kill the thread; the next run retries
-                    db.session.rollback()
-                    log.exception("purging expired rows failed")
-                finally:
-                    db.session.remove()
-            self.runs += 1
-            self.ran.set()
-            self.stopping.wait(self.interval)
-
-    def stop(self) -> None:
-        self.stopping.set()
-        self.join(timeout=10)

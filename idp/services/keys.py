@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidTag
 from joserfc.jwk import KeySet, RSAKey
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..errors import ConfigurationError
 from ..extensions import db
@@ -26,6 +27,7 @@ from . import clock, crypto
 ALG = "RS256"
 # Margin added to lifetimes to absorb clock skew between servers and relying parties.
 SKEW = 60
+RETRY_AFTER_OUTAGE = 5  # seconds before a process retries reading keys while the database is away
 log = logging.getLogger(__name__)
 
 
@@ -96,6 +98,11 @@ def rotate(settings) -> str | None:
     return promoted.kid
 
 
+def rotate_if_due(settings) -> str | None:
+    """The scheduled rotation (a once-per-cluster background job, never a request hook)."""
+    return rotate(settings) if rotation_due(settings, clock.now()) else None
+
+
 def rotation_due(settings, now: int) -> bool:
     if settings.signing_key_rotation_days <= 0:
         return False
@@ -125,10 +132,9 @@ class KeyRing:
         self._signing: SigningKey | None = None
         self._verify_keys: KeySet | None = None
         self._jwks_json: bytes = b""
+        self.signing_since: int | None = None  # when the signing key began signing (for metrics)
 
     def _load(self, now: int) -> None:
-        if rotation_due(self._settings, now):
-            rotate(self._settings)
         rows = store.published(now)
         if not any(r.state == store.CURRENT for r in rows) or not any(r.state == store.NEXT for r in rows):
             ensure_keys(self._settings)
@@ -144,9 +150,12 @@ class KeyRing:
                 ) from None
             self._signing = SigningKey(kid=current.kid, private_key=RSAKey.import_key(pem),
                                        public_jwk=current.public_jwk)
+            self.signing_since = current.activated_at or current.created_at
         public = [r.public_jwk for r in rows]
-        self._verify_keys = KeySet.import_key_set({"keys": public})
-        self._jwks_json = json.dumps({"keys": public}, separators=(",", ":")).encode()
+        jwks_json = json.dumps({"keys": public}, separators=(",", ":")).encode()
+        if jwks_json != self._jwks_json:  # rebuilt only when the published keys change
+            self._verify_keys = KeySet.import_key_set({"keys": public})
+            self._jwks_json = jwks_json
         db.session.commit()
         self._loaded_at = now
 
@@ -157,13 +166,26 @@ class KeyRing:
         if not self._refresh_due(now):
             return
         with self._lock:
-            if self._refresh_due(now):
+            if not self._refresh_due(now):
+                return
+            try:
                 self._load(now)
+            except SQLAlchemyError:
+                if self._signing is None:
+                    raise
+                # The database is away: keep serving the keys we have, look again in a few seconds.
+                db.session.rollback()
+                self._loaded_at = now - self._settings.key_ring_refresh_seconds + RETRY_AFTER_OUTAGE
+                log.warning("could not re-read the signing keys (database unavailable); keeping the loaded ones")
 
     def _refresh_due(self, now: int) -> bool:
         # A clock stepped backwards (NTP correction) must not stop refreshes until it catches up.
         loaded = self._loaded_at
         return loaded is None or not 0 <= now - loaded < self._settings.key_ring_refresh_seconds
+
+    @property
+    def loaded(self) -> bool:
+        return self._signing is not None
 
     def reload(self) -> None:
         with self._lock:

@@ -9,6 +9,7 @@ from . import (  # noqa: F401
     device,
     interactions,
     keys,
+    leases,
     logout_requests,
     mfa,
     password_links,

@@ -10,6 +10,8 @@ import re
 
 import pytest
 
+from idp.protocol import discovery
+
 WELL_KNOWN = ("/.well-known/openid-configuration", "/.well-known/oauth-authorization-server")
 
 # OIDC Discovery §3 REQUIRED members (token_endpoint is required unless only implicit is used).
@@ -235,3 +237,16 @@ def test_logout_support_is_advertised(metadata, settings):
     for member in ("backchannel_logout_supported", "backchannel_logout_session_supported",
                    "frontchannel_logout_supported", "frontchannel_logout_session_supported"):
         assert metadata[member] is True
+
+
+def test_the_cached_document_comes_from_the_issuer_never_from_request_headers(client, settings):
+    """Whatever the first request after start says about host and prefix, the document every relying
+    party caches names only the configured issuer's URLs."""
+    discovery._document.cache_clear()
+    poisoned = client.get("/.well-known/openid-configuration", base_url="http://evil.example",
+                          environ_overrides={"SCRIPT_NAME": ".attacker.example"},
+                          headers={"X-Forwarded-Host": "evil.example", "X-Forwarded-Prefix": "/.attacker"})
+    document = json.loads(poisoned.get_data())
+    urls = [v for k, v in document.items() if k.endswith(("_endpoint", "_uri"))]
+    assert urls and all(u.startswith(settings.issuer + "/") for u in urls), urls
+    assert "attacker" not in poisoned.get_data(as_text=True) and "evil" not in poisoned.get_data(as_text=True)

@@ -1,5 +1,5 @@
 """Housekeeping: expired codes, tokens, device codes, interactions and sessions are deleted in
-batches by `idp tokens purge` and by the background purger of `idp serve`; live rows stay."""
+batches by `idp tokens purge` and by the once-per-cluster job of `idp serve`; live rows stay."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ from sqlalchemy import func, select
 
 from idp.extensions import db
 from idp.services import clock, housekeeping
+from idp.services.runtime import current
 from idp.storage.codes import AuthorizationCode
 from idp.storage.interactions import Interaction
 from idp.storage.sessions import SsoSession
 from idp.storage.tokens import Token
-from tests.conftest import redeem
+from tests.conftest import race, redeem
 
 
 def _count(model) -> int:
@@ -53,16 +54,45 @@ def test_purge_works_in_batches(app, client, browser, user, rp, settings):
         assert _count(Token) == 0
 
 
-def test_the_background_purger_runs_off_the_request_path_and_stops(app, client, browser, user, rp, settings):
+def test_background_jobs_run_once_per_cluster_whatever_the_number_of_schedulers(app, client, browser, user, rp,
+                                                                               settings):
+    """Every worker of every node runs a scheduler; the lease lets exactly one purge per interval."""
+    from idp.services import jobs
+
     _some_rows(client, browser, rp, grants=1)
     clock.advance(settings.refresh_token_ttl + 1)
-    purger = housekeeping.Purger(app, interval=3600, batch_size=50)
-    purger.start()
+    with app.app_context():
+        rt = current()
+        ran = race(lambda: _run_jobs(app, rt), racers=4)
+        assert sorted(name for names in ran for name in names).count("purge") == 1
+        assert _count(Token) == 0
+        assert "purge" not in jobs.run_due(rt, "another-node")  # still within the interval
+        clock.advance(settings.purge_interval_seconds)
+        assert "purge" in jobs.run_due(rt, "another-node")  # the next interval: whoever comes first
+
+
+def _run_jobs(app, rt) -> list[str]:
+    from idp.services import jobs
+
+    with app.app_context():
+        try:
+            return jobs.run_due(rt, jobs.holder_name())
+        finally:
+            db.session.remove()
+
+
+def test_the_scheduler_thread_runs_off_the_request_path_and_stops(app, client, browser, user, rp, settings):
+    from idp.services.jobs import Scheduler
+
+    _some_rows(client, browser, rp, grants=1)
+    clock.advance(settings.refresh_token_ttl + 1)
+    scheduler = Scheduler(app, tick=3600)
+    scheduler.start()
     try:
-        assert purger.ran.wait(10), "the purger did not run"
+        assert scheduler.ran.wait(10), "the scheduler did not run"
     finally:
-        purger.stop()
-    assert not purger.is_alive() and purger.runs == 1
+        scheduler.stop()
+    assert not scheduler.is_alive()
     with app.app_context():
         assert _count(Token) == 0
 

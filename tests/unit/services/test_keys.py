@@ -187,11 +187,13 @@ def test_rotation_happens_by_itself_when_the_rotation_period_has_passed(keyring)
     due_at = row.activated_at + settings.signing_key_rotation_days * 86400
 
     clock.advance(due_at - clock.now() - 10)
+    assert key_service.rotate_if_due(settings) is None
     keyring.reload()
     assert keyring.signing_key().kid == old_kid
     assert _one(store.CURRENT).kid == old_kid
 
     clock.advance(20)
+    assert key_service.rotate_if_due(settings) == next_kid  # the once-per-cluster job (services.jobs)
     keyring.reload()
     assert keyring.signing_key().kid == next_kid
     assert _one(store.CURRENT).kid == next_kid
@@ -258,6 +260,7 @@ def test_rotation_period_zero_turns_the_schedule_off(keyring):
     settings = dataclasses.replace(current().settings, signing_key_rotation_days=0)
     old_kid = _one(store.CURRENT).kid
     clock.advance(1000 * 86400)
+    assert key_service.rotate_if_due(settings) is None
     ring = key_service.KeyRing(settings)
     ring.reload()
     assert ring.signing_key().kid == old_kid

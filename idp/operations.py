@@ -1,0 +1,143 @@
+"""Operations: /healthz, /readyz, Prometheus /metrics, the JSON access log with a request id, and a
+clear 503 (never a 500 or a traceback) while the database is unavailable, recovering by itself."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+import re
+import sys
+import time
+import uuid
+
+from flask import Blueprint, Flask, Response, g, jsonify, render_template, request, send_from_directory
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+from .config import Settings
+from .extensions import db
+from .services import health, metrics
+from .services.clients import GRANT_TYPES
+from .services.runtime import current
+
+bp = Blueprint("ops", __name__)
+access_log = logging.getLogger("idp.access")
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+DATABASE_ERRORS = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
+RETRY_AFTER = "5"
+JSON_PREFIXES = ("/token", "/userinfo", "/jwks.json", "/introspect", "/revoke", "/device_authorization",
+                 "/register", "/.well-known/", "/readyz", "/healthz")
+
+
+@bp.get("/healthz")
+def healthz():
+    """Liveness: the process answers. Touches nothing else, so a database outage does not get the
+    process restarted (readiness says whether to send it traffic)."""
+    return jsonify(status="ok")
+
+
+@bp.get("/readyz")
+def readyz():
+    checks = health.readiness(current().keyring)
+    ready = all(v == "ok" for v in checks.values())
+    response = jsonify(status="ready" if ready else "unavailable", checks=checks)
+    response.status_code = 200 if ready else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/metrics")
+def prometheus():
+    """Served here only to `Authorization: Bearer <metrics_token>`; without that setting it does not
+    exist (use `metrics_listen` for a separate address)."""
+    expected = current().settings.metrics_token
+    if not expected:
+        return Response("Not Found", 404, mimetype="text/plain")
+    given = request.headers.get("Authorization", "")
+    if not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+        return Response("Unauthorized", 401, {"WWW-Authenticate": 'Bearer realm="metrics"'}, mimetype="text/plain")
+    body, content_type = metrics.exposition()
+    return Response(body, content_type=content_type, headers={"Cache-Control": "no-store"})
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    from .config import DATA_DIR
+
+    return send_from_directory(DATA_DIR / "static", "favicon.svg", mimetype="image/svg+xml", max_age=86400)
+
+
+def _start() -> None:
+    g.started = time.perf_counter()
+    given = request.headers.get("X-Request-ID", "")
+    g.request_id = given if REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+
+
+def _finish(response: Response) -> Response:
+    started = g.pop("started", None)
+    if started is None:  # a request that failed before our first hook
+        return response
+    elapsed = time.perf_counter() - started
+    endpoint = request.url_rule.endpoint if request.url_rule else "none"
+    status = response.status_code
+    response.headers["X-Request-ID"] = g.request_id
+    metrics.REQUESTS.labels(endpoint, request.method, str(status)).inc()
+    metrics.LATENCY.labels(endpoint).observe(elapsed)
+    if status == 429:
+        metrics.THROTTLED.labels(endpoint).inc()
+    if endpoint == "protocol.token" and status == 200:
+        grant = request.form.get("grant_type", "")
+        metrics.TOKENS.labels(grant if grant in GRANT_TYPES else "other").inc()
+    if access_log.isEnabledFor(logging.INFO):
+        # The path only: query strings carry codes, states and hints that do not belong in logs.
+        access_log.info(json.dumps({
+            "ts": round(time.time(), 3), "request_id": g.request_id, "method": request.method,
+            "path": request.path, "endpoint": endpoint, "status": status, "ms": round(elapsed * 1000, 2),
+            "ip": request.remote_addr, "bytes": response.calculate_content_length(),
+        }, separators=(",", ":")))
+    keyring = current().keyring
+    if keyring.signing_since is not None:
+        metrics.KEY_SINCE.set(keyring.signing_since)
+    return response
+
+
+def database_unavailable(error: Exception):
+    """503 with a clear body while the database is away; the pool reconnects by itself afterwards."""
+    try:
+        db.session.rollback()
+    except Exception:  # the connection is gone; removing the session discards it
+        pass
+    db.session.remove()
+    logging.getLogger("idp").warning("database unavailable on %s %s: %s", request.method, request.path,
+                                     type(error).__name__)
+    headers = {"Retry-After": RETRY_AFTER, "Cache-Control": "no-store"}
+    description = "The service is temporarily unavailable. Try again in a moment."
+    if request.path.startswith("/admin/api/"):
+        from .admin.problems import problem
+
+        response = problem(503, description)
+        response.headers.update(headers)
+        return response
+    if request.path.startswith(JSON_PREFIXES) or request.accept_mimetypes.best == "application/json":
+        return {"error": "temporarily_unavailable", "error_description": description}, 503, headers
+    try:
+        page = render_template("errors/error.html", title="Temporarily unavailable", message=description,
+                               next_step="Your sign-in is not lost: reload this page in a few seconds.")
+    except Exception:
+        page = f"<!doctype html><title>Temporarily unavailable</title><p>{description}</p>"
+    return Response(page, 503, headers, mimetype="text/html")
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    app.register_blueprint(bp)
+    app.before_request_funcs.setdefault(None, []).insert(0, _start)  # first, before the key-ring refresh
+    app.after_request(_finish)
+    for error in DATABASE_ERRORS:
+        app.register_error_handler(error, database_unavailable)
+    if not access_log.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(message)s"))  # one JSON object per line
+        access_log.addHandler(handler)
+        access_log.propagate = False
+    access_log.setLevel(settings.log_level.upper())
