@@ -50,10 +50,23 @@ class ClientView:
     previous_secret_hash: str | None = field(default=None, repr=False)
     previous_secret_expires_at: int | None = None
     created_at: int = 0
+    jwks: dict | None = None
+    jwks_uri: str | None = None
+    token_endpoint_auth_signing_alg: str | None = None
+    request_object_signing_alg: str | None = None
+    require_pushed_authorization_requests: bool = False
+    dpop_bound_access_tokens: bool = False
+    id_token_signed_response_alg: str | None = None
+    access_token_signed_response_alg: str | None = None
+    fapi2: bool = False
 
     @property
     def is_public(self) -> bool:
         return self.token_endpoint_auth_method == "none"
+
+    @property
+    def has_secret(self) -> bool:
+        return self.token_endpoint_auth_method in ("client_secret_basic", "client_secret_post")
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from flask import Response, url_for
 
 from ..services.claims import ALL_CLAIMS, AUTH_CLAIMS, STANDARD_SCOPES
+from ..services.client_keys import CLIENT_SIGNING_ALGS
 from ..services.clients import GRANT_TYPES
 from ..services.keys import ALG
 from ..services.runtime import current
@@ -47,6 +48,10 @@ def metadata() -> dict:
         "token_endpoint_auth_methods_supported": list(ALL_AUTH_METHODS),
         "introspection_endpoint_auth_methods_supported": list(IntrospectionEndpoint.CLIENT_AUTH_METHODS),
         "revocation_endpoint_auth_methods_supported": list(RevocationEndpoint.CLIENT_AUTH_METHODS),
+        # RFC 8414 §2: the algs private_key_jwt assertions may be signed with, at each endpoint.
+        "token_endpoint_auth_signing_alg_values_supported": list(CLIENT_SIGNING_ALGS),
+        "introspection_endpoint_auth_signing_alg_values_supported": list(CLIENT_SIGNING_ALGS),
+        "revocation_endpoint_auth_signing_alg_values_supported": list(CLIENT_SIGNING_ALGS),
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nonce", "sid", *AUTH_CLAIMS,
                              *[c for c in ALL_CLAIMS if c != "sub"]],

@@ -22,10 +22,12 @@ from ..services import clients, codes, consents, device, tokens, users
 from ..services.claims import STANDARD_SCOPES
 from ..services.runtime import current
 from ..types import ClientView, CodeGrant, DeviceGrant, RefreshGrant
+from .client_assertion import METHOD as PRIVATE_KEY_JWT
+from .client_assertion import PrivateKeyJWT
 from .introspection import IntrospectionEndpoint
 from .revocation import RevocationEndpoint
 
-CONFIDENTIAL_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+CONFIDENTIAL_AUTH_METHODS = ["client_secret_basic", "client_secret_post", PRIVATE_KEY_JWT]
 ALL_AUTH_METHODS = [*CONFIDENTIAL_AUTH_METHODS, "none"]
 
 
@@ -285,6 +287,7 @@ class IdpAuthorizationServer(AuthorizationServer):
 
 def build_server() -> IdpAuthorizationServer:
     server = IdpAuthorizationServer()
+    server.register_client_auth_method(PRIVATE_KEY_JWT, PrivateKeyJWT())
     server.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True)])
     server.register_grant(RefreshTokenGrant)
     server.register_grant(ClientCredentialsGrant)

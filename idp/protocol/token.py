@@ -50,8 +50,10 @@ def malformed(required: str | None) -> str | None:
             return f"The '{key[:40]}' parameter is too long."
     if required and not request.form.get(required):
         return f"The '{required}' parameter is required."  # e.g. RFC 6749 §4.1.3, RFC 7662 §2.1
-    if request.headers.get("Authorization") and "client_secret" in request.form:
-        return "Use one client authentication method per request, not both Basic and client_secret."  # §2.3
+    credentials = [bool(request.headers.get("Authorization")),
+                   "client_secret" in request.form, "client_assertion" in request.form]
+    if sum(credentials) > 1:
+        return "Use one client authentication method per request."  # RFC 6749 §2.3
     return None
 
 

@@ -21,6 +21,8 @@ TARGETS = {
     "logout_requests": store.expired_logout_requests,
     "webauthn_challenges": store.expired_webauthn_challenges,
     "backchannel_deliveries": store.finished_deliveries,
+    "pushed_authorization_requests": store.expired_pushed_requests,
+    "seen_jtis": store.expired_jtis,
 }
 
 

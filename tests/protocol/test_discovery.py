@@ -96,7 +96,7 @@ def test_only_implemented_features_are_advertised(metadata):
         "authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code"}
     assert metadata["subject_types_supported"] == ["public"]
     assert set(metadata["token_endpoint_auth_methods_supported"]) == {
-        "client_secret_basic", "client_secret_post", "none"}
+        "client_secret_basic", "client_secret_post", "private_key_jwt", "none"}
     assert metadata.get("request_parameter_supported") is False
     assert metadata.get("request_uri_parameter_supported") is False
     assert metadata.get("claims_parameter_supported") is True
@@ -105,9 +105,12 @@ def test_only_implemented_features_are_advertised(metadata):
     # RFC 7662 §2.1: introspection needs an authenticated (confidential) client; RFC 7009 §2.1: public
     # clients may revoke their own tokens with their client_id.
     assert set(metadata["introspection_endpoint_auth_methods_supported"]) == {
-        "client_secret_basic", "client_secret_post"}
+        "client_secret_basic", "client_secret_post", "private_key_jwt"}
     assert set(metadata["revocation_endpoint_auth_methods_supported"]) == {
-        "client_secret_basic", "client_secret_post", "none"}
+        "client_secret_basic", "client_secret_post", "private_key_jwt", "none"}
+    for endpoint in ("token", "introspection", "revocation"):
+        assert metadata[f"{endpoint}_endpoint_auth_signing_alg_values_supported"] == [
+            "RS256", "PS256", "ES256", "EdDSA", "Ed25519"]
     assert set(metadata["prompt_values_supported"]) == {"none", "login", "consent", "select_account"}
 
 
