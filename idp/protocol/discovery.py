@@ -22,7 +22,8 @@ from .server import ALL_AUTH_METHODS
 
 
 def metadata() -> dict:
-    issuer = current().settings.issuer
+    settings = current().settings
+    issuer = settings.issuer
     parts = urlsplit(issuer)
     origin = f"{parts.scheme}://{parts.netloc}"
 
@@ -57,9 +58,14 @@ def metadata() -> dict:
                              *[c for c in ALL_CLAIMS if c != "sub"]],
         "claims_parameter_supported": True,
         "acr_values_supported": list(ACR_LEVELS),
-        "request_parameter_supported": False,
+        # RFC 9101 / OIDC Core §6: request objects by value; request_uri only as a PAR URN (never fetched).
+        "request_parameter_supported": True,
         "request_uri_parameter_supported": False,
         "require_request_uri_registration": False,
+        "request_object_signing_alg_values_supported": [*CLIENT_SIGNING_ALGS, "none"],
+        # RFC 9126 §5
+        "pushed_authorization_request_endpoint": endpoint("protocol.pushed_authorization_request"),
+        "require_pushed_authorization_requests": bool(settings.require_pushed_authorization_requests),
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "claim_types_supported": ["normal"],
         "ui_locales_supported": ["en"],
@@ -74,13 +80,13 @@ def metadata() -> dict:
 
 
 @cache
-def _document(issuer: str, registration: int) -> bytes:
+def _document(settings) -> bytes:
     return json.dumps(metadata(), separators=(",", ":")).encode()
 
 
 def _serve() -> Response:
     rt = current()
-    document = _document(rt.settings.issuer, rt.settings.dynamic_client_registration)
+    document = _document(rt.settings)
     response = Response(document, mimetype="application/json")
     response.headers["Cache-Control"] = f"public, max-age={rt.settings.discovery_max_age}"
     response.headers["Access-Control-Allow-Origin"] = "*"

@@ -97,11 +97,14 @@ def test_only_implemented_features_are_advertised(metadata):
     assert metadata["subject_types_supported"] == ["public"]
     assert set(metadata["token_endpoint_auth_methods_supported"]) == {
         "client_secret_basic", "client_secret_post", "private_key_jwt", "none"}
-    assert metadata.get("request_parameter_supported") is False
+    assert metadata.get("request_parameter_supported") is True
     assert metadata.get("request_uri_parameter_supported") is False
     assert metadata.get("claims_parameter_supported") is True
     assert "registration_endpoint" not in metadata
-    assert "pushed_authorization_request_endpoint" not in metadata  # PAR (RFC 9126) is not implemented
+    assert metadata["pushed_authorization_request_endpoint"] == "http://localhost/par"
+    assert metadata["require_pushed_authorization_requests"] is False
+    assert metadata["request_object_signing_alg_values_supported"] == [
+        "RS256", "PS256", "ES256", "EdDSA", "Ed25519", "none"]
     # RFC 7662 §2.1: introspection needs an authenticated (confidential) client; RFC 7009 §2.1: public
     # clients may revoke their own tokens with their client_id.
     assert set(metadata["introspection_endpoint_auth_methods_supported"]) == {
