@@ -265,6 +265,7 @@ class AccessTokenInfo:
     audience: tuple[str, ...] = ()
     auth_time: int | None = None
     acr: str | None = None
+    jkt: str | None = None  # RFC 9449 §6: bound to this DPoP key
 
 
 @dataclass(frozen=True)
@@ -284,6 +285,7 @@ class TokenRecord:
     jti: str | None = None
     auth_time: int | None = None
     acr: str | None = None
+    jkt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -339,6 +341,7 @@ class RefreshGrant:
     amr: tuple[str, ...]
     resources: tuple[str, ...] = ()
     grant_expires_at: int | None = None
+    jkt: str | None = None  # public clients' refresh tokens are bound to their DPoP key
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,13 @@ the token endpoint or the endpoint called)."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from authlib.oauth2.rfc6749.errors import InvalidClientError
 from authlib.oauth2.rfc7523 import JWTBearerClientAssertion
-from flask import request, url_for
+from flask import request
 from joserfc import jwt
 from joserfc.errors import JoseError
 
+from .. import http
 from ..services import client_keys, clock, replay
 from ..services.runtime import current
 
@@ -21,10 +20,8 @@ METHOD = "private_key_jwt"
 
 def endpoint_urls() -> list[str]:
     """The issuer, the token endpoint and the endpoint being called, from the configured issuer."""
-    issuer = current().settings.issuer
-    parts = urlsplit(issuer)
-    origin = f"{parts.scheme}://{parts.netloc}"
-    return list(dict.fromkeys([issuer, origin + url_for("protocol.token"), origin + request.path]))
+    return list(dict.fromkeys([current().settings.issuer, http.issuer_url("protocol.token"),
+                               http.issuer_url(request.endpoint)]))
 
 
 class PrivateKeyJWT(JWTBearerClientAssertion):

@@ -12,6 +12,7 @@ from flask import Response, url_for
 from ..services.claims import ALL_CLAIMS, AUTH_CLAIMS, STANDARD_SCOPES
 from ..services.client_keys import CLIENT_SIGNING_ALGS
 from ..services.clients import GRANT_TYPES
+from ..services.dpop import ALGS as DPOP_ALGS
 from ..services.keys import ALG
 from ..services.runtime import current
 from ..services.sessions import ACR_LEVELS
@@ -63,6 +64,7 @@ def metadata() -> dict:
         "request_uri_parameter_supported": False,
         "require_request_uri_registration": False,
         "request_object_signing_alg_values_supported": [*CLIENT_SIGNING_ALGS, "none"],
+        "dpop_signing_alg_values_supported": list(DPOP_ALGS),  # RFC 9449 §5.1
         # RFC 9126 §5
         "pushed_authorization_request_endpoint": endpoint("protocol.pushed_authorization_request"),
         "require_pushed_authorization_requests": bool(settings.require_pushed_authorization_requests),

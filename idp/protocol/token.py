@@ -12,7 +12,7 @@ from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestErro
 from flask import Response, current_app, json, request
 
 from ..extensions import csrf
-from . import bp
+from . import bp, dpop
 from .responses import safe_description
 
 MAX_PARAM_LENGTH = 4096
@@ -95,7 +95,11 @@ def token() -> Response:
     refused = precheck("grant_type")
     if refused is not None:
         return refused
-    return finish(current_app.extensions["idp.authorization_server"].create_token_response())
+    refused = dpop.check_token_request()
+    if refused is not None:
+        return finish(refused)
+    response = finish(current_app.extensions["idp.authorization_server"].create_token_response())
+    return dpop.with_nonce(response) if dpop.proof_of_request() is not None else response
 
 
 def finish(response: Response) -> Response:
