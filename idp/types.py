@@ -200,7 +200,7 @@ class TotpEnrolment:
 @dataclass(frozen=True)
 class SigningKey:
     kid: str
-    private_key: object = field(repr=False)  # a joserfc RSAKey with the private part
+    private_key: object = field(repr=False)  # a joserfc RSAKey or ECKey with the private part
     public_jwk: dict = field(default_factory=dict)
 
 

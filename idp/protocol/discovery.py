@@ -13,7 +13,6 @@ from ..services.claims import ALL_CLAIMS, AUTH_CLAIMS, STANDARD_SCOPES
 from ..services.client_keys import CLIENT_SIGNING_ALGS
 from ..services.clients import GRANT_TYPES
 from ..services.dpop import ALGS as DPOP_ALGS
-from ..services.keys import ALG
 from ..services.runtime import current
 from ..services.sessions import ACR_LEVELS
 from . import bp
@@ -46,7 +45,7 @@ def metadata() -> dict:
         "response_modes_supported": ["query", "form_post"],
         "grant_types_supported": list(GRANT_TYPES),
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": [ALG],
+        "id_token_signing_alg_values_supported": list(settings.signing_algs),
         "token_endpoint_auth_methods_supported": list(ALL_AUTH_METHODS),
         "introspection_endpoint_auth_methods_supported": list(IntrospectionEndpoint.CLIENT_AUTH_METHODS),
         "revocation_endpoint_auth_methods_supported": list(RevocationEndpoint.CLIENT_AUTH_METHODS),

@@ -58,12 +58,14 @@ def half_hash(value: str) -> str:
     return crypto.b64url(digest[: len(digest) // 2])
 
 
-def _sign(keyring: KeyRing, claims: dict, typ: str | None = None) -> str:
-    key = keyring.signing_key()
-    header = {"alg": ALG, "kid": key.kid}
+def _sign(keyring: KeyRing, claims: dict, typ: str | None = None, alg: str | None = None) -> str:
+    """Sign with the current key of `alg` (a client's registered choice; RS256 by default)."""
+    alg = alg if alg in keyring.algorithms() else ALG
+    key = keyring.signing_key(alg)
+    header = {"alg": alg, "kid": key.kid}
     if typ:
         header["typ"] = typ
-    return jwt.encode(header, claims, key.private_key, algorithms=[ALG])
+    return jwt.encode(header, claims, key.private_key, algorithms=[alg])
 
 
 def issue_for_grant(settings, keyring: KeyRing, *, client: ClientView, user: UserView | None, scope: str,
@@ -105,7 +107,7 @@ def issue_for_grant(settings, keyring: KeyRing, *, client: ClientView, user: Use
             access_claims.update(rbac.claims_for(user.id, scopes))
         if jkt:
             access_claims["cnf"] = {"jkt": jkt}  # RFC 9449 §6.1
-        access_token = _sign(keyring, access_claims, typ=ACCESS_TOKEN_TYPE)
+        access_token = _sign(keyring, access_claims, typ=ACCESS_TOKEN_TYPE, alg=client.access_token_signed_response_alg)
         token_hash = None
     store.add(store.Token(kind=store.ACCESS, jti=jti, token_hash=token_hash, expires_at=now + at_ttl,
                           audience=list(audience), jkt=jkt, **common))
@@ -158,8 +160,8 @@ def id_token(settings, keyring: KeyRing, *, client: ClientView, user: UserView, 
     if sid:
         body["sid"] = sid
     if access_token:
-        body["at_hash"] = half_hash(access_token)
-    return _sign(keyring, body)
+        body["at_hash"] = half_hash(access_token)  # SHA-256 for RS256, PS256 and ES256 alike
+    return _sign(keyring, body, alg=client.id_token_signed_response_alg)
 
 
 def decode_signed(keyring: KeyRing, token: str, *, typ: str | None = None) -> dict | None:
@@ -168,7 +170,7 @@ def decode_signed(keyring: KeyRing, token: str, *, typ: str | None = None) -> di
         return None
     try:
         keys: KeySet = keyring.verify_keys()
-        decoded = jwt.decode(token, keys, algorithms=[ALG])
+        decoded = jwt.decode(token, keys, algorithms=keyring.algorithms())
     except (JoseError, ValueError, TypeError, KeyError):
         return None
     if typ is not None and decoded.header.get("typ", "").lower() != typ:
