@@ -8,7 +8,7 @@ from authlib.oauth2 import OAuth2Error
 from flask import Response, g, json, request
 
 from .. import http
-from ..services import dpop
+from ..services import client_keys, dpop
 from ..services.runtime import current
 from ..types import ClientView
 
@@ -30,12 +30,13 @@ def proof_of_request() -> str | None:
 def check_token_request() -> Response | None:
     """Verify the proof sent to the token endpoint (if any) and remember its key for the grant;
     an error response if it is not acceptable."""
-    g.dpop_jkt = None
+    g.dpop_jkt = g.dpop_alg = None
     proof = proof_of_request()
     if proof is None:
         return None
     try:
         g.dpop_jkt = dpop.verify(current().settings, proof, "POST", http.issuer_url(request.endpoint))
+        g.dpop_alg = dpop.alg_of(proof)
     except dpop.DPoPError as exc:
         response = Response(json.dumps({"error": exc.error, "error_description": exc.description}), status=400,
                             mimetype="application/json")
@@ -52,6 +53,8 @@ def token_binding(client: ClientView, bound_to: str | None = None) -> str | None
         raise InvalidDPoPProofError("This client must send a DPoP proof: its access tokens are DPoP-bound.")
     if bound_to is not None and jkt != bound_to:
         raise InvalidDPoPProofError("The refresh token is bound to another DPoP key.")
+    if jkt is not None and client.fapi2 and g.get("dpop_alg") not in client_keys.FAPI2_SIGNING_ALGS:
+        raise InvalidDPoPProofError("FAPI 2.0 clients must sign DPoP proofs with PS256, ES256 or EdDSA.")
     return jkt
 
 

@@ -106,13 +106,20 @@ FIELDS = ("name", "redirect_uris", "token_endpoint_auth_method", "grant_types", 
 ADMIN_SCOPE_PREFIX = "admin:"
 
 
-def _signing_alg(alg: str | None, label: str) -> str | None:
-    """An alg this server signs with (the `signing_algorithms` setting), or None for the default RS256."""
+FAPI2_MAX_CODE_TTL = 60  # FAPI 2.0 Security Profile §5.3.2.1: authorization codes live at most 60 s
+
+
+def _settings():
     from .runtime import current
 
+    return current().settings
+
+
+def _signing_alg(alg: str | None, label: str) -> str | None:
+    """An alg this server signs with (the `signing_algorithms` setting), or None for the default RS256."""
     if alg in (None, ""):
         return None
-    algs = current().settings.signing_algs
+    algs = _settings().signing_algs
     if alg not in algs:
         raise ValidationError(f"{label} must be one of: {', '.join(algs)}.")
     return alg
@@ -156,6 +163,9 @@ def validate_high_assurance(values: dict, *, jwks=None, jwks_uri: str | None = N
         # FAPI 2.0 Security Profile §5.3.2.1-2, §5.4.1: everything below is required, not optional.
         if method != "private_key_jwt":
             raise ValidationError("A FAPI 2.0 client must authenticate with private_key_jwt.")
+        if _settings().authorization_code_ttl > FAPI2_MAX_CODE_TTL:
+            raise ValidationError("FAPI 2.0 clients need authorization codes that live at most 60 seconds: "
+                                  "set authorization_code_ttl to 60 or less.")
         for name in ("token_endpoint_auth_signing_alg", "request_object_signing_alg",
                      "id_token_signed_response_alg", "access_token_signed_response_alg"):
             if out[name] in ("RS256", "none"):

@@ -73,6 +73,11 @@ def _header(proof: str) -> dict:
     return header
 
 
+def alg_of(proof: str) -> str | None:
+    """The alg of a proof that verify() accepted."""
+    return _header(proof).get("alg")
+
+
 def verify(settings, proof: str | None, method: str, uri: str, access_token: str | None = None) -> str:
     """Check one request's proof; returns the JWK thumbprint of its key. Raises DPoPError."""
     if not proof or len(proof) > MAX_PROOF_LENGTH or proof.count(".") != 2:
