@@ -14,7 +14,7 @@ from ..errors import UnsafeRedirect
 from ..extensions import csrf
 from ..services import pushed_requests, request_objects
 from ..services.runtime import current
-from . import bp
+from . import bp, dpop
 from .authorize import _client_and_redirect_uri, _single_values, _validate
 from .responses import safe_description
 from .server import ALL_AUTH_METHODS
@@ -45,6 +45,11 @@ def pushed_authorization_request() -> Response:
     refused = precheck(None)
     if refused is not None:
         return refused
+    # RFC 9449 §10.1: a DPoP proof sent here is checked like at the token endpoint (the code is not
+    # bound to it: the token request's proof binds the tokens).
+    refused = dpop.check_token_request()
+    if refused is not None:
+        return finish(refused)
     server = current_app.extensions["idp.authorization_server"]
     try:
         client = server.authenticate_client(server.create_oauth2_request(None), ALL_AUTH_METHODS,
@@ -60,4 +65,5 @@ def pushed_authorization_request() -> Response:
     request_uri, expires_in = pushed_requests.push(current().settings, client.id, params)
     response = jsonify({"request_uri": request_uri, "expires_in": expires_in})
     response.status_code = 201  # RFC 9126 §2.2
-    return finish(response)
+    response = finish(response)
+    return dpop.with_nonce(response) if dpop.proof_of_request() is not None else response
