@@ -93,3 +93,12 @@ def test_a_request_object_inside_a_pushed_request(client, browser, user, signer)
     response = client.post("/par", data={"request": bad},
                            headers=basic_auth(signer.client.client_id, signer.client_secret))
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_request_object"
+
+
+def test_a_pushed_request_object_may_be_longer_than_other_parameters(client, signer):
+    params = _inner(signer, pkce_pair()[1], state="s" * 3000, nonce="n" * 3000)
+    obj = request_object(signer.client.client_id, ISSUER, params)
+    assert len(obj) > 8000
+    response = client.post("/par", data={"request": obj},
+                           headers=basic_auth(signer.client.client_id, signer.client_secret))
+    assert response.status_code == 201, response.get_json()
