@@ -15,7 +15,12 @@ from . import bp
 from .console_auth import _refused, authorize, requires
 
 CHECKBOXES = ("require_pkce", "skip_consent", "require_mfa", "backchannel_logout_session_required",
-              "frontchannel_logout_session_required")
+              "frontchannel_logout_session_required", "require_pushed_authorization_requests",
+              "dpop_bound_access_tokens", "fapi2")
+# High-assurance text fields (empty: not set): keys by reference and the signing algorithms.
+OPTIONAL_TEXTS = ("backchannel_logout_uri", "frontchannel_logout_uri", "logo_uri", "client_uri", "jwks_uri",
+                  "token_endpoint_auth_signing_alg", "request_object_signing_alg", "id_token_signed_response_alg",
+                  "access_token_signed_response_alg")
 LISTS = ("redirect_uris", "post_logout_redirect_uris", "resources", "served_resources", "allowed_cors_origins")
 TTLS = ("access_token_ttl", "id_token_ttl", "refresh_token_ttl", "refresh_token_idle_ttl")
 
@@ -78,8 +83,9 @@ def client_form() -> dict:
             values[name] = int(raw)
         else:
             values[name] = None
-    for name in ("backchannel_logout_uri", "frontchannel_logout_uri", "logo_uri", "client_uri"):
+    for name in OPTIONAL_TEXTS:
         values[name] = form.get(name, "").strip() or None
+    values["jwks"] = form.get("jwks", "").strip() or None  # JSON text, parsed by validate_metadata
     return values
 
 

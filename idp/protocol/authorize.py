@@ -31,7 +31,7 @@ from ..services import claims as claim_rules
 from ..services import clients, codes, interactions, tokens
 from ..services.runtime import current
 from ..types import AuthorizationRequest, ClientView, InteractionView, SessionView, UserView
-from . import bp, device
+from . import bp, device, request_resolution
 from .responses import RESPONSE_MODES, error_response, safe_description
 from .responses import authorization_response as respond
 from .resume import Pending
@@ -196,7 +196,8 @@ def _process(params: dict[str, str], interaction: InteractionView | None) -> Res
 @csrf.exempt  # OIDC Core §3.1.2.1: POST comes from the client's site; state and PKCE protect the flow
 def authorize() -> Response:
     source = request.form if request.method == "POST" else request.args
-    return _process(_single_values(source), None)
+    params = request_resolution.resolve(_single_values(source))  # PAR request_uri / request object
+    return params if isinstance(params, Response) else _process(params, None)
 
 
 @bp.route("/authorize/<uid>", methods=["GET"])

@@ -22,7 +22,16 @@ METADATA = {
     "backchannel_logout_session_required": "backchannel_logout_session_required",
     "frontchannel_logout_uri": "frontchannel_logout_uri",
     "frontchannel_logout_session_required": "frontchannel_logout_session_required",
+    # Keys and high-assurance options (RFC 7591 §2, RFC 9101 §10.2, RFC 9126 §6, RFC 9449 §5.2, OIDC Registration).
+    "jwks": "jwks", "jwks_uri": "jwks_uri", "token_endpoint_auth_signing_alg": "token_endpoint_auth_signing_alg",
+    "request_object_signing_alg": "request_object_signing_alg",
+    "require_pushed_authorization_requests": "require_pushed_authorization_requests",
+    "dpop_bound_access_tokens": "dpop_bound_access_tokens",
+    "id_token_signed_response_alg": "id_token_signed_response_alg",
 }
+HIGH_ASSURANCE_OUT = ("jwks", "jwks_uri", "token_endpoint_auth_signing_alg", "request_object_signing_alg",
+                      "require_pushed_authorization_requests", "dpop_bound_access_tokens",
+                      "id_token_signed_response_alg")
 IGNORED = ("response_types", "scope", "contacts", "tos_uri", "policy_uri", "software_id", "software_version",
            "client_id", "client_secret", "application_type")
 
@@ -61,7 +70,8 @@ def to_fields(metadata: dict, defaults: bool = True) -> dict:
             raise ValidationError("scope must be a space-separated string.")
         out["scopes"] = metadata["scope"].split()
     for name in ("name", "token_endpoint_auth_method", "client_uri", "logo_uri", "backchannel_logout_uri",
-                 "frontchannel_logout_uri"):
+                 "frontchannel_logout_uri", "jwks_uri", "token_endpoint_auth_signing_alg",
+                 "request_object_signing_alg", "id_token_signed_response_alg"):
         if name in out and out[name] is not None and not isinstance(out[name], str):
             raise ValidationError(f"{name} must be a string.")
     if defaults:
@@ -159,7 +169,8 @@ def metadata_of(client: ClientView) -> dict:
         "response_types": ["code"], "token_endpoint_auth_method": client.token_endpoint_auth_method,
         "scope": " ".join(client.scopes), "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
     }
-    for name in ("client_uri", "logo_uri", "backchannel_logout_uri", "frontchannel_logout_uri"):
+    for name in ("client_uri", "logo_uri", "backchannel_logout_uri", "frontchannel_logout_uri",
+                 *HIGH_ASSURANCE_OUT):
         if getattr(client, name):
             out[name] = getattr(client, name)
     return out

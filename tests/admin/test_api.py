@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from openapi_spec_validator import validate as validate_spec
 
+from idp.services import clients as client_service
 from idp.services import clock
 from idp.services.rbac import ADMIN_AUDIT, ADMIN_CLIENTS, ADMIN_ROLES, ADMIN_SCOPES, ADMIN_USERS
 from tests.admin.api_helpers import BASE, Api, automation_client, token
@@ -100,6 +101,39 @@ def test_clients_crud_disable_and_delete(client, api):
     assert api.post(f"/v1/clients/{client_id}/enable").get_json()["enabled"] is True
     assert api.delete(f"/v1/clients/{client_id}").status_code == 204
     assert api.get(f"/v1/clients/{client_id}").status_code == 404
+
+
+def test_register_a_fapi2_key_client_through_the_api(api):
+    created = api.post("/v1/clients", json={
+        "name": "Bank", "redirect_uris": ["https://bank.example.com/cb"],
+        "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "https://bank.example.com/jwks.json",
+        "fapi2": True})
+    assert created.status_code == 201, created.get_json()
+    body = created.get_json()
+    assert body["client_secret"] is None and body["jwks_uri"] == "https://bank.example.com/jwks.json"
+    assert body["require_pushed_authorization_requests"] and body["dpop_bound_access_tokens"] and body["require_pkce"]
+    assert body["id_token_signed_response_alg"] == "PS256"
+    # The profile's requirements cannot be switched off one by one.
+    changed = api.patch(f"/v1/clients/{body['client_id']}", json={"dpop_bound_access_tokens": False})
+    assert changed.get_json()["dpop_bound_access_tokens"] is True
+    refused = api.patch(f"/v1/clients/{body['client_id']}", json={"jwks_uri": "http://bank.example.com/jwks"})
+    assert refused.status_code == 400 and "https" in refused.get_json()["detail"]
+
+
+def test_a_dpop_bound_admin_token_is_refused_as_a_bearer_token(app, client):
+    from tests.protocol.high_assurance import dpop_proof
+
+    with app.app_context():
+        robot = client_service.create(name="Bound robot", redirect_uris=[], grant_types=["client_credentials"],
+                                      scopes=[ADMIN_CLIENTS], admin_scopes_allowed=ADMIN_SCOPES,
+                                      dpop_bound_access_tokens=True)
+    auth = basic_auth(robot.client.client_id, robot.client_secret)
+    nonce = client.post("/token", data={"grant_type": "client_credentials"}, headers=auth | {
+        "DPoP": dpop_proof("POST", "http://localhost/token")}).headers["DPoP-Nonce"]
+    issued = client.post("/token", data={"grant_type": "client_credentials"}, headers=auth | {
+        "DPoP": dpop_proof("POST", "http://localhost/token", nonce=nonce)}).get_json()
+    assert issued["token_type"] == "DPoP"
+    assert Api(client, issued["access_token"]).get("/v1/clients").status_code == 401
 
 
 @pytest.mark.parametrize("payload, message", [

@@ -137,6 +137,30 @@ def test_register_edit_rotate_disable_and_delete_a_client(admin_client):
         assert event in audit
 
 
+def test_register_a_fapi2_key_client_in_the_console(admin_client):
+    import json
+
+    from tests.protocol.high_assurance import client_key, public_jwks
+
+    token = csrf_from(admin_client.get("/admin/clients/new").get_data(as_text=True))
+    jwks = json.dumps(public_jwks(client_key("ec")))
+    created = admin_client.post("/admin/clients/new", data={
+        "csrf_token": token, "name": "Bank", "auth_method": "private_key_jwt",
+        "redirect_uris": "https://bank.example.com/cb", "grant_types": "authorization_code", "scopes": "openid",
+        "jwks": jwks, "fapi2": "1"})
+    html = created.get_data(as_text=True)
+    assert created.status_code == 200 and 'id="client-secret"' not in html and "registered keys" in html
+    client_id = re.search(r'id="client-id">([^<]+)<', html).group(1)
+    edit = admin_client.get(f"/admin/clients/{client_id}").get_data(as_text=True)
+    assert "Rotate the secret" not in edit and client_key("ec").as_dict(private=False)["x"] in edit
+    assert re.search(r'name="require_pushed_authorization_requests" value="1" checked', edit)
+    assert re.search(r'id="id_token_signed_response_alg" name="id_token_signed_response_alg" value="PS256"', edit)
+    refused = admin_client.post("/admin/clients/new", data={
+        "csrf_token": token, "name": "Bank 2", "auth_method": "client_secret_basic", "fapi2": "1",
+        "redirect_uris": "https://bank.example.com/cb", "grant_types": "authorization_code", "scopes": "openid"})
+    assert refused.status_code == 400 and "private_key_jwt" in refused.get_data(as_text=True)
+
+
 def test_manage_users_roles_and_groups(app, admin_client):
     token = csrf_from(admin_client.get("/admin/users").get_data(as_text=True))
     created = admin_client.post("/admin/users", data={"csrf_token": token, "username": "bob",

@@ -10,6 +10,7 @@ from idp.extensions import db
 from idp.services import clock
 from tests.admin.api_helpers import Api, automation_client, token
 from tests.conftest import basic_auth, make_app
+from tests.protocol.high_assurance import auth_form, client_key, public_jwks
 
 
 @pytest.fixture()
@@ -186,3 +187,18 @@ def _accept_all(listener):
             conn.close()
     except OSError:
         return accepted
+
+
+def test_dynamic_registration_accepts_a_key_client_that_then_authenticates(client, dcr, initial_token):
+    metadata = {"client_name": "Registered bank app", "redirect_uris": ["https://bank.example.com/cb"],
+                "token_endpoint_auth_method": "private_key_jwt", "jwks": public_jwks(client_key("ec")),
+                "token_endpoint_auth_signing_alg": "ES256", "dpop_bound_access_tokens": True,
+                "require_pushed_authorization_requests": True, "grant_types": ["authorization_code"]}
+    response = dcr.post("/register", json=metadata, headers={"Authorization": f"Bearer {initial_token}"})
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert "client_secret" not in body and body["jwks"] == metadata["jwks"]
+    assert body["dpop_bound_access_tokens"] is True and body["require_pushed_authorization_requests"] is True
+    form = {"token": "x", **auth_form(body["client_id"], "http://localhost", alg="ES256")}
+    assert client.post("/introspect", data=form).status_code == 200
+

@@ -107,7 +107,8 @@ def test_code_flow_client_needs_a_redirect_uri(ctx):
 @pytest.mark.parametrize(("kwargs", "reason"), [
     ({"name": ""}, "name"),
     ({"name": "x" * 201}, "name"),
-    ({"token_endpoint_auth_method": "private_key_jwt"}, "token_endpoint_auth_method"),
+    ({"token_endpoint_auth_method": "client_secret_jwt"}, "token_endpoint_auth_method"),
+    ({"token_endpoint_auth_method": "private_key_jwt"}, "needs its public keys"),
     ({"grant_types": ["implicit"]}, "implicit"),
     ({"scopes": ["openid", "admin"]}, "admin"),
     ({"access_token_ttl": 0}, "access_token_ttl"),
