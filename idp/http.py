@@ -69,13 +69,3 @@ def client_ip() -> str | None:
 
 def user_agent() -> str | None:
     return request.headers.get("User-Agent")
-
-
-def issuer_url(endpoint: str, **values) -> str:
-    """An absolute URL of one of our endpoints, built from the configured issuer (never the request)."""
-    from urllib.parse import urlsplit
-
-    from flask import url_for
-
-    parts = urlsplit(current().settings.issuer)
-    return f"{parts.scheme}://{parts.netloc}" + url_for(endpoint, **values)
