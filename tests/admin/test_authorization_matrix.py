@@ -187,6 +187,7 @@ def _console(app, role: str):
         actor = user_service.create(current().passwords, username="actor", password=PASSWORD,
                                     email="actor@example.com")
         rbac.assign(rbac.ROLE, actor.id, [role])
+        client_service.ensure_admin_console(current().settings.issuer)  # the console's built-in client exists
         cookie, _ = sessions.start(current().settings, user_id=actor.id, amr=["pwd", "otp", "mfa"],
                                    acr=sessions.MFA_ACR, user_agent=None, ip_address=None)
     client.set_cookie(http.SESSION_COOKIE, cookie)
