@@ -3,7 +3,8 @@
 #
 #   scripts/test.sh [pytest args...]      e.g. scripts/test.sh -x -k refresh
 #
-# Installs what it needs on a fresh Debian 12: a venv at .venv (python3-venv from apt if missing),
+# Installs what it needs on a fresh Debian 12: its own venv at .venv-test (IDP_TEST_VENV; python3-venv
+# from apt if missing) — never .venv, which scripts/serve.sh's running server uses —
 # the project with its [test] extras, and PostgreSQL from apt if missing. Every stage runs even if an
 # earlier one failed; the exit status is non-zero if any failed.
 #
@@ -20,7 +21,7 @@ DATABASES=${IDP_TEST_DATABASES:-sqlite postgresql}
 WORKERS=${IDP_TEST_WORKERS:-2}
 TIMEOUT=${IDP_TEST_TIMEOUT:-}
 if [[ -z $TIMEOUT && -n ${CI:-} && ${CI:-} != false ]]; then TIMEOUT=300; fi
-VENV=$ROOT/.venv
+VENV=${IDP_TEST_VENV:-$ROOT/.venv-test}
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 
 banner() { printf '\n==> %s\n' "$*"; }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -18,9 +19,20 @@ def register(app: Flask) -> None:
 
 
 def _create_app():
+    """The app for a command. A command run where no instance exists (and with no IDP_INSTANCE_PATH or
+    IDP_DATABASE_URL) creates a new one with new keys and an empty database: say so, loudly, because
+    the person usually meant the server's instance."""
     from ..app import create_app
 
-    return create_app()
+    configured = os.environ.get("IDP_INSTANCE_PATH") or os.environ.get("IDP_DATABASE_URL")
+    existed = configured or os.path.isdir(os.path.join(os.getcwd(), "instance"))
+    app = create_app()
+    if not existed and sys.argv[1:2] != ["serve"]:
+        instance = app.extensions["idp"].settings.instance_path
+        click.echo(f"idp: no instance here, so this command uses a NEW one at {instance} (new keys, empty "
+                   "database). To work on your server's instance, run idp from the directory you started it in "
+                   "or set IDP_INSTANCE_PATH (and IDP_DATABASE_URL) as the server has them.", err=True)
+    return app
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)

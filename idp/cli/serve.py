@@ -27,12 +27,14 @@ def prepare() -> None:
     rt.keyring.reload()
 
 
-def listen_port(settings, port: int | None) -> int:
+def listen_port(settings, host: str, port: int | None) -> int:
     """The port to listen on. For a plain-http loopback issuer (development) the issuer names it, so
     the advertised URLs are always right: choose the port with IDP_ISSUER=http://localhost:5411.
     Behind a proxy or with an https issuer the listening port is free (`--port`, default 8000)."""
     parts = urlsplit(settings.issuer)
-    direct = parts.scheme == "http" and not settings.proxy_fix_hops
+    # Listening on loopback with a plain-http issuer and no proxy: the issuer's port is the one clients
+    # use. In a container (0.0.0.0) the published port may differ from the one listened on.
+    direct = parts.scheme == "http" and not settings.proxy_fix_hops and host in ("127.0.0.1", "localhost", "::1")
     issuer_port = parts.port or 80
     if port is None:
         return issuer_port if direct else DEFAULT_PORT
@@ -62,7 +64,7 @@ def serve(host: str, port: int | None, workers: int | None, threads: int, shutdo
     from ..services import users
 
     settings = current().settings
-    port = listen_port(settings, port)
+    port = listen_port(settings, host, port)
     workers = workers or os.cpu_count() or 1
     prepare()
     if not settings.issuer_is_https:

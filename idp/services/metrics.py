@@ -6,7 +6,17 @@ from __future__ import annotations
 
 import os
 
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # must exist before the first metric is created
+    os.makedirs(os.environ["PROMETHEUS_MULTIPROC_DIR"], exist_ok=True)
+
+from prometheus_client import (  # noqa: E402
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
 
 REQUESTS = Counter("idp_http_requests", "HTTP requests by endpoint, method and status",
                    ["endpoint", "method", "status"])

@@ -9,7 +9,7 @@ from sqlalchemy import event
 
 from idp.extensions import db
 from idp.services import crypto
-from tests.conftest import redeem
+from tests.conftest import basic_auth, make_client, redeem
 
 
 @contextmanager
@@ -61,3 +61,24 @@ def test_code_exchange_uses_six_statements(app, client, browser, user, rp):
         assert redeem(client, rp, result["code"], result["_verifier"]).status_code == 200
     # client, code, user, the atomic claim, one insert for the access token, one for its audit record
     assert len(statements) == 6, statements
+
+
+def test_introspection_and_userinfo_only_read(app, client, browser, user, rp):
+    result = browser.sign_in(rp)
+    token = redeem(client, rp, result["code"], result["_verifier"]).get_json()["access_token"]
+    with count_queries(app) as statements:
+        assert client.post("/introspect", headers=basic_auth(rp.client.client_id, rp.client_secret),
+                           data={"token": token}).get_json()["active"] is True
+        assert client.get("/userinfo", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    assert statements and all(s.lstrip().upper().startswith("SELECT") for s in statements), statements
+
+
+def test_client_credentials_uses_three_statements(app, client):
+    service = make_client(app, name="Service", grant_types=["client_credentials"], scopes=["api:read"],
+                          redirect_uris=[])
+    auth = basic_auth(service.client.client_id, service.client_secret)
+    client.post("/token", headers=auth, data={"grant_type": "client_credentials"})
+    with count_queries(app) as statements:
+        assert client.post("/token", headers=auth, data={"grant_type": "client_credentials"}).status_code == 200
+    # the client, one insert for the token, one for its audit record — committed once
+    assert len(statements) == 3, statements

@@ -3,6 +3,7 @@ first run of the real console entry point against an empty database."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
@@ -10,8 +11,10 @@ import stat
 import subprocess
 import sys
 
+import click
 import pytest
 
+from idp.cli.serve import listen_port
 from idp.errors import AuthenticationFailed
 from idp.services import clients as client_service
 from idp.services import clock
@@ -228,3 +231,26 @@ def test_clients_create_registers_logout_uris(app, runner):
     assert c.post_logout_redirect_uris == ("https://x.example/bye",)
     assert c.backchannel_logout_session_required and c.frontchannel_logout_session_required
     assert c.frontchannel_logout_uri == "https://x.example/fc"
+
+
+def test_a_command_run_where_there_is_no_instance_says_it_uses_a_new_one(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "FLASK_"))}
+    env.update(IDP_LOG_LEVEL="WARNING")
+    command = [sys.executable, "-c", "from idp.cli import main; main()", "keys", "list"]
+    first = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert first.returncode == 0, first.stderr
+    assert f"uses a NEW one at {tmp_path / 'instance'}" in first.stderr
+    assert "plain http" not in first.stderr  # the development warning belongs to `idp serve` only
+    again = subprocess.run(command, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert again.returncode == 0 and "NEW" not in again.stderr  # the instance here is found and used
+
+
+def test_serve_takes_its_port_from_a_loopback_issuer_and_refuses_a_contradicting_one(settings):
+    local = dataclasses.replace(settings, issuer="http://localhost:5411", proxy_fix_hops=0)
+    assert listen_port(local, "127.0.0.1", None) == 5411
+    assert listen_port(local, "127.0.0.1", 5411) == 5411
+    with pytest.raises(click.UsageError, match="IDP_ISSUER=http://localhost:5412"):
+        listen_port(local, "127.0.0.1", 5412)
+    assert listen_port(local, "0.0.0.0", 8000) == 8000  # a container publishes the port it likes
+    public = dataclasses.replace(settings, issuer="https://id.example.com", proxy_fix_hops=1)
+    assert listen_port(public, "127.0.0.1", None) == 8000
