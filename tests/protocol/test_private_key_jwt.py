@@ -241,3 +241,14 @@ def test_cli_registers_a_key_client_from_a_jwks_file(app, tmp_path):
         "clients", "create", "--name", "Bad", "--auth-method", "private_key_jwt",
         "--jwks-uri", "http://keys.example.com/jwks", "--grant-type", "client_credentials"])
     assert result.exit_code != 0 and "https" in result.output
+
+
+def test_when_the_jwks_uri_fails_the_last_fetched_keys_are_used(client, app):
+    with _JwksServer() as keys_server:
+        keys_server.document = json.dumps(public_jwks(client_key("rsa"))).encode()
+        service = _service(app, jwks=None, jwks_uri=keys_server.url)
+        assert _token(client, service).status_code == 200
+        keys_server.document = b"<html>maintenance</html>"
+        clock.advance(app.extensions["idp"].settings.jwks_uri_cache_ttl + 1)
+        assert _token(client, service, iat=None).status_code == 200  # (iat would be ahead of the real clock)
+        assert keys_server.fetches == 2
