@@ -225,6 +225,7 @@ class AuthorizationRequest:
     acr_values: tuple[str, ...] = ()
     claims: dict | None = None
     resources: tuple[str, ...] = ()  # RFC 8707 resource indicators
+    dpop_jkt: str | None = None  # RFC 9449 §10: the code is bound to this DPoP key
 
     @property
     def scope(self) -> str:
@@ -249,6 +250,7 @@ class CodeGrant:
     acr: str | None
     amr: tuple[str, ...]
     resources: tuple[str, ...] = ()
+    dpop_jkt: str | None = None  # RFC 9449 §10: redeemable only with a proof by this key
 
 
 @dataclass(frozen=True)

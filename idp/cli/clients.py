@@ -61,6 +61,7 @@ def clients() -> None:
               "objects); https except loopback.")
 @click.option("--jwks", "jwks_file", type=click.File("r"), default=None,
               help="File holding the client's public JWK set, registered by value.")
+@click.option("--auth-signing-alg", default=None, help="The only alg accepted for private_key_jwt assertions.")
 @click.option("--require-par", is_flag=True, help="Authorization requests only through PAR (RFC 9126).")
 @click.option("--dpop-bound", is_flag=True, help="Access tokens only bound to a DPoP key (RFC 9449).")
 @click.option("--request-object-alg", default=None, help="The only alg accepted for request objects ('none' "
@@ -75,13 +76,14 @@ def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, r
            require_mfa, access_token_ttl, id_token_ttl, refresh_token_ttl, refresh_token_idle_ttl,
            access_token_format, resources, served_resources, backchannel_logout_uri,
            backchannel_logout_session_required, frontchannel_logout_uri, frontchannel_logout_session_required,
-           cors_origins, jwks_uri, jwks_file, require_par, dpop_bound, request_object_alg, id_token_alg,
-           access_token_alg, fapi2, as_json) -> None:
+           cors_origins, jwks_uri, jwks_file, auth_signing_alg, require_par, dpop_bound, request_object_alg,
+           id_token_alg, access_token_alg, fapi2, as_json) -> None:
     """Register a client. The secret is printed once and cannot be shown again."""
     upgrade_database()
     try:
         high_assurance = dict(
             jwks=jwks_file.read() if jwks_file else None, jwks_uri=jwks_uri,
+            token_endpoint_auth_signing_alg=auth_signing_alg,
             require_pushed_authorization_requests=require_par, dpop_bound_access_tokens=dpop_bound,
             request_object_signing_alg=request_object_alg, id_token_signed_response_alg=id_token_alg,
             access_token_signed_response_alg=access_token_alg, fapi2=fapi2,

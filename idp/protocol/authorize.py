@@ -41,6 +41,7 @@ from .server import InvalidTargetError
 MAX_PARAM_LENGTH = 4096
 SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 §3.3
 PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")  # RFC 7636 §4.2
+DPOP_JKT = re.compile(r"^[A-Za-z0-9_-]{43}$")  # RFC 9449 §10: base64url SHA-256 thumbprint
 KNOWN_PROMPTS = {"none", "login", "consent", "select_account"}
 
 
@@ -147,6 +148,9 @@ def _validate(params: dict[str, str], client: ClientView, redirect_uri: str) -> 
         resources = tokens.check_resources(client, params["resource"].split(" ") if "resource" in params else [])
     except tokens.InvalidTarget as exc:
         raise InvalidTargetError(str(exc)) from None
+    dpop_jkt = params.get("dpop_jkt")
+    if dpop_jkt is not None and not DPOP_JKT.match(dpop_jkt):
+        raise InvalidRequestError("'dpop_jkt' must be a SHA-256 JWK thumbprint (RFC 9449 section 10).")
     hint_sub = None
     if params.get("id_token_hint"):
         rt = current()
@@ -161,6 +165,7 @@ def _validate(params: dict[str, str], client: ClientView, redirect_uri: str) -> 
         login_hint=params.get("login_hint"), id_token_hint_sub=hint_sub,
         ui_locales=tuple(params.get("ui_locales", "").split()),
         acr_values=tuple(params.get("acr_values", "").split()), claims=claims_request, resources=resources,
+        dpop_jkt=dpop_jkt,
     )
 
 

@@ -47,12 +47,12 @@ def check_token_request() -> Response | None:
 def token_binding(client: ClientView, bound_to: str | None = None) -> str | None:
     """The DPoP key thumbprint this token request's tokens are bound to. A client registered for
     DPoP-bound tokens must send a proof (RFC 9449 §5.2); a refresh token bound to a key needs a proof
-    by the same key (§5.0)."""
+    by the same key (§5.0), and so does a code bound with dpop_jkt (§10)."""
     jkt = g.get("dpop_jkt")
     if jkt is None and client.dpop_bound_access_tokens:
         raise InvalidDPoPProofError("This client must send a DPoP proof: its access tokens are DPoP-bound.")
     if bound_to is not None and jkt != bound_to:
-        raise InvalidDPoPProofError("The refresh token is bound to another DPoP key.")
+        raise InvalidDPoPProofError("The code or refresh token is bound to another DPoP key.")
     if jkt is not None and client.fapi2 and g.get("dpop_alg") not in client_keys.FAPI2_SIGNING_ALGS:
         raise InvalidDPoPProofError("FAPI 2.0 clients must sign DPoP proofs with PS256, ES256 or EdDSA.")
     return jkt

@@ -8,7 +8,7 @@ from __future__ import annotations
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
 from authlib.oidc.core.errors import InvalidRequestObjectError
-from flask import Response, current_app, jsonify, request
+from flask import Response, current_app, g, jsonify, request
 
 from ..errors import UnsafeRedirect
 from ..extensions import csrf
@@ -33,10 +33,21 @@ def _parameters(client) -> dict[str, str]:
         raise InvalidRequestError("request_uri cannot be pushed (RFC 9126 section 2.1).")
     if "request" in params:
         try:
-            return request_objects.parameters(current().settings, client, params["request"])
+            params = request_objects.parameters(current().settings, client, params["request"])
         except request_objects.InvalidRequestObject as exc:
             raise InvalidRequestObjectError(safe_description(str(exc))) from None
-    return params | {"client_id": client.client_id}
+    return _bind_code(params | {"client_id": client.client_id})
+
+
+def _bind_code(params: dict[str, str]) -> dict[str, str]:
+    """RFC 9449 §10.1: a DPoP proof sent with the pushed request binds the code to its key, like a
+    dpop_jkt parameter; when both are sent they must name the same key."""
+    jkt = g.get("dpop_jkt")
+    if jkt is None:
+        return params
+    if params.get("dpop_jkt", jkt) != jkt:
+        raise dpop.InvalidDPoPProofError("dpop_jkt does not match the key of the DPoP proof.")
+    return params | {"dpop_jkt": jkt}
 
 
 @bp.route("/par", methods=["POST"])
@@ -45,8 +56,7 @@ def pushed_authorization_request() -> Response:
     refused = precheck(None)
     if refused is not None:
         return refused
-    # RFC 9449 §10.1: a DPoP proof sent here is checked like at the token endpoint (the code is not
-    # bound to it: the token request's proof binds the tokens).
+    # RFC 9449 §10.1: a DPoP proof sent here is checked like at the token endpoint; it binds the code.
     refused = dpop.check_token_request()
     if refused is not None:
         return finish(refused)

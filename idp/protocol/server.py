@@ -130,7 +130,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         if user is None:
             raise InvalidGrantError("The user of this code is no longer active.")
         aud = audience(client, code.resources)
-        jkt = token_binding(client)
+        jkt = token_binding(client, code.dpop_jkt)
         if not codes.claim(code.id):
             # Lost a race with another redemption: that is a reuse, so revoke what it issued.
             codes.revoke_tokens_of(code.id)

@@ -161,7 +161,14 @@ def keyset(settings, client: ClientView, kid: str | None = None) -> KeySet:
         again = _cache.get(client.jwks_uri)
         if again is not None and again is not cached and _has_kid(again[1], kid):
             return again[1]
-        keys = _fetch(client.jwks_uri, settings.jwks_uri_timeout)
+        try:
+            keys = _fetch(client.jwks_uri, settings.jwks_uri_timeout)
+        except KeysUnavailable as exc:
+            if cached is None:
+                raise
+            # The client's server is down or broken: keep using the keys it published last.
+            log.warning("jwks_uri of client %s: %s; using the cached key set", client.client_id, exc)
+            return cached[1]
         _cache[client.jwks_uri] = (now, keys)
     log.info("fetched the jwks_uri of client %s", client.client_id)
     return keys

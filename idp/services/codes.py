@@ -26,6 +26,7 @@ def issue(settings, *, request: AuthorizationRequest, client_pk: int, session: S
         code_challenge=request.code_challenge, code_challenge_method=request.code_challenge_method,
         claims_request=request.claims, auth_time=session.auth_time, acr=acr or session.acr, amr=list(session.amr),
         resources=list(request.resources) or None, issued_at=now, expires_at=now + settings.authorization_code_ttl,
+        dpop_jkt=request.dpop_jkt,
     ))
     db.session.commit()
     return code
@@ -37,6 +38,7 @@ def _grant(row: store.AuthorizationCode) -> CodeGrant:
         scope=row.scope, nonce=row.nonce, code_challenge=row.code_challenge,
         code_challenge_method=row.code_challenge_method, claims_request=row.claims_request,
         auth_time=row.auth_time, acr=row.acr, amr=tuple(row.amr), resources=tuple(row.resources or ()),
+        dpop_jkt=row.dpop_jkt,
     )
 
 

@@ -29,6 +29,8 @@ class AuthorizationCode(db.Model):
     amr: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
     # RFC 8707 resource indicators granted at /authorize (empty: none requested).
     resources: Mapped[list | None] = mapped_column(JSON, nullable=True)
+    # RFC 9449 §10: the thumbprint of the DPoP key the code is bound to (dpop_jkt, or a proof at PAR).
+    dpop_jkt: Mapped[str | None] = mapped_column(String(64), nullable=True)
     issued_at: Mapped[int] = mapped_column(Integer, nullable=False)
     expires_at: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     consumed_at: Mapped[int | None] = mapped_column(Integer, nullable=True)

@@ -173,3 +173,46 @@ def test_bearer_tokens_are_unchanged(client, browser, user, rp):
     body = redeem(client, rp, result["code"], result["_verifier"]).get_json()
     assert body["token_type"] == "Bearer"
     assert client.get("/userinfo", headers={"Authorization": f"Bearer {body['access_token']}"}).status_code == 200
+
+
+def test_dpop_jkt_binds_the_code_to_a_key(client, browser, user, spa):
+    """RFC 9449 §10: the code can only be redeemed with a proof by the key named at /authorize."""
+    jkt = client_key("ec", "dpop").thumbprint()
+    result = browser.sign_in(spa, scope="openid", redirect_uri="http://127.0.0.1/callback", dpop_jkt=jkt)
+    nonce = nonce_of(client)
+    for proof in (None, dpop_proof("POST", TOKEN_URL, key=client_key("ec", "other"), nonce=nonce)):
+        refused = _redeem(client, spa, result["code"], result["_verifier"], proof)
+        assert refused.status_code == 400 and refused.get_json()["error"] == "invalid_dpop_proof"
+    response = _redeem(client, spa, result["code"], result["_verifier"], dpop_proof("POST", TOKEN_URL, nonce=nonce))
+    assert response.status_code == 200 and response.get_json()["token_type"] == "DPoP"
+
+
+def test_a_malformed_dpop_jkt_is_invalid_request(client, browser, user, spa):
+    response = client.get("/authorize", query_string={
+        "response_type": "code", "client_id": spa.client.client_id, "redirect_uri": "http://127.0.0.1/callback",
+        "scope": "openid", "code_challenge": "x" * 43, "code_challenge_method": "S256", "dpop_jkt": "not-a-thumbprint"})
+    assert response.status_code == 302 and "error=invalid_request" in response.headers["Location"]
+
+
+def test_a_proof_sent_with_a_pushed_request_binds_the_code(client, browser, user, app):
+    from tests.conftest import pkce_pair
+
+    rp = make_client(app, name="Pusher", redirect_uris=["https://app.example.com/callback"], skip_consent=True)
+    verifier, challenge = pkce_pair()
+    nonce = nonce_of(client)
+    params = {"response_type": "code", "client_id": rp.client.client_id, "scope": "openid",
+              "redirect_uri": "https://app.example.com/callback", "code_challenge": challenge,
+              "code_challenge_method": "S256"}
+    auth = basic_auth(rp.client.client_id, rp.client_secret)
+    mismatch = client.post("/par", data=params | {"dpop_jkt": client_key("ec", "other").thumbprint()},
+                           headers=auth | {"DPoP": dpop_proof("POST", "http://localhost/par", nonce=nonce)})
+    assert mismatch.status_code == 400 and mismatch.get_json()["error"] == "invalid_dpop_proof"
+    pushed = client.post("/par", data=params, headers=auth | {"DPoP": dpop_proof("POST", "http://localhost/par",
+                                                                                  nonce=nonce)})
+    assert pushed.status_code == 201 and pushed.headers["DPoP-Nonce"]
+    result = browser.sign_in(rp, request_uri=pushed.get_json()["request_uri"])
+    data = {"grant_type": "authorization_code", "code": result["code"], "code_verifier": verifier,
+            "redirect_uri": "https://app.example.com/callback"}
+    assert client.post("/token", data=data, headers=auth).get_json()["error"] == "invalid_dpop_proof"
+    bound = client.post("/token", data=data, headers=auth | {"DPoP": dpop_proof("POST", TOKEN_URL, nonce=nonce)})
+    assert bound.status_code == 200 and bound.get_json()["token_type"] == "DPoP"

@@ -228,13 +228,27 @@ def test_cli_registers_a_key_client_from_a_jwks_file(app, tmp_path):
     path.write_text(json.dumps(public_jwks(client_key("rsa"))))
     result = app.test_cli_runner().invoke(args=[
         "clients", "create", "--name", "CLI bank", "--auth-method", "private_key_jwt", "--jwks", str(path),
+        "--auth-signing-alg", "PS256",
         "--grant-type", "client_credentials", "--scope", "invoices:read", "--json"])
     assert result.exit_code == 0, result.output
     created = json.loads(result.output)
     assert created["client_secret"] is None and created["token_endpoint_auth_method"] == "private_key_jwt"
-    form = {"grant_type": "client_credentials", **auth_form(created["client_id"], "http://localhost")}
+    form = {"grant_type": "client_credentials", **auth_form(created["client_id"], "http://localhost", alg="PS256")}
     assert app.test_client().post("/token", data=form).status_code == 200
+    form = {"grant_type": "client_credentials", **auth_form(created["client_id"], "http://localhost")}
+    assert app.test_client().post("/token", data=form).get_json()["error"] == "invalid_client"  # RS256 refused
     result = app.test_cli_runner().invoke(args=[
         "clients", "create", "--name", "Bad", "--auth-method", "private_key_jwt",
         "--jwks-uri", "http://keys.example.com/jwks", "--grant-type", "client_credentials"])
     assert result.exit_code != 0 and "https" in result.output
+
+
+def test_when_the_jwks_uri_fails_the_last_fetched_keys_are_used(client, app):
+    with _JwksServer() as keys_server:
+        keys_server.document = json.dumps(public_jwks(client_key("rsa"))).encode()
+        service = _service(app, jwks=None, jwks_uri=keys_server.url)
+        assert _token(client, service).status_code == 200
+        keys_server.document = b"<html>maintenance</html>"
+        clock.advance(app.extensions["idp"].settings.jwks_uri_cache_ttl + 1)
+        assert _token(client, service, iat=None).status_code == 200  # (iat would be ahead of the real clock)
+        assert keys_server.fetches == 2
