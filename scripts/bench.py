@@ -323,20 +323,26 @@ def bench_database(label: str, url: str, args, results: list) -> None:
     served = Served(url, args.workers, args.threads)
     try:
         pool = int(args.seconds * 1500) * len(CONNECTIONS)
+        single_use = ("token code exchange", "token refresh")
+        if args.only and not any(word in name for word in args.only for name in single_use):
+            pool = 10 * len(CONNECTIONS)
         print(f"[{label}] seeding {pool} codes and refresh tokens ...", file=sys.stderr)
         seeds = seed(served, pool, args.seed_tokens)
         pool_dir = served.folder / "pools"
         pool_dir.mkdir()
         for connections in CONNECTIONS:
             for name, env in scenarios(served, seeds, pool_dir, connections).items():
+                if args.only and not any(word in name for word in args.only):
+                    continue
                 row = {"database": label, "endpoint": name, "connections": connections,
                        **wrk(served.url, args.seconds, connections, env), "rss_mb": served.rss_mb()}
                 results.append(row)
                 print(_line(row), file=sys.stderr)
-        row = {"database": label, "endpoint": "password sign-in (argon2id defaults)", "connections": 16,
-               **sign_in_rate(served, seeds, args.seconds, 16), "rss_mb": served.rss_mb()}
-        results.append(row)
-        print(_line(row), file=sys.stderr)
+        if not args.only or any(word in "password sign-in" for word in args.only):
+            row = {"database": label, "endpoint": "password sign-in (argon2id defaults)", "connections": 16,
+                   **sign_in_rate(served, seeds, args.seconds, 16), "rss_mb": served.rss_mb()}
+            results.append(row)
+            print(_line(row), file=sys.stderr)
     finally:
         served.stop()
 
@@ -354,6 +360,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count())
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--seed-tokens", type=int, default=0, help="live tokens to insert before measuring")
+    parser.add_argument("--only", nargs="+", default=None, metavar="WORD",
+                        help="run only the endpoints whose name contains one of these words (e.g. token introspection)")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
     args = parser.parse_args()
     if not shutil.which("wrk"):

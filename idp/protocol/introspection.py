@@ -22,12 +22,15 @@ class Token:
 
     def __init__(self, record: TokenRecord):
         self.record = record
+        self.caller = None  # the introspecting client, once permission is checked
+        self.user = None  # the token's owner, once found active
 
     def is_expired(self):
         return self.record.expires_at <= clock.now()
 
     def is_revoked(self):
-        return not token_status.is_active(self.record)
+        active, self.user = token_status.activity(self.record)
+        return not active
 
     def check_client(self, client):
         return client.view.id == self.record.client_pk
@@ -45,10 +48,11 @@ class IntrospectionEndpoint(BaseIntrospectionEndpoint):
         return Token(record) if record else None
 
     def check_permission(self, token, client, request):
+        token.caller = client.view
         return token_status.may_introspect(token.record, client.view)
 
     def introspect_token(self, token):
-        return token_status.introspection(current().settings, token.record)
+        return token_status.introspection(current().settings, token.record, caller=token.caller, user=token.user)
 
 
 @bp.route("/introspect", methods=["POST"])

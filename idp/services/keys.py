@@ -206,7 +206,10 @@ class KeyRing:
                 if not self._signing:
                     raise
                 # The database is away: keep serving the keys we have, look again in a few seconds.
-                db.session.rollback()
+                try:
+                    db.session.rollback()
+                except SQLAlchemyError:
+                    db.session.remove()
                 self._loaded_at = now - self._settings.key_ring_refresh_seconds + RETRY_AFTER_OUTAGE
                 log.warning("could not re-read the signing keys (database unavailable); keeping the loaded ones")
 

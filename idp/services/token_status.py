@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from ..extensions import db
 from ..storage import tokens as store
-from ..types import ClientView, TokenRecord
+from ..types import ClientView, TokenRecord, UserView
 from . import audit, clients, clock, crypto, users
 from .keys import KeyRing
 from .tokens import MAX_OPAQUE_LENGTH, access_row
@@ -42,11 +42,15 @@ def find(settings, keyring: KeyRing, token: str, hint: str | None = None) -> Tok
     return None
 
 
-def is_active(record: TokenRecord) -> bool:
-    """Unexpired, unrevoked, and, for a user's token, the user still enabled."""
+def activity(record: TokenRecord) -> tuple[bool, UserView | None]:
+    """Whether the token is active — unexpired, unrevoked, and, for a user's token, the user still
+    enabled — and that user, so the caller need not look them up again."""
     if record.revoked or record.expires_at <= clock.now():
-        return False
-    return record.user_id is None or users.get_enabled(record.user_id) is not None
+        return False, None
+    if record.user_id is None:
+        return True, None
+    user = users.get_enabled(record.user_id)
+    return user is not None, user
 
 
 def may_introspect(record: TokenRecord, caller: ClientView) -> bool:
@@ -57,9 +61,11 @@ def may_introspect(record: TokenRecord, caller: ClientView) -> bool:
     return record.kind == store.ACCESS and bool(set(record.audience) & set(caller.served_resources))
 
 
-def introspection(settings, record: TokenRecord) -> dict:
-    """The members of an active token's introspection response (RFC 7662 §2.2)."""
-    client = clients.get_by_pk(record.client_pk)
+def introspection(settings, record: TokenRecord, *, caller: ClientView | None = None,
+                  user: UserView | None = None) -> dict:
+    """The members of an active token's introspection response (RFC 7662 §2.2). `caller` and `user`,
+    when given (the introspecting client, the owner found by `activity`), spare their lookups."""
+    client = caller if caller is not None and caller.id == record.client_pk else clients.get_by_pk(record.client_pk)
     body: dict = {"active": True, "scope": record.scope, "client_id": client.client_id if client else None,
                   "exp": record.expires_at, "iat": record.issued_at, "iss": settings.issuer}
     if record.kind == store.ACCESS:
@@ -68,7 +74,8 @@ def introspection(settings, record: TokenRecord) -> dict:
             body["cnf"] = {"jkt": record.jkt}  # RFC 9449 §6.2
         body["jti"] = record.jti
         body["aud"] = record.audience[0] if len(record.audience) == 1 else list(record.audience)
-    user = users.get(record.user_id) if record.user_id is not None else None
+    if user is None or user.id != record.user_id:
+        user = users.get(record.user_id) if record.user_id is not None else None
     if user is not None:
         body.update(sub=user.sub, username=user.username)
         if record.auth_time is not None:

@@ -71,6 +71,8 @@ def test_introspection_and_userinfo_only_read(app, client, browser, user, rp):
                            data={"token": token}).get_json()["active"] is True
         assert client.get("/userinfo", headers={"Authorization": f"Bearer {token}"}).status_code == 200
     assert statements and all(s.lstrip().upper().startswith("SELECT") for s in statements), statements
+    # introspection: the client, the token, its owner; UserInfo: the token, its owner
+    assert len(statements) == 5, statements
 
 
 def test_client_credentials_uses_three_statements(app, client):
