@@ -4,8 +4,9 @@ dispatch, PKCE verification and RFC 6749 error responses, extended by subclassin
 from __future__ import annotations
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, FlaskOAuth2Request
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import ClientMixin, grants
+from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request, grants
 from authlib.oauth2.rfc6749.errors import (
     AccessDeniedError,
     InvalidGrantError,
@@ -284,7 +285,23 @@ class DeviceCodeGrant(grants.BaseGrant, grants.TokenEndpointMixin):
         return 200, body, self.TOKEN_RESPONSE_HEADER
 
 
+class IssuerOAuth2Request(FlaskOAuth2Request):
+    """Authlib's view of the current request, with its URL built from the configured issuer: Authlib
+    refuses (with an uncaught error, a 500) a URL that is not https or loopback, and the request's own URL
+    comes from the Host header and the scheme the proxy reported, which the sender controls."""
+
+    def __init__(self, flask_request):
+        query = flask_request.query_string.decode("latin-1")
+        uri = current().settings.issuer + flask_request.path + (f"?{query}" if query else "")
+        OAuth2Request.__init__(self, method=flask_request.method, uri=uri, headers=flask_request.headers)
+        self._request = flask_request
+        self.payload = FlaskOAuth2Payload(flask_request)
+
+
 class IdpAuthorizationServer(AuthorizationServer):
+    def create_oauth2_request(self, _request):
+        return IssuerOAuth2Request(request)
+
     def query_client(self, client_id):
         # Authlib asks several times per request: remember the answer for this request only.
         cache = g.setdefault("idp_clients", {})
