@@ -158,6 +158,12 @@ def _validate(params: dict[str, str], client: ClientView, redirect_uri: str) -> 
         if not hint or hint.get("iss") != rt.settings.issuer or not isinstance(hint.get("sub"), str):
             raise InvalidRequestError("The 'id_token_hint' is not an ID token issued by this server.")
         hint_sub = hint["sub"]
+    requested_sub = ((claims_request or {}).get("id_token") or {}).get("sub", {}).get("value")
+    if requested_sub is not None:
+        # OIDC Core §5.5.1: a sub requested with a value gets a positive response only for that person.
+        if not isinstance(requested_sub, str) or hint_sub not in (None, requested_sub):
+            raise InvalidRequestError("'claims.id_token.sub.value' must be a string naming the hinted person.")
+        hint_sub = requested_sub
     return AuthorizationRequest(
         client_id=client.client_id, redirect_uri=redirect_uri, response_mode=params.get("response_mode", "query"),
         scopes=scopes, state=params.get("state"), nonce=params.get("nonce"), code_challenge=challenge,
