@@ -163,7 +163,8 @@ class Refresh:
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
-    """RFC 6749 §6 with rotation: every exchange retires the presented token and returns a new one;
+    """RFC 6749 §6 with rotation: every exchange retires the presented token and returns a new one (not
+    for FAPI 2.0 clients, whose token stays and is returned again, FAPI 2.0 Security Profile §5.3.2.1);
     the ID token keeps the original auth_time (OIDC Core §12.2). The grant ends with the user's
     consent for the client, with the user's account, and at its idle or absolute lifetime."""
 
@@ -186,18 +187,23 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             raise InvalidGrantError("The user has withdrawn consent for this application.")
         aud = audience(client, old.resources)
         jkt = token_binding(client, old.jkt)
-        if not tokens.claim_refresh(old.id):
+        rt = current()
+        rotate = not client.fapi2  # FAPI 2.0 §5.3.2.1: no refresh token rotation for FAPI 2.0 clients
+        if rotate and not tokens.claim_refresh(old.id):
             tokens.revoke_family(old.family_id)
             raise InvalidGrantError("The refresh token has already been used.")
-        rt = current()
+        if not rotate and not tokens.keep_refresh(rt.settings, client, old):
+            raise InvalidGrantError("The refresh token is no longer valid.")
         body = tokens.issue_for_grant(
             rt.settings, rt.keyring, origin=http.origin(),
             client=client, user=user, scope=self.request.payload.scope or old.scope,
             auth_time=old.auth_time, acr=old.acr, amr=old.amr, sid=old.sid, nonce=None,
-            claims_request=old.claims_request, code_id=None, include_refresh_token=True, family_id=old.family_id,
+            claims_request=old.claims_request, code_id=None, include_refresh_token=rotate, family_id=old.family_id,
             refresh_scope=old.scope, audience=aud, resources=old.resources, grant_expires_at=old.grant_expires_at,
             jkt=jkt,
         )
+        if not rotate:
+            body["refresh_token"] = self.request.form["refresh_token"]  # the same token, still valid
         tokens.commit()
         return 200, body, self.TOKEN_RESPONSE_HEADER
 

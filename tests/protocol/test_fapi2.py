@@ -97,6 +97,25 @@ def test_tokens_without_dpop_or_with_rs256_signatures_are_refused(client, browse
     assert _exchange(client, fapi, code, verifier, proof).status_code == 200  # the code was not used up
 
 
+def test_refresh_tokens_are_not_rotated_and_stay_valid(client, browser, user, fapi):
+    """FAPI 2.0 Security Profile §5.3.2.1: no refresh token rotation; the conformance suite refreshes
+    again with the previous token (a lost response) and expects success."""
+    code, verifier = _code(client, browser, fapi)
+    nonce = _nonce(client, fapi)
+    tokens = _exchange(client, fapi, code, verifier, dpop_proof("POST", f"{ISSUER}/token", nonce=nonce)).get_json()
+    refresh = tokens["refresh_token"]
+    for _ in range(2):
+        response = client.post("/token", headers={"DPoP": dpop_proof("POST", f"{ISSUER}/token", nonce=nonce)},
+                               data={"grant_type": "refresh_token", "refresh_token": refresh, **_auth(fapi)})
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        assert body["refresh_token"] == refresh and body["token_type"] == "DPoP" and body["id_token"]
+    assert client.post("/revoke", data={"token": refresh, **_auth(fapi)}).status_code == 200
+    response = client.post("/token", headers={"DPoP": dpop_proof("POST", f"{ISSUER}/token", nonce=nonce)},
+                           data={"grant_type": "refresh_token", "refresh_token": refresh, **_auth(fapi)})
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_grant"
+
+
 @pytest.mark.parametrize("aud", [f"{ISSUER}/par", f"{ISSUER}/token", [ISSUER, f"{ISSUER}/par"], [ISSUER]])
 def test_client_assertions_must_name_only_the_issuer_as_a_string(client, fapi, aud):
     """FAPI 2.0 Security Profile §5.3.2.1 (8): only the issuer identifier, as a string, in `aud` (the
