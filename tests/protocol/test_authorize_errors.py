@@ -142,6 +142,7 @@ REDIRECTED_ERRORS = {
     "too long PKCE challenge": (dict(code_challenge="a" * 129), "invalid_request"),
     "prompt none with login": (dict(prompt="none login"), "invalid_request"),
     "prompt none with consent": (dict(prompt="consent none"), "invalid_request"),
+    "unsupported prompt value": (dict(prompt="login create"), "invalid_request"),  # OIDC Prompt Create §4.1
     "max_age not a number": (dict(max_age="ten"), "invalid_request"),
     "negative max_age": (dict(max_age="-1"), "invalid_request"),
     "fractional max_age": (dict(max_age="1.5"), "invalid_request"),
