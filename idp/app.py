@@ -263,7 +263,8 @@ def configure_errorhandlers(app: Flask) -> None:
                                next_step="Try again in a moment."), 500
 
 
-_JSON_PATHS = ("/token", "/userinfo", "/jwks.json", "/introspect", "/revoke", "/device_authorization", "/register")
+_JSON_PATHS = ("/token", "/userinfo", "/jwks.json", "/introspect", "/revoke", "/device_authorization", "/register",
+               "/par", "/.well-known/openid-configuration", "/.well-known/oauth-authorization-server")
 
 
 def configure_operations(app: Flask, settings: Settings) -> None:

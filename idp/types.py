@@ -220,7 +220,7 @@ class AuthorizationRequest:
     prompt: tuple[str, ...] = ()
     max_age: int | None = None
     login_hint: str | None = None
-    id_token_hint_sub: str | None = None
+    id_token_hint_sub: str | None = None  # the person asked for: id_token_hint's sub, or claims sub value
     ui_locales: tuple[str, ...] = ()
     acr_values: tuple[str, ...] = ()
     claims: dict | None = None

@@ -131,7 +131,12 @@ def _validate(params: dict[str, str], client: ClientView, redirect_uri: str) -> 
     elif client.require_pkce:
         raise InvalidRequestError("This application must use PKCE: send code_challenge with method S256.")
 
-    prompt = tuple(dict.fromkeys(p for p in params.get("prompt", "").split(" ") if p in KNOWN_PROMPTS))
+    requested_prompts = [p for p in params.get("prompt", "").split(" ") if p]
+    unknown = [p for p in requested_prompts if p not in KNOWN_PROMPTS]
+    if unknown:
+        # OpenID Connect Prompt Create 1.0 §4.1: a value not in prompt_values_supported is invalid_request.
+        raise _invalid(f"Unsupported prompt value '{unknown[0][:40]}'; see prompt_values_supported.")
+    prompt = tuple(dict.fromkeys(requested_prompts))
     if "none" in prompt and len(prompt) > 1:
         raise InvalidRequestError("prompt=none cannot be combined with other prompt values.")
     max_age = None
@@ -158,6 +163,12 @@ def _validate(params: dict[str, str], client: ClientView, redirect_uri: str) -> 
         if not hint or hint.get("iss") != rt.settings.issuer or not isinstance(hint.get("sub"), str):
             raise InvalidRequestError("The 'id_token_hint' is not an ID token issued by this server.")
         hint_sub = hint["sub"]
+    requested_sub = ((claims_request or {}).get("id_token") or {}).get("sub", {}).get("value")
+    if requested_sub is not None:
+        # OIDC Core §5.5.1: a sub requested with a value gets a positive response only for that person.
+        if not isinstance(requested_sub, str) or hint_sub not in (None, requested_sub):
+            raise InvalidRequestError("'claims.id_token.sub.value' must be a string naming the hinted person.")
+        hint_sub = requested_sub
     return AuthorizationRequest(
         client_id=client.client_id, redirect_uri=redirect_uri, response_mode=params.get("response_mode", "query"),
         scopes=scopes, state=params.get("state"), nonce=params.get("nonce"), code_challenge=challenge,

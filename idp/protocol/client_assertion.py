@@ -1,7 +1,7 @@
 """`private_key_jwt` client authentication (RFC 7523 §2.2 and §3, OIDC Core §9) by subclassing
 Authlib's JWTBearerClientAssertion: the client signs a short-lived JWT with a key it registered
 (`jwks` or `jwks_uri`); `jti` is single-use; `aud` is this server's issuer (or, for older clients,
-the token endpoint or the endpoint called)."""
+the token endpoint or the endpoint called; a FAPI 2.0 client only the issuer, as a string)."""
 
 from __future__ import annotations
 
@@ -48,6 +48,7 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
             except client_keys.KeysUnavailable as exc:
                 raise InvalidClientError(description=f"The client's key cannot be found: {exc}.") from None
 
+        resolve.fapi2 = view.fapi2
         return resolve
 
     def process_assertion_claims(self, assertion, resolve_key):
@@ -55,6 +56,9 @@ class PrivateKeyJWT(JWTBearerClientAssertion):
             token = jwt.decode(assertion, resolve_key, algorithms=client_keys.CLIENT_SIGNING_ALGS)
         except (JoseError, ValueError, TypeError) as exc:
             raise InvalidClientError(description="The client assertion's signature is not valid.") from exc
+        if getattr(resolve_key, "fapi2", False) and token.claims.get("aud") != current().settings.issuer:
+            # FAPI 2.0 Security Profile §5.3.2.1 (8): only the issuer identifier, as a string, is accepted.
+            raise InvalidClientError(description="The client assertion's aud must be the issuer, as a string.")
         self.verify_claims(token.claims)
         return token.claims
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
-from authlib.oidc.core.errors import InvalidRequestObjectError, InvalidRequestURIError
+from authlib.oidc.core.errors import InvalidRequestObjectError, InvalidRequestURIError, RequestNotSupportedError
 from flask import Response
 
 from ..errors import UnsafeRedirect
@@ -50,6 +50,8 @@ def resolve(params: dict[str, str]) -> dict[str, str] | Response:
     if "request" in params:
         try:
             return request_objects.parameters(current().settings, client, params["request"])
+        except request_objects.UnsignedNotAccepted as exc:
+            return _refuse(params, client, RequestNotSupportedError(safe_description(str(exc))))
         except request_objects.InvalidRequestObject as exc:
             return _refuse(params, client, InvalidRequestObjectError(safe_description(str(exc))))
     return params

@@ -4,8 +4,9 @@ dispatch, PKCE verification and RFC 6749 error responses, extended by subclassin
 from __future__ import annotations
 
 from authlib.integrations.flask_oauth2 import AuthorizationServer
+from authlib.integrations.flask_oauth2.requests import FlaskOAuth2Payload, FlaskOAuth2Request
 from authlib.oauth2 import OAuth2Error
-from authlib.oauth2.rfc6749 import ClientMixin, grants
+from authlib.oauth2.rfc6749 import ClientMixin, OAuth2Request, grants
 from authlib.oauth2.rfc6749.errors import (
     AccessDeniedError,
     InvalidGrantError,
@@ -162,7 +163,8 @@ class Refresh:
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
-    """RFC 6749 §6 with rotation: every exchange retires the presented token and returns a new one;
+    """RFC 6749 §6 with rotation: every exchange retires the presented token and returns a new one (not
+    for FAPI 2.0 clients, whose token stays and is returned again, FAPI 2.0 Security Profile §5.3.2.1);
     the ID token keeps the original auth_time (OIDC Core §12.2). The grant ends with the user's
     consent for the client, with the user's account, and at its idle or absolute lifetime."""
 
@@ -185,18 +187,23 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             raise InvalidGrantError("The user has withdrawn consent for this application.")
         aud = audience(client, old.resources)
         jkt = token_binding(client, old.jkt)
-        if not tokens.claim_refresh(old.id):
+        rt = current()
+        rotate = not client.fapi2  # FAPI 2.0 §5.3.2.1: no refresh token rotation for FAPI 2.0 clients
+        if rotate and not tokens.claim_refresh(old.id):
             tokens.revoke_family(old.family_id)
             raise InvalidGrantError("The refresh token has already been used.")
-        rt = current()
+        if not rotate and not tokens.keep_refresh(rt.settings, client, old):
+            raise InvalidGrantError("The refresh token is no longer valid.")
         body = tokens.issue_for_grant(
             rt.settings, rt.keyring, origin=http.origin(),
             client=client, user=user, scope=self.request.payload.scope or old.scope,
             auth_time=old.auth_time, acr=old.acr, amr=old.amr, sid=old.sid, nonce=None,
-            claims_request=old.claims_request, code_id=None, include_refresh_token=True, family_id=old.family_id,
+            claims_request=old.claims_request, code_id=None, include_refresh_token=rotate, family_id=old.family_id,
             refresh_scope=old.scope, audience=aud, resources=old.resources, grant_expires_at=old.grant_expires_at,
             jkt=jkt,
         )
+        if not rotate:
+            body["refresh_token"] = self.request.form["refresh_token"]  # the same token, still valid
         tokens.commit()
         return 200, body, self.TOKEN_RESPONSE_HEADER
 
@@ -284,7 +291,23 @@ class DeviceCodeGrant(grants.BaseGrant, grants.TokenEndpointMixin):
         return 200, body, self.TOKEN_RESPONSE_HEADER
 
 
+class IssuerOAuth2Request(FlaskOAuth2Request):
+    """Authlib's view of the current request, with its URL built from the configured issuer: Authlib
+    refuses (with an uncaught error, a 500) a URL that is not https or loopback, and the request's own URL
+    comes from the Host header and the scheme the proxy reported, which the sender controls."""
+
+    def __init__(self, flask_request):
+        query = flask_request.query_string.decode("latin-1")
+        uri = current().settings.issuer + flask_request.path + (f"?{query}" if query else "")
+        OAuth2Request.__init__(self, method=flask_request.method, uri=uri, headers=flask_request.headers)
+        self._request = flask_request
+        self.payload = FlaskOAuth2Payload(flask_request)
+
+
 class IdpAuthorizationServer(AuthorizationServer):
+    def create_oauth2_request(self, _request):
+        return IssuerOAuth2Request(request)
+
     def query_client(self, client_id):
         # Authlib asks several times per request: remember the answer for this request only.
         cache = g.setdefault("idp_clients", {})

@@ -9,6 +9,7 @@ import binascii
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestError
+from authlib.oauth2.rfc6749.util import extract_basic_authorization
 from flask import Response, current_app, json, request
 
 from ..extensions import csrf
@@ -58,22 +59,37 @@ def malformed(required: str | None) -> str | None:
                    "client_secret" in request.form, "client_assertion" in request.form]
     if sum(credentials) > 1:
         return "Use one client authentication method per request."  # RFC 6749 §2.3
+    basic_id = _basic_client_id()
+    if basic_id is not None and request.form.get("client_id", basic_id) != basic_id:
+        return "The client_id does not match the client authenticating."  # one request, one client
     return None
+
+
+def _basic_credentials() -> str | None:
+    """The decoded `id:secret` of an `Authorization: Basic` header, "" if it is not valid base64 UTF-8
+    (RFC 7617 §2), None if there is no Basic header."""
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        return base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return ""
+
+
+def _basic_client_id() -> str | None:
+    """The client id of a well-formed Basic header, decoded as Authlib decodes it to authenticate."""
+    decoded = _basic_credentials()
+    return extract_basic_authorization(request.headers)[0] if decoded and ":" in decoded else None
 
 
 def malformed_basic() -> bool:
     """An `Authorization: Basic` header that is not base64 of UTF-8 `id:secret` (RFC 7617 §2)."""
-    header = request.headers.get("Authorization")
-    if header is None:
-        return False
-    scheme, _, value = header.strip().partition(" ")
-    if scheme.lower() != "basic":
-        return False
-    try:
-        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
-    except (binascii.Error, ValueError):
-        return True
-    return ":" not in decoded
+    decoded = _basic_credentials()
+    return decoded is not None and ":" not in decoded
 
 
 def error_response(error: OAuth2Error) -> Response:

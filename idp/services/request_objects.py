@@ -24,6 +24,12 @@ class InvalidRequestObject(ValidationError):
     """RFC 9101 §6.3 / OIDC Core §6.1 invalid_request_object."""
 
 
+class UnsignedNotAccepted(InvalidRequestObject):
+    """An unsigned object from a client not registered for them. /authorize answers OIDC Core §3.1.2.6
+    `request_not_supported` (what the OpenID conformance suite accepts for a refused unsigned object, as
+    discovery lists `none` for the clients that did register it); /par keeps invalid_request_object."""
+
+
 def _header(token: str) -> dict:
     try:
         header = json.loads(crypto.b64url_decode(token.split(".", 1)[0]))
@@ -39,8 +45,10 @@ def _claims(settings, client: ClientView, token: str) -> dict:
         raise InvalidRequestObject("The request object is not a compact JWT (encrypted objects are not supported).")
     alg = _header(token).get("alg")
     if alg == "none":
-        if client.request_object_signing_alg != "none" or client.fapi2 or not token.endswith("."):
-            raise InvalidRequestObject("Unsigned request objects are not accepted from this client.")
+        if not token.endswith("."):
+            raise InvalidRequestObject("An unsigned request object must have an empty signature.")
+        if client.request_object_signing_alg != "none" or client.fapi2:
+            raise UnsignedNotAccepted("Unsigned request objects are not accepted from this client.")
         try:
             claims = json.loads(crypto.b64url_decode(token.split(".")[1]))
         except (ValueError, TypeError):

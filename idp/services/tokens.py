@@ -275,6 +275,17 @@ def claim_refresh(token_id: int) -> bool:
     return store.revoke_if_live(token_id, clock.now())
 
 
+def keep_refresh(settings, client: ClientView, grant: RefreshGrant) -> bool:
+    """A refresh without rotation (FAPI 2.0 Security Profile §5.3.2.1: a FAPI 2.0 client's refresh token is
+    not rotated): the presented token stays valid and its idle lifetime restarts, inside the caller's
+    transaction. False if it was revoked or expired meanwhile."""
+    now = clock.now()
+    expires_at = now + (client.refresh_token_idle_ttl or settings.refresh_token_idle_ttl)
+    if grant.grant_expires_at is not None:
+        expires_at = min(expires_at, grant.grant_expires_at)
+    return store.extend_if_live(grant.id, expires_at, now)
+
+
 def revoke_family(family_id: str) -> None:
     revoked = store.revoke_family(family_id, clock.now())
     audit.record("token.refresh_reuse_detected", outcome=audit.FAILURE, reason="concurrent use of one refresh token",

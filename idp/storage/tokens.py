@@ -82,6 +82,15 @@ def revoke_if_live(token_id: int, now: int) -> bool:
     return result.rowcount == 1
 
 
+def extend_if_live(token_id: int, expires_at: int, now: int) -> bool:
+    """Move the expiry of a live, unexpired token (a non-rotating refresh token's idle lifetime)."""
+    result = db.session.execute(
+        update(Token).where(Token.id == token_id, Token.revoked_at.is_(None), Token.expires_at > now)
+        .values(expires_at=expires_at)
+    )
+    return result.rowcount == 1
+
+
 def revoke_of_user(user_id: int, client_pk: int | None, now: int) -> int:
     """Revoke every live token of a user (for one client if given)."""
     condition = [Token.user_id == user_id, Token.revoked_at.is_(None)]

@@ -142,6 +142,7 @@ REDIRECTED_ERRORS = {
     "too long PKCE challenge": (dict(code_challenge="a" * 129), "invalid_request"),
     "prompt none with login": (dict(prompt="none login"), "invalid_request"),
     "prompt none with consent": (dict(prompt="consent none"), "invalid_request"),
+    "unsupported prompt value": (dict(prompt="login create"), "invalid_request"),  # OIDC Prompt Create §4.1
     "max_age not a number": (dict(max_age="ten"), "invalid_request"),
     "negative max_age": (dict(max_age="-1"), "invalid_request"),
     "fractional max_age": (dict(max_age="1.5"), "invalid_request"),
@@ -153,8 +154,13 @@ REDIRECTED_ERRORS = {
                                      "invalid_request"),
     "claims values not an array": (dict(claims='{"id_token": {"acr": {"values": "x"}}}'), "invalid_request"),
     "id_token_hint not a JWT": (dict(id_token_hint="not-a-jwt"), "invalid_request"),
-    # Unsigned request objects only from clients registered for them; request_uri only from PAR, never fetched.
-    "request object": (dict(request="eyJhbGciOiJub25lIn0.e30."), "invalid_request_object"),
+    # Unsigned request objects only from clients registered for them (others: OIDC Core §3.1.2.6
+    # request_not_supported, as the OpenID conformance suite expects while discovery lists `none`);
+    # request_uri only from PAR, never fetched.
+    "request object": (dict(request="eyJhbGciOiJub25lIn0.e30."), "request_not_supported"),
+    "unsigned request object with a signature": (dict(request="eyJhbGciOiJub25lIn0.e30.c2ln"),
+                                                 "invalid_request_object"),
+    "request object not a JWT": (dict(request="a.b"), "invalid_request_object"),
     "request_uri": (dict(request_uri="https://app.example.com/req.jwt"), "invalid_request_uri"),
     "registration": (dict(registration='{"client_name": "x"}'), "registration_not_supported"),
     "oversize nonce": (dict(nonce="n" * 5000), "invalid_request"),

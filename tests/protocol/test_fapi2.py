@@ -97,6 +97,39 @@ def test_tokens_without_dpop_or_with_rs256_signatures_are_refused(client, browse
     assert _exchange(client, fapi, code, verifier, proof).status_code == 200  # the code was not used up
 
 
+def test_refresh_tokens_are_not_rotated_and_stay_valid(client, browser, user, fapi):
+    """FAPI 2.0 Security Profile §5.3.2.1: no refresh token rotation; the conformance suite refreshes
+    again with the previous token (a lost response) and expects success."""
+    code, verifier = _code(client, browser, fapi)
+    nonce = _nonce(client, fapi)
+    tokens = _exchange(client, fapi, code, verifier, dpop_proof("POST", f"{ISSUER}/token", nonce=nonce)).get_json()
+    refresh = tokens["refresh_token"]
+    for _ in range(2):
+        response = client.post("/token", headers={"DPoP": dpop_proof("POST", f"{ISSUER}/token", nonce=nonce)},
+                               data={"grant_type": "refresh_token", "refresh_token": refresh, **_auth(fapi)})
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        assert body["refresh_token"] == refresh and body["token_type"] == "DPoP" and body["id_token"]
+    assert client.post("/revoke", data={"token": refresh, **_auth(fapi)}).status_code == 200
+    response = client.post("/token", headers={"DPoP": dpop_proof("POST", f"{ISSUER}/token", nonce=nonce)},
+                           data={"grant_type": "refresh_token", "refresh_token": refresh, **_auth(fapi)})
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_grant"
+
+
+@pytest.mark.parametrize("aud", [f"{ISSUER}/par", f"{ISSUER}/token", [ISSUER, f"{ISSUER}/par"], [ISSUER]])
+def test_client_assertions_must_name_only_the_issuer_as_a_string(client, fapi, aud):
+    """FAPI 2.0 Security Profile §5.3.2.1 (8): only the issuer identifier, as a string, in `aud` (the
+    conformance suite's par-test-pushed-authorization-url-as-audience and array-as-audience tests)."""
+    response, _ = _push(client, fapi)
+    assert response.status_code == 201, response.get_json()  # aud = the issuer: accepted
+    verifier, challenge = pkce_pair()
+    response = client.post("/par", data={
+        "response_type": "code", "client_id": fapi.client.client_id, "redirect_uri": REDIRECT, "scope": "openid",
+        "code_challenge": challenge, "code_challenge_method": "S256", **auth_form(fapi.client.client_id, aud,
+                                                                                   alg="ES256")})
+    assert response.status_code in (400, 401) and response.get_json()["error"] == "invalid_client", response.get_json()
+
+
 @pytest.mark.parametrize("fields, message", [
     (dict(token_endpoint_auth_method="client_secret_basic", jwks=None), "private_key_jwt"),
     (dict(id_token_signed_response_alg="RS256"), "RS256"),

@@ -9,7 +9,7 @@ import pytest
 
 from idp.extensions import db
 from tests.admin.api_helpers import BASE, automation_client, token
-from tests.conftest import make_app
+from tests.conftest import basic_auth, make_app
 
 ISSUER = "https://id.example.com"
 FORGED = {"X-Forwarded-Prefix": ".attacker.example", "X-Forwarded-Host": "attacker.example",
@@ -59,3 +59,19 @@ def test_links_and_registration_uris_come_from_the_issuer(app, proxied, user):
     assert registered.status_code == 201
     assert registered.get_json()["registration_client_uri"] == \
         f"{ISSUER}/register/{registered.get_json()['client_id']}"
+
+
+@pytest.mark.parametrize("headers", [FORGED, {"Host": "attacker.example"}, {"Host": "id.example.com:8000"}])
+def test_machine_endpoints_answer_whatever_host_or_scheme_the_request_names(app, client, rp, headers):
+    """Authlib refuses a non-https, non-loopback request URL with an uncaught error: the URL it sees must be
+    the issuer's, or an odd Host header (or a proxy that did not say https) turns /token into a 500."""
+    auth = basic_auth(rp.client.client_id, rp.client_secret)
+    token = client.post("/token", data={"grant_type": "authorization_code", "code": "x",
+                                        "redirect_uri": rp.client.redirect_uris[0]}, headers=auth | headers)
+    assert (token.status_code, token.get_json()["error"]) == (400, "invalid_grant")
+    assert client.post("/introspect", data={"token": "x"}, headers=auth | headers).get_json() == {"active": False}
+    assert client.post("/revoke", data={"token": "x"}, headers=auth | headers).status_code == 200
+    pushed = client.post("/par", data={"response_type": "code", "client_id": rp.client.client_id,
+                                       "redirect_uri": rp.client.redirect_uris[0], "scope": "openid"},
+                         headers=auth | headers)
+    assert pushed.status_code == 201, pushed.get_json()

@@ -86,6 +86,14 @@ def test_the_par_endpoint_requires_client_authentication(client, rp):
     assert response.status_code == 401 and response.get_json()["error"] == "invalid_client"
 
 
+@pytest.mark.parametrize("path", ["/par", "/.well-known/openid-configuration"])
+def test_wrong_method_at_a_machine_endpoint_is_json(client, path):
+    """RFC 9126 §2: the PAR endpoint takes POST; a client gets an OAuth JSON error, not an HTML page."""
+    response = client.put(path)
+    assert response.status_code == 405 and "Allow" in response.headers
+    assert response.mimetype == "application/json" and response.get_json()["error"] == "invalid_request"
+
+
 def test_a_client_registered_for_par_cannot_skip_it(app, client, user):
     rp = make_client(app, name="PAR only", redirect_uris=[REDIRECT], require_pushed_authorization_requests=True)
     response = client.get("/authorize", query_string=_params(rp, pkce_pair()[1]))

@@ -334,6 +334,24 @@ def test_id_token_hint_for_another_user_with_prompt_none_is_login_required(app, 
     assert query["state"] == "st4te" and query["iss"] == settings.issuer
 
 
+def test_claims_sub_value_for_another_user_forces_login_and_never_answers_for_someone_else(app, client, user, rp,
+                                                                                           settings):
+    """OIDC Core §5.5.1: with `sub` requested with a value for the ID token, the server MUST only send a
+    positive response for that person, never an ID token or access token for a different user."""
+    bob = _id_token_claims(client, _bob_id_token(app))["sub"]
+    Walk(client, rp)  # alice is signed in here
+    for_bob = json.dumps({"id_token": {"sub": {"value": bob}}})
+    kind, location = _first_page(client, rp, prompt="none", claims=for_bob)
+    assert kind == "redirect" and query_of(location)["error"] == "login_required"
+    walk = Walk(client, rp, claims=for_bob)  # alice logs in again instead of bob
+    assert walk.pages == ["login"] and walk.query["error"] == "login_required" and "code" not in walk.query
+    assert Walk(client, rp, claims=for_bob, username="bob").id_token(rp)["sub"] == bob
+    alice = Walk(client, rp).id_token(rp)["sub"]
+    assert Walk(client, rp, claims=json.dumps({"id_token": {"sub": {"value": alice}}})).pages == []
+    kind, location = _first_page(client, rp, claims=json.dumps({"id_token": {"sub": {"value": 7}}}))
+    assert query_of(location)["error"] == "invalid_request"
+
+
 def test_expired_id_token_hint_is_still_accepted(client, user, rp):
     """OIDC Core §3.1.2.1: the OP need not be listed as an audience, and an expired hint is fine."""
     token = Walk(client, rp).tokens(rp)["id_token"]

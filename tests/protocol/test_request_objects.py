@@ -65,7 +65,7 @@ def test_bad_request_objects_are_invalid_request_object(client, signer, override
 
 def test_unsigned_request_objects_are_refused_unless_registered(app, client, browser, user, signer):
     obj = request_object(signer.client.client_id, ISSUER, _inner(signer, pkce_pair()[1]), alg="none")
-    assert _error_of(client, signer, obj) == "invalid_request_object"
+    assert _error_of(client, signer, obj) == "request_not_supported"  # OIDC Core §3.1.2.6
     lax = make_client(app, name="Unsigned", redirect_uris=[REDIRECT], skip_consent=True,
                       request_object_signing_alg="none")
     verifier, challenge = pkce_pair()

@@ -338,3 +338,15 @@ def test_basic_and_post_credentials_together_are_refused(client, rp, signed_in):
                          client_secret=rp.client_secret)
     _assert_error(client.post("/token", data=data, headers=_auth(rp)), 400, "invalid_request")
     assert redeem(client, rp, signed_in["code"], signed_in["_verifier"]).status_code == 200
+
+
+def test_a_client_id_naming_another_client_than_basic_authenticates_is_refused(app, client, rp, signed_in):
+    """One request, one client: a body client_id that contradicts the Basic credentials is invalid_request
+    (it was ignored); the same client_id alongside Basic is fine (RFC 6749 §3.2.1)."""
+    other = make_client(app, name="Other", redirect_uris=["https://other.example.com/cb"])
+    data = _code_request(rp, signed_in["code"], signed_in["_verifier"], client_id=other.client.client_id)
+    _assert_error(client.post("/token", data=data, headers=_auth(rp)), 400, "invalid_request")
+    assert client.post("/introspect", data={"token": "x", "client_id": other.client.client_id},
+                       headers=_auth(rp)).status_code == 400
+    data["client_id"] = rp.client.client_id
+    assert client.post("/token", data=data, headers=_auth(rp)).status_code == 200
