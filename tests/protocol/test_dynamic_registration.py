@@ -202,3 +202,50 @@ def test_dynamic_registration_accepts_a_key_client_that_then_authenticates(clien
     form = {"token": "x", **auth_form(body["client_id"], "http://localhost", alg="ES256")}
     assert client.post("/introspect", data=form).status_code == 200
 
+
+
+@pytest.mark.parametrize("uri", [
+    "http://127.0.0.1/jwks", "http://localhost/jwks", "https://127.0.0.1/jwks", "https://10.0.0.5/jwks",
+    "https://169.254.169.254/latest/meta-data", "https://[::1]/jwks", "https://intranet/jwks",
+])
+def test_a_self_registered_jwks_uri_must_be_public_https(dcr, initial_token, uri):
+    """SSRF: the provider fetches a private_key_jwt client's jwks_uri; a self-registered client may not
+    point it at this host or its network (as for backchannel_logout_uri)."""
+    refused = _register(dcr, initial_token, token_endpoint_auth_method="private_key_jwt", jwks_uri=uri)
+    assert refused.status_code == 400, uri
+
+
+def test_a_self_registered_jwks_uri_is_fetched_only_from_the_checked_public_address(
+        client, dcr, initial_token, monkeypatch):
+    """SSRF at fetch time: the name resolves to loopback now (DNS rebinding), so no request goes there
+    and the assertion is refused as invalid_client."""
+    import socket
+    import threading
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    real_getaddrinfo = socket.getaddrinfo
+    answer = ["93.184.216.34"]
+
+    def rebinding(host, *args, **kwargs):
+        if host == "keys.example.com":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answer[0], port))]
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    registered = _register(dcr, initial_token, token_endpoint_auth_method="private_key_jwt",
+                           jwks_uri=f"https://keys.example.com:{port}/jwks", grant_types=["authorization_code"])
+    assert registered.status_code == 201, registered.get_json()
+    answer[0] = "127.0.0.1"
+    connections = []
+    accepting = threading.Thread(target=lambda: connections.extend(_accept_all(listener)), daemon=True)
+    accepting.start()
+    form = {"token": "x", **auth_form(registered.get_json()["client_id"], "http://localhost")}
+    response = client.post("/introspect", data=form)
+    accepting.join()
+    listener.close()
+    assert connections == []
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_client"
