@@ -55,6 +55,16 @@ def test_the_submitted_name_is_normalized_for_the_count(app, client, browser, us
     assert browser.login(path, username="ALICE").status_code == 429
 
 
+def test_username_and_email_of_one_account_share_its_counter(app, client, browser, user, rp, settings):
+    """Alternating the two names of one account does not double the guesses it allows."""
+    path = _start(browser, rp)
+    for n in range(settings.login_max_failures_per_account):
+        name = "alice@example.com" if n % 2 else "alice"
+        assert browser.login(path, username=name, password="wrong guess").status_code == 401
+    assert browser.login(path, username="Alice@Example.com").status_code == 429
+    assert browser.login(path, username="alice").status_code == 429
+
+
 def test_the_owner_signs_in_from_a_known_browser_while_a_stranger_keeps_failing(app, user, rp, settings):
     owner = Browser(app.test_client())
     owner.sign_in(rp)  # a successful sign-in: this browser is now known for alice
