@@ -253,7 +253,9 @@ def configure_errorhandlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
-        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        from .operations import loggable_path
+
+        app.logger.exception("unhandled error on %s %s", request.method, loggable_path())
         if request.path.startswith("/admin/api/"):
             from .admin.problems import problem
 

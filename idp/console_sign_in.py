@@ -17,6 +17,14 @@ from .services.runtime import current
 from .types import ClientView
 
 
+def is_page_under(value: str | None, prefix: str) -> bool:
+    """Whether `value` (e.g. a page to return to, from a state anyone can forge) is a path of this server
+    under `prefix`: no scheme or host (no `//`, no backslash) and no control characters or whitespace
+    (browsers drop tabs and newlines from URLs, which would hide a `//`; a newline cannot be a header)."""
+    return bool(value) and value.startswith(prefix) and "//" not in value and "\\" not in value \
+        and value.isprintable() and not any(c.isspace() for c in value)
+
+
 def start(client: ClientView, state_key: str, next_url: str) -> Response:
     """Redirect to /authorize for `client`, remembering where to come back to under `state_key`."""
     # The page to return to rides in the state: the login page inside the flow starts a fresh cookie

@@ -27,6 +27,7 @@ access_log = logging.getLogger("idp.access")
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 DATABASE_ERRORS = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
 RETRY_AFTER = "5"
+SECRET_PATH_ARGS = frozenset({"token"})  # route parts that are secrets (a set-password link's one-time token)
 JSON_PREFIXES = ("/token", "/userinfo", "/jwks.json", "/introspect", "/revoke", "/device_authorization",
                  "/register", "/.well-known/", "/readyz", "/healthz")
 
@@ -101,16 +102,24 @@ def _finish(response: Response) -> Response:
         grant = request.form.get("grant_type", "")
         metrics.TOKENS.labels(grant if grant in GRANT_TYPES else "other").inc()
     if access_log.isEnabledFor(logging.INFO):
-        # The path only: query strings carry codes, states and hints that do not belong in logs.
+        # The path only: query strings carry codes, states and hints that do not belong in logs; nor do
+        # secrets in the path (the route's pattern stands in for them).
         access_log.info(json.dumps({
             "ts": round(time.time(), 3), "request_id": g.request_id, "method": request.method,
-            "path": request.path, "endpoint": endpoint, "status": status, "ms": round(elapsed * 1000, 2),
+            "path": loggable_path(), "endpoint": endpoint, "status": status, "ms": round(elapsed * 1000, 2),
             "ip": request.remote_addr, "bytes": response.calculate_content_length(),
         }, separators=(",", ":")))
     keyring = current().keyring
     if keyring.signing_since is not None:
         metrics.KEY_SINCE.set(keyring.signing_since)
     return response
+
+
+def loggable_path() -> str:
+    """The request path, or the route's pattern when a part of the path is a secret."""
+    if request.url_rule is not None and SECRET_PATH_ARGS & set(request.view_args or ()):
+        return request.url_rule.rule
+    return request.path
 
 
 def database_unavailable(error: Exception):
@@ -120,7 +129,7 @@ def database_unavailable(error: Exception):
     except Exception:  # the connection is gone; removing the session discards it
         pass
     db.session.remove()
-    logging.getLogger("idp").warning("database unavailable on %s %s: %s", request.method, request.path,
+    logging.getLogger("idp").warning("database unavailable on %s %s: %s", request.method, loggable_path(),
                                      type(error).__name__)
     headers = {"Retry-After": RETRY_AFTER, "Cache-Control": "no-store"}
     description = "The service is temporarily unavailable. Try again in a moment."

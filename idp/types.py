@@ -59,6 +59,9 @@ class ClientView:
     id_token_signed_response_alg: str | None = None
     access_token_signed_response_alg: str | None = None
     fapi2: bool = False
+    # Registered through RFC 7591 (not by an operator): the addresses it chose are fetched only through
+    # services.outbound's checks (SSRF).
+    self_registered: bool = False
 
     @property
     def is_public(self) -> bool:

@@ -48,8 +48,8 @@ def person_or_sign_in() -> Person | Response:
 
 
 def safe_next(value: str | None) -> str:
-    """Only account pages of this server (never another host: no //, no backslash, no scheme)."""
-    if value and value.startswith("/account") and "//" not in value and "\\" not in value:
+    """Only account pages of this server (console_sign_in.is_page_under)."""
+    if console_sign_in.is_page_under(value, "/account"):
         return value
     return url_for("account.index")
 

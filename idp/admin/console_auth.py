@@ -32,8 +32,8 @@ class Admin:
 
 
 def safe_next(value: str | None) -> str:
-    if value and value.startswith("/admin") and "//" not in value and "\\" not in value \
-            and not value.startswith("/admin/api"):
+    """Only console pages of this server (console_sign_in.is_page_under), never the API."""
+    if console_sign_in.is_page_under(value, "/admin") and not value.startswith("/admin/api"):
         return value
     return url_for("admin.index")
 

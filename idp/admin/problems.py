@@ -11,6 +11,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 from ..errors import Forbidden
 from ..services import audit, authorization, clients, rbac, tokens, users
 from ..services.runtime import current
+from ..services.sessions import MFA_ACR
 
 PROBLEM_JSON = "application/problem+json"
 REALM = 'Bearer realm="admin"'
@@ -54,8 +55,8 @@ def actor() -> authorization.Actor:
 
 def requires(action: str):
     """Run the view only for a live access token from this server, issued for the admin API, carrying
-    the scope `action` needs (services.authorization): 401 without a (valid) token, 403 with one that
-    lacks the scope (RFC 6750 §3.1)."""
+    the scope `action` needs (services.authorization): 401 without a (valid) token or with a person's
+    token from a sign-in below the MFA level, 403 with one that lacks the scope (RFC 6750 §3.1)."""
     scope = authorization.permission_for(action)
 
     def decorator(view):
@@ -79,6 +80,13 @@ def requires(action: str):
             if info.user_id is not None:
                 user = users.get_enabled(info.user_id)
                 granted &= rbac.permissions_of(info.user_id) if user is not None else frozenset()
+                if granted and info.acr != MFA_ACR:
+                    # The policy asks every holder of an admin role for a second factor; a person's token
+                    # from a sign-in below that level (e.g. from before they became an administrator, or
+                    # refreshed from such a sign-in) does not carry admin permissions (RFC 9470 §3).
+                    return problem(401, "Administrators act only from a sign-in with a second factor: sign in "
+                                   "again.", headers={"WWW-Authenticate": REALM + ', error="insufficient_user_'
+                                                      f'authentication", acr_values="{MFA_ACR}"'})
             g.caller = Caller(client_id=info.client_id, user_id=info.user_id, scopes=granted)
             try:
                 authorization.authorize(actor(), action)

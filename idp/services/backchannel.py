@@ -50,27 +50,17 @@ def logout_token(settings, keyring: KeyRing, *, client_id: str, sub: str, sid: s
     return jwt.encode({"alg": ALG, "kid": key.kid, "typ": TOKEN_TYPE}, claims, key.private_key, algorithms=[ALG])
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A redirect is a failed delivery (§2.5: the RP answers 200); never re-send the token elsewhere."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
-
 
 def _post(uri: str, token: str, timeout: int, self_registered: bool = False) -> str | None:
     """POST the token (§2.5). Returns None on success, else a short reason (never the token). For a
-    self-registered client the address is checked after DNS resolution first (services.outbound)."""
-    opener = _opener
-    if self_registered:
-        try:
-            opener = outbound.restricted_opener(uri, _NoRedirect)
-        except outbound.RefusedAddress as exc:
-            return f"refused: {exc}"[:300]
-        except OSError as exc:
-            return f"{type(exc).__name__}: {exc}"[:300]
+    self-registered client the address is checked after DNS resolution first (services.outbound). A
+    redirect is a failed delivery (§2.5: the RP answers 200); the token is never re-sent elsewhere."""
+    try:
+        opener = outbound.opener_for(uri, self_registered)
+    except outbound.RefusedAddress as exc:
+        return f"refused: {exc}"[:300]
+    except OSError as exc:
+        return f"{type(exc).__name__}: {exc}"[:300]
     body = urlencode({"logout_token": token}).encode()
     request = urllib.request.Request(uri, data=body, method="POST", headers={
         "Content-Type": "application/x-www-form-urlencoded", "Cache-Control": "no-cache",

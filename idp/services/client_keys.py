@@ -2,8 +2,9 @@
 when a client assertion (RFC 7523) or a request object (RFC 9101) is verified.
 
 A `jwks_uri` is fetched with a timeout and a size limit, without following redirects, over https
-(http only for loopback hosts); the key set is kept in memory for `jwks_uri_cache_ttl` seconds and
-fetched again at once when a `kid` is not in it (at most every REFETCH_AFTER seconds, so unknown
+(http only for loopback hosts; a self-registered client's only from public addresses, services.outbound);
+the key set is kept in memory for `jwks_uri_cache_ttl` seconds and fetched again at once when a `kid` is
+not in it (at most every REFETCH_AFTER seconds, so unknown
 kids cannot make us hammer the client's server)."""
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey
 
 from ..errors import ValidationError
 from ..types import ClientView
-from . import clock
+from . import clock, outbound
 
 # Client signatures we verify (RFC 7518, RFC 8037 / RFC 9864). EdDSA stays accepted for the clients
 # that still send it; joserfc warns it is deprecated in favour of Ed25519, which names the same thing.
@@ -106,24 +107,21 @@ def _import(document: str) -> KeySet:
     return KeySet.import_key_set(json.loads(document))
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-_opener = urllib.request.build_opener(_NoRedirect)
 _cache: dict[str, tuple[int, KeySet]] = {}
 _locks: dict[str, threading.Lock] = {}
 
 
-def _fetch(uri: str, timeout: int) -> KeySet:
+def _fetch(uri: str, timeout: int, self_registered: bool) -> KeySet:
     validate_jwks_uri(uri)
     request = urllib.request.Request(uri, headers={"Accept": "application/json, application/jwk-set+json"})
     try:
-        with _opener.open(request, timeout=timeout) as response:
+        # A self-registered client's address is checked after DNS resolution (services.outbound, SSRF).
+        with outbound.opener_for(uri, self_registered).open(request, timeout=timeout) as response:
             if response.status != 200:
                 raise KeysUnavailable(f"jwks_uri answered {response.status}")
             body = response.read(MAX_JWKS_BYTES + 1)
+    except outbound.RefusedAddress:
+        raise KeysUnavailable("jwks_uri does not resolve to a public address") from None
     except urllib.error.HTTPError as exc:
         raise KeysUnavailable(f"jwks_uri answered {exc.code}") from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
@@ -162,7 +160,7 @@ def keyset(settings, client: ClientView, kid: str | None = None) -> KeySet:
         if again is not None and again is not cached and _has_kid(again[1], kid):
             return again[1]
         try:
-            keys = _fetch(client.jwks_uri, settings.jwks_uri_timeout)
+            keys = _fetch(client.jwks_uri, settings.jwks_uri_timeout, client.self_registered)
         except KeysUnavailable as exc:
             if cached is None:
                 raise

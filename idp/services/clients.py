@@ -87,6 +87,7 @@ def view(row: store.Client) -> ClientView:
         dpop_bound_access_tokens=row.dpop_bound_access_tokens,
         id_token_signed_response_alg=row.id_token_signed_response_alg,
         access_token_signed_response_alg=row.access_token_signed_response_alg, fapi2=row.fapi2,
+        self_registered=row.registration_token_hash is not None,
     )
 
 

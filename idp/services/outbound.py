@@ -101,3 +101,21 @@ def restricted_opener(uri: str, *handlers) -> urllib.request.OpenerDirector:
     address = resolve(parts.hostname, parts.port or 443)
     # No proxy from the environment: the request goes straight to the address that was checked.
     return urllib.request.build_opener(urllib.request.ProxyHandler({}), _PinnedHTTPSHandler(address), *handlers)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A client's URL is called as registered: a redirect is an answer, never followed (it could lead
+    anywhere, past the address checks)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_operator_opener = urllib.request.build_opener(NoRedirect)
+
+
+def opener_for(uri: str, self_registered: bool) -> urllib.request.OpenerDirector:
+    """The opener for one request to a client's URL (its back-channel logout URI, its jwks_uri): without
+    redirects; for a self-registered client also restricted (`restricted_opener`: RefusedAddress, or an
+    OSError when the name does not resolve)."""
+    return restricted_opener(uri, NoRedirect) if self_registered else _operator_opener

@@ -8,7 +8,8 @@ Which counters an attempt takes (README "How sign-in is decided"):
   cookie) is judged by its own failures only;
 - any other browser counts against its IP address and against the *submitted name*, normalized
   (lower case, trimmed) — whether or not such an account exists, so the answers for known and unknown
-  names are the same at every attempt count."""
+  names are the same at every attempt count. A name that is an account's e-mail address counts as the
+  account's username, so alternating the two names of one account does not double its guesses."""
 
 from __future__ import annotations
 
@@ -41,9 +42,9 @@ def check(settings, passwords, *, login: str, password: str, origin: audit.Origi
     """The user and their renewed known-browser cookie, or AuthenticationFailed / Throttled (after
     recording the failure in the audit trail)."""
     login = (login or "")[:254]
-    submitted = login.strip().lower()
     row = user_store.find_by_login(login) if login else None
     target = row.id if row is not None else None
+    submitted = row.username if row is not None else login.strip().lower()
     details = {"login": login, **({"via": via} if via else {})}
     try:
         reservation = throttle.reserve(_keys(settings, submitted, target, known_browser, origin.ip_address))

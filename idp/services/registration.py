@@ -83,7 +83,7 @@ def to_fields(metadata: dict, defaults: bool = True) -> dict:
 def check_policy(settings, fields: dict) -> None:
     """What self-registration may ask for beyond valid metadata: only scopes on the operator's allow-list
     (`registration_allowed_scopes`, default the OIDC scopes), only allowed grant types (client_credentials
-    never by default), and a back-channel logout URI the provider may safely POST to (services.outbound).
+    never by default), and a back-channel logout URI and jwks_uri the provider may safely call (services.outbound).
     Operators registering clients themselves are not limited by this."""
     scopes = fields.get("scopes")
     refused = set(scopes if isinstance(scopes, list) else []) - settings.registration_scopes
@@ -93,9 +93,10 @@ def check_policy(settings, fields: dict) -> None:
     refused = set(grants if isinstance(grants, list) else []) - settings.registration_grant_types
     if refused:
         raise ValidationError(f"These grant types cannot be self-registered: {', '.join(sorted(map(str, refused)))}.")
-    uri = fields.get("backchannel_logout_uri")
-    if isinstance(uri, str) and uri.strip():
-        outbound.check_url(uri.strip(), "backchannel_logout_uri")
+    for name in ("backchannel_logout_uri", "jwks_uri"):  # URLs the provider itself calls (SSRF)
+        uri = fields.get(name)
+        if isinstance(uri, str) and uri.strip():
+            outbound.check_url(uri.strip(), name)
 
 
 def _validated(fields: dict) -> dict:

@@ -40,9 +40,10 @@ def find_by_login(login: str) -> User | None:
 
 
 def exists(username: str, email: str | None) -> bool:
-    conditions = [User.username == username]
-    if email:
-        conditions.append(User.email == email)
+    """Whether a user has this username or e-mail, either as a username or as an e-mail address: sign-in
+    takes either (find_by_login), so one login must name one account."""
+    names = [username, email] if email else [username]
+    conditions = [User.username.in_(names), User.email.in_(names)]
     return db.session.scalar(select(func.count()).select_from(User).where(or_(*conditions))) > 0
 
 

@@ -4,6 +4,7 @@ profile editing limited to the configured claims."""
 
 from __future__ import annotations
 
+import base64
 from urllib.parse import urlsplit
 
 import pytest
@@ -65,6 +66,16 @@ def test_account_login_then_overview(client, user):
 @pytest.mark.parametrize("next_url", ["//evil.example.com/account", "https://evil.example.com/", "/account\\@x"])
 def test_account_login_never_redirects_elsewhere(client, user, next_url):
     assert account_login(client, next_url=next_url).headers["Location"] == "/account"
+
+
+@pytest.mark.parametrize("next_url", ["/account\nSet-Cookie: a=b", "/account/\t/evil.example.com", "/account\x7f"])
+def test_a_forged_callback_state_with_control_characters_goes_to_the_overview(client, user, next_url):
+    """The page to return to rides in the state, which anyone can forge: a newline was a 500 (header
+    value), a tab hid a `//` from the check (browsers drop tabs from URLs)."""
+    account_login(client)
+    encoded = base64.urlsafe_b64encode(next_url.encode()).decode().rstrip("=")
+    response = client.get("/account/callback", query_string={"iss": "http://localhost", "state": f"x.{encoded}"})
+    assert response.status_code == 303 and response.headers["Location"] == "/account"
 
 
 def test_account_login_with_a_wrong_password(app, client, user):

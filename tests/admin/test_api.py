@@ -13,7 +13,7 @@ from idp.services import clients as client_service
 from idp.services import clock
 from idp.services.rbac import ADMIN_AUDIT, ADMIN_CLIENTS, ADMIN_ROLES, ADMIN_SCOPES, ADMIN_USERS
 from tests.admin.api_helpers import BASE, Api, automation_client, token
-from tests.conftest import PASSWORD, basic_auth, csrf_from, enrol_totp, redeem
+from tests.conftest import PASSWORD, Browser, basic_auth, csrf_from, enrol_totp, redeem
 
 
 @pytest.fixture()
@@ -340,6 +340,26 @@ def test_a_users_token_carries_only_what_their_roles_allow(app, client, user, ap
     assert personal.get("/v1/users").status_code == 403  # the scope alone is not enough: no user-manager role
     api.put(f"/v1/users/{user.id}/roles", json={"roles": []})
     assert personal.get("/v1/audit").status_code == 403
+
+
+def test_a_token_from_a_password_only_sign_in_never_gets_admin_permissions(app, client, user, api):
+    """MFA bypass: alice (no second factor, no role) signs in to an admin tool with her password only and
+    keeps the token (and refresh token); once she is made an administrator, that token must not carry
+    her new permissions: administrators act only from a sign-in at the MFA level."""
+    from tests.conftest import make_client
+
+    tool = make_client(app, name="Ops CLI", redirect_uris=["https://ops.example.com/cb"],
+                       scopes=["openid", "offline_access", ADMIN_USERS], skip_consent=True,
+                       grant_types=["authorization_code", "refresh_token"], admin_scopes_allowed=ADMIN_SCOPES)
+    result = Browser(app.test_client()).sign_in(tool, scope=f"openid offline_access {ADMIN_USERS}")
+    issued = redeem(client, tool, result["code"], result["_verifier"]).get_json()
+    assert api.put(f"/v1/users/{user.id}/roles", json={"roles": ["user-manager"]}).status_code == 200
+    refused = Api(client, issued["access_token"]).get("/v1/users")
+    assert refused.status_code == 401
+    assert 'error="insufficient_user_authentication"' in refused.headers["WWW-Authenticate"]
+    refreshed = client.post("/token", data={"grant_type": "refresh_token", "refresh_token": issued["refresh_token"]},
+                            headers=basic_auth(tool.client.client_id, tool.client_secret)).get_json()
+    assert Api(client, refreshed["access_token"]).get("/v1/users").status_code == 401
 
 
 def test_a_token_for_another_audience_is_refused(app, client):

@@ -196,3 +196,11 @@ def test_audit_page_filters_and_pages(admin_client):
     page = admin_client.get("/admin/audit?event=login&outcome=success&offset=0").get_data(as_text=True)
     assert "login.password" in page and "mfa.totp" not in page
     assert admin_client.get("/admin/audit?user_id=abc&offset=-4").status_code == 200
+
+
+def test_admin_console_safe_next_refuses_control_characters(app):
+    from idp.admin.console_auth import safe_next
+
+    with app.test_request_context():
+        assert safe_next("/admin/users\n") == safe_next("/admin/\t/evil.example.com") == "/admin"
+        assert safe_next("/admin/users") == "/admin/users"

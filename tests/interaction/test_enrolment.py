@@ -66,9 +66,39 @@ def test_enrolment_pages_refuse_a_person_who_already_has_a_factor(app, client, b
     from tests.conftest import enrol_totp
 
     enrol_totp(app, user)
-    path, _ = _to_mfa_page(browser, rp)  # the mfa prompt, not enrolment
+    path, html = _to_mfa_page(browser, rp)  # the mfa prompt, not enrolment
     assert client.get(path + "/enrol/totp").status_code == 400
-    assert client.post(path + "/enrol/passkey/options").status_code == 400
+    options = client.post(path + "/enrol/passkey/options", headers={"X-CSRFToken": csrf_from(html)})
+    assert options.status_code == 400 and "expired" in options.get_json()["error"]  # not the CSRF check
+
+
+def test_a_stale_enrolment_prompt_cannot_add_a_factor_to_another_account(app, client, browser, admin):
+    """The attacker knows only alice's password (alice: an administrator with a factor). They bring an
+    interaction to the enrolment step with their own factorless account, sign in as alice on the same
+    interaction and, without resuming, post to the enrolment page: nothing is added to alice."""
+    from tests.conftest import enrol_totp
+
+    enrol_totp(app, admin)
+    with app.app_context():
+        users.create(app.extensions["idp"].passwords, username="mallory", password=PASSWORD)
+        before = mfa.status(admin.id)
+    rp = make_client(app, name="Strict", redirect_uris=["https://strict.example.com/cb"], require_mfa=True)
+    path = browser.follow_to_interaction(browser.authorize(
+        response_type="code", client_id=rp.client.client_id, redirect_uri=rp.client.redirect_uris[0],
+        scope="openid", code_challenge="E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method="S256"))
+    browser.resume(browser.login(path, username="mallory"))
+    page = client.get(path + "/enrol/totp")
+    assert page.status_code == 200  # mallory's enrolment step
+    assert browser.login(path, username="alice").status_code == 303  # now alice, the prompt not yet re-asked
+    secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page.get_data(as_text=True)).group(1)
+    fresh = csrf_from(client.get(path).get_data(as_text=True))  # the CSRF session was renewed at sign-in
+    assert client.get(path + "/enrol/totp").status_code == 400
+    response = client.post(path + "/enrol/totp", data={"code": totp_now(secret), "csrf_token": fresh})
+    assert response.status_code == 400
+    options = client.post(path + "/enrol/passkey/options", headers={"X-CSRFToken": fresh})
+    assert options.status_code == 400 and "expired" in options.get_json()["error"]
+    with app.app_context():
+        assert mfa.status(admin.id) == before
 
 
 def test_enrolment_pages_need_the_enrolment_prompt(client, browser, user, rp):

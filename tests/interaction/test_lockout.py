@@ -47,12 +47,17 @@ def test_unknown_and_known_names_answer_byte_identically_at_every_attempt(app, u
             assert a.headers.get("Retry-After") == b.headers.get("Retry-After")
 
 
-def test_the_submitted_name_is_normalized_for_the_count(app, client, browser, user, rp, settings):
+@pytest.mark.parametrize(("names", "then"), [
+    ((" alice ", "Alice"), "ALICE"),  # the submitted name is normalized for the count
+    (("alice", "alice@example.com"), "Alice@Example.com"),  # the account's e-mail counts as its username
+])
+def test_one_account_has_one_counter_whatever_name_is_typed(app, client, browser, user, rp, settings, names, then):
+    """Alternating the spellings or the two names of one account does not multiply its guesses."""
     path = _start(browser, rp)
     for n in range(settings.login_max_failures_per_account):
-        name = "Alice" if n % 2 else " alice "
-        assert browser.login(path, username=name, password="wrong guess").status_code == 401
-    assert browser.login(path, username="ALICE").status_code == 429
+        assert browser.login(path, username=names[n % 2], password="wrong guess").status_code == 401
+    assert browser.login(path, username=then).status_code == 429
+    assert browser.login(path, username=names[0]).status_code == 429
 
 
 def test_the_owner_signs_in_from_a_known_browser_while_a_stranger_keeps_failing(app, user, rp, settings):

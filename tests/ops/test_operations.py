@@ -76,6 +76,21 @@ def test_access_log_is_json_with_the_request_id(app, client, caplog):
     assert lines[2]["request_id"] != "bad id\twith spaces"
 
 
+def test_access_log_never_holds_a_secret_from_the_path(app, client, user, caplog):
+    """A set-password link carries its one-time token in the path: the log line has the route instead."""
+    from tests.admin.api_helpers import Api, automation_client, token
+
+    api = Api(client, token(client, automation_client(app)))
+    url = api.post(f"/v1/users/{user.id}/password-link").get_json()["url"]
+    secret = url.rsplit("/", 1)[1]
+    with caplog.at_level(logging.INFO, logger="idp.access"):
+        assert client.get(f"/account/set-password/{secret}").status_code == 200
+        assert client.get("/account/set-password/not-a-token").status_code == 404
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "idp.access"]
+    assert len(lines) == 2 and secret not in json.dumps(lines) and "not-a-token" not in json.dumps(lines)
+    assert lines[0]["path"] == "/account/set-password/<token>" and lines[0]["status"] == 200
+
+
 @contextmanager
 def database_down(app):
     """Every statement fails as it does when PostgreSQL has gone away (tests/ops/test_outage.py stops a

@@ -136,46 +136,61 @@ def test_a_self_registered_backchannel_uri_must_be_public_https(dcr, initial_tok
     assert refused.status_code == 400, uri
 
 
+class _RebindingName:
+    """DNS rebinding: `host` resolves to a public address while a client registers, then (`rebind`) to
+    a listener on loopback, which counts the connections it gets."""
+
+    def __init__(self, monkeypatch, host: str):
+        import socket
+
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(5)
+        self.listener.settimeout(0.5)
+        self.port = self.listener.getsockname()[1]
+        self.answer = "93.184.216.34"
+        self.accepted: list = []
+        real_getaddrinfo = socket.getaddrinfo
+
+        def resolve(name, *args, **kwargs):
+            if name == host:
+                return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (self.answer, self.port))]
+            return real_getaddrinfo(name, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", resolve)
+
+    def rebind(self) -> None:
+        import threading
+
+        self.answer = "127.0.0.1"
+        self.thread = threading.Thread(target=lambda: self.accepted.extend(_accept_all(self.listener)), daemon=True)
+        self.thread.start()
+
+    def connections(self) -> list:
+        self.thread.join()
+        self.listener.close()
+        return self.accepted
+
+
 def test_backchannel_delivery_to_a_self_registered_client_checks_the_resolved_address(
         app, dcr, initial_token, user, monkeypatch):
     """Finding 8 (at delivery): the name resolves to loopback now (DNS rebinding): nothing is sent there."""
-    import socket
-    import threading
-
     from idp.services import backchannel, clients
     from idp.services.runtime import current
 
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(5)
-    listener.settimeout(0.5)
-    port = listener.getsockname()[1]
-    real_getaddrinfo = socket.getaddrinfo
-    answer = ["93.184.216.34"]  # public while the client registers ...
-
-    def rebinding(host, *args, **kwargs):
-        if host == "rp.example.com":
-            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answer[0], port))]
-        return real_getaddrinfo(host, *args, **kwargs)
-
-    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
-    registered = _register(dcr, initial_token, backchannel_logout_uri=f"https://rp.example.com:{port}/bc")
+    name = _RebindingName(monkeypatch, "rp.example.com")
+    registered = _register(dcr, initial_token, backchannel_logout_uri=f"https://rp.example.com:{name.port}/bc")
     assert registered.status_code == 201
     info = registered.get_json()
-    answer[0] = "127.0.0.1"  # ... loopback when the provider delivers
-    connections = []
-    accepting = threading.Thread(target=lambda: connections.extend(_accept_all(listener)), daemon=True)
-    accepting.start()
+    name.rebind()
     with app.app_context():
         rt = current()
         backchannel.enqueue(client=clients.get(info["client_id"]), user_id=user.id, sub=user.sub, sid="sid-ssrf")
         db.session.commit()
         backchannel.deliver_due(rt.settings, rt.keyring)
         [delivery] = backchannel.deliveries_for("sid-ssrf")
-    accepting.join()
-    listener.close()
+    assert name.connections() == []
     assert delivery.status == "pending" and delivery.last_error.startswith("refused"), delivery.last_error
-    assert connections == []
 
 
 def _accept_all(listener):
@@ -202,3 +217,29 @@ def test_dynamic_registration_accepts_a_key_client_that_then_authenticates(clien
     form = {"token": "x", **auth_form(body["client_id"], "http://localhost", alg="ES256")}
     assert client.post("/introspect", data=form).status_code == 200
 
+
+
+@pytest.mark.parametrize("uri", [
+    "http://127.0.0.1/jwks", "http://localhost/jwks", "https://127.0.0.1/jwks", "https://10.0.0.5/jwks",
+    "https://169.254.169.254/latest/meta-data", "https://[::1]/jwks", "https://intranet/jwks",
+])
+def test_a_self_registered_jwks_uri_must_be_public_https(dcr, initial_token, uri):
+    """SSRF: the provider fetches a private_key_jwt client's jwks_uri; a self-registered client may not
+    point it at this host or its network (as for backchannel_logout_uri)."""
+    refused = _register(dcr, initial_token, token_endpoint_auth_method="private_key_jwt", jwks_uri=uri)
+    assert refused.status_code == 400, uri
+
+
+def test_a_self_registered_jwks_uri_is_fetched_only_from_the_checked_public_address(
+        client, dcr, initial_token, monkeypatch):
+    """SSRF at fetch time: the name resolves to loopback now (DNS rebinding), so no request goes there
+    and the assertion is refused as invalid_client."""
+    name = _RebindingName(monkeypatch, "keys.example.com")
+    registered = _register(dcr, initial_token, token_endpoint_auth_method="private_key_jwt",
+                           jwks_uri=f"https://keys.example.com:{name.port}/jwks", grant_types=["authorization_code"])
+    assert registered.status_code == 201, registered.get_json()
+    name.rebind()
+    form = {"token": "x", **auth_form(registered.get_json()["client_id"], "http://localhost")}
+    response = client.post("/introspect", data=form)
+    assert name.connections() == []
+    assert response.status_code == 400 and response.get_json()["error"] == "invalid_client"

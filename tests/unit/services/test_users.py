@@ -81,6 +81,17 @@ def test_duplicate_username_or_email_is_refused(ctx):
     assert _count() == 1
 
 
+def test_a_username_may_not_be_another_users_email_nor_the_reverse(ctx):
+    """Sign-in takes either name: one login must name one account (else which one signs in is chance)."""
+    _create()
+    with pytest.raises(ValidationError, match="already exists"):
+        _create(username="bob@example.com", email="robert@example.com")
+    _create(username="carol@example.com", email=None)
+    with pytest.raises(ValidationError, match="already exists"):
+        _create(username="dave", email="Carol@example.com")
+    assert _count() == 2
+
+
 def test_unknown_claim_is_refused_naming_it(ctx):
     with pytest.raises(ValidationError, match="favourite_colour"):
         _create(claims={"favourite_colour": "blue"})
