@@ -80,10 +80,26 @@ def _new_request_id() -> str:
     return f"{_ID_PREFIX}{next(_ID_COUNTER):012x}"
 
 
+def request_id_of(given: str) -> str:
+    """The request id: the caller's X-Request-ID when it is well-formed, else a new one."""
+    return given if REQUEST_ID.fullmatch(given) else _new_request_id()
+
+
+def log_access(*, request_id: str, method: str, path: str, endpoint: str, status: int, elapsed: float,
+               ip: str | None, size: int | None) -> None:
+    """One JSON line per request. The path only: query strings carry codes, states and hints that do
+    not belong in logs; nor do secrets in a path (callers pass `loggable_path()`, where the route's
+    pattern stands in for them)."""
+    if access_log.isEnabledFor(logging.INFO):
+        access_log.info(json.dumps({
+            "ts": round(time.time(), 3), "request_id": request_id, "method": method, "path": path,
+            "endpoint": endpoint, "status": status, "ms": round(elapsed * 1000, 2), "ip": ip, "bytes": size,
+        }, separators=(",", ":")))
+
+
 def _start() -> None:
     g.started = time.perf_counter()
-    given = request.headers.get("X-Request-ID", "")
-    g.request_id = given if REQUEST_ID.fullmatch(given) else _new_request_id()
+    g.request_id = request_id_of(request.headers.get("X-Request-ID", ""))
 
 
 def _finish(response: Response) -> Response:
@@ -101,14 +117,8 @@ def _finish(response: Response) -> Response:
     if endpoint == "protocol.token" and status == 200:
         grant = request.form.get("grant_type", "")
         metrics.TOKENS.labels(grant if grant in GRANT_TYPES else "other").inc()
-    if access_log.isEnabledFor(logging.INFO):
-        # The path only: query strings carry codes, states and hints that do not belong in logs; nor do
-        # secrets in the path (the route's pattern stands in for them).
-        access_log.info(json.dumps({
-            "ts": round(time.time(), 3), "request_id": g.request_id, "method": request.method,
-            "path": loggable_path(), "endpoint": endpoint, "status": status, "ms": round(elapsed * 1000, 2),
-            "ip": request.remote_addr, "bytes": response.calculate_content_length(),
-        }, separators=(",", ":")))
+    log_access(request_id=g.request_id, method=request.method, path=loggable_path(), endpoint=endpoint,
+               status=status, elapsed=elapsed, ip=request.remote_addr, size=response.calculate_content_length())
     keyring = current().keyring
     if keyring.signing_since is not None:
         metrics.KEY_SINCE.set(keyring.signing_since)
@@ -150,7 +160,10 @@ def database_unavailable(error: Exception):
 
 
 def init_app(app: Flask, settings: Settings) -> None:
+    from .published import PublishedDocuments
+
     app.register_blueprint(bp)
+    PublishedDocuments.install(app)
     app.before_request_funcs.setdefault(None, []).insert(0, _start)  # first, before the key-ring refresh
     app.after_request(_finish)
     for error in DATABASE_ERRORS:

@@ -139,7 +139,7 @@ class Served:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("IDP_")}
         self.env.update(IDP_ISSUER=self.url, IDP_INSTANCE_PATH=str(self.folder / "instance"),
-                        IDP_LOG_LEVEL="WARNING", IDP_AUTHORIZATION_CODE_TTL="600",
+                        IDP_AUTHORIZATION_CODE_TTL="600",  # log level: the default INFO, access log on
                         IDP_LOGIN_MAX_FAILURES_PER_IP="1000000")
         if database_url:
             self.env["IDP_DATABASE_URL"] = database_url
@@ -148,6 +148,7 @@ class Served:
                                         stderr=open(self.folder / "serve.log", "wb"))
         _wait(self.url + "/healthz")
         os.environ.update({k: v for k, v in self.env.items() if k.startswith("IDP_")})
+        os.environ["IDP_LOG_LEVEL"] = "WARNING"  # the in-process app that seeds data: no audit lines
         sys.path.insert(0, str(ROOT))
         from idp import create_app
 

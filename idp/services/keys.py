@@ -213,6 +213,10 @@ class KeyRing:
                 self._loaded_at = now - self._settings.key_ring_refresh_seconds + RETRY_AFTER_OUTAGE
                 log.warning("could not re-read the signing keys (database unavailable); keeping the loaded ones")
 
+    def refresh_due(self, now: int) -> bool:
+        """Whether the next request should re-read the keys (the JWKS cache in front of the app asks)."""
+        return self._refresh_due(now)
+
     def _refresh_due(self, now: int) -> bool:
         # A clock stepped backwards (NTP correction) must not stop refreshes until it catches up.
         loaded = self._loaded_at

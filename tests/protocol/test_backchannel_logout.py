@@ -58,7 +58,10 @@ def test_only_clients_of_the_session_with_a_uri_are_queued(app, client, browser,
     assert [d.client_id for d in deliveries] == [told.client.client_id]
 
 
-def test_failed_deliveries_are_retried_with_a_doubling_delay_then_recorded(ctx, user):
+def test_failed_deliveries_are_retried_with_a_doubling_delay_then_recorded(ctx, user, monkeypatch):
+    # Only clock.advance moves time here: a second ticking during an attempt would shift the waits.
+    frozen = clock.now() - clock._offset
+    monkeypatch.setattr(clock, "now", lambda: frozen + clock._offset)
     rt = current()
     receiver = make_client(ctx, name="Unreachable", redirect_uris=["https://app.example.com/cb"],
                            backchannel_logout_uri=_closed_port_url())
