@@ -25,8 +25,8 @@ from idp.services.runtime import current
 PASSWORD = "correct horse battery"
 # Tables emptied between tests. Signing keys survive (generating RSA keys is slow) unless a test
 # rotates them, which it does on purpose and checks.
-DATA_TABLES = ("audit_events", "throttle_counters", "leases", "user_roles", "user_groups", "roles", "groups",
-               "password_links",
+DATA_TABLES = ("mail_outbox", "audit_events", "throttle_counters", "leases", "user_roles", "user_groups", "roles",
+               "groups", "password_links",
                "initial_access_tokens", "backchannel_deliveries", "logout_requests", "tokens", "authorization_codes",
                "device_codes", "consents", "interactions", "sso_sessions", "webauthn_challenges",
                "webauthn_credentials", "recovery_codes", "totp_credentials",
@@ -457,3 +457,78 @@ def serve_idp(app, tmp_path, database_url):
     yield start
     for server in started:
         server.stop()
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on a random loopback port that keeps what it receives."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages: list = []
+        self.refuse: int | None = None  # an SMTP code to answer DATA with instead of accepting
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                if sink.refuse:
+                    return f"{sink.refuse} refused by the test"
+                import email
+                from email import policy
+
+                sink.messages.append(email.message_from_bytes(envelope.original_content, policy=policy.default))
+                return "250 OK"
+
+        import socket
+
+        with socket.socket() as probe:  # aiosmtpd 1.4 cannot start on port 0: take a free port
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def start(self):
+        self.controller.start()
+        return self
+
+    def stop(self):
+        self.controller.stop()
+
+    def settings(self, settings):
+        """`settings` pointed at this server (plain SMTP on loopback)."""
+        import dataclasses
+
+        return dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=self.port, smtp_security="none")
+
+    def links(self, issuer: str) -> list[str]:
+        """Every link to the issuer in the text parts of the messages received, oldest first."""
+        out = []
+        for msg in self.messages:
+            text = msg.get_body(("plain",)).get_content()
+            out += [w for w in text.split() if w.startswith(issuer + "/")]
+        return out
+
+
+@pytest.fixture(scope="session")
+def _smtp_sink():
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture()
+def smtp(_smtp_sink):
+    """The loopback SMTP server, emptied for this test."""
+    _smtp_sink.messages.clear()
+    _smtp_sink.refuse = None
+    return _smtp_sink
+
+
+def deliver_mail(app, smtp) -> int:
+    """Run the mail sender once, as the background job does, towards the test SMTP server."""
+    from idp.services import mail
+
+    with app.app_context():
+        try:
+            return mail.deliver_due(smtp.settings(current().settings))
+        finally:
+            db.session.remove()

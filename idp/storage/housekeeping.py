@@ -12,6 +12,8 @@ from .codes import AuthorizationCode
 from .device import DeviceCode
 from .interactions import Interaction
 from .logout_requests import LogoutRequest
+from .mail import PENDING as MAIL_PENDING
+from .mail import MailMessage
 from .mfa import WebAuthnChallenge
 from .pushed_requests import PushedRequest
 from .replay import SeenJti
@@ -63,6 +65,11 @@ def finished_deliveries(now: int, limit: int) -> int:
     condition = BackchannelDelivery.status.in_((DELIVERED, FAILED)) & (
         BackchannelDelivery.created_at < now - DELIVERY_RETENTION)
     return _delete_batch(BackchannelDelivery, condition, limit)
+
+
+def finished_mail(now: int, limit: int) -> int:
+    condition = (MailMessage.status != MAIL_PENDING) & (MailMessage.created_at < now - DELIVERY_RETENTION)
+    return _delete_batch(MailMessage, condition, limit)
 
 
 def ended_throttle_windows(now: int, limit: int) -> int:

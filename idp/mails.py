@@ -1,0 +1,39 @@
+"""Compose the mails people get: subject, text and HTML bodies from templates/mail/<kind>.txt and
+.html (one shared layout with the product's branding), every link built from the configured issuer
+(`http.issuer_url`), then handed to the outbox (services.mail) inside the caller's transaction."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from .i18n import _
+from .services import mail
+from .services.runtime import current
+
+SUBJECTS = {
+    "test": lambda c: _("Test message from %(product)s", product=c["product_name"]),
+    "password_reset": lambda c: _("Reset your %(product)s password", product=c["product_name"]),
+    "invitation": lambda c: _("You are invited to %(product)s", product=c["product_name"]),
+    "verify_email": lambda c: _("Confirm your e-mail address"),
+    "email_changed": lambda c: _("Your e-mail address is being changed"),
+    "magic_link": lambda c: _("Your sign-in link"),
+    "account_deleted": lambda c: _("Your account will be deleted"),
+}
+
+
+def render(kind: str, **context) -> tuple[str, str, str]:
+    """(subject, text, html) of a mail of this kind."""
+    from .app import PRODUCT_NAME
+
+    context.setdefault("product_name", PRODUCT_NAME)
+    context.setdefault("issuer", current().settings.issuer)
+    return (SUBJECTS[kind](context), render_template(f"mail/{kind}.txt", **context),
+            render_template(f"mail/{kind}.html", **context))
+
+
+def compose(kind: str, to: str, *, user_id: int | None = None, send: bool = True, **context) -> str:
+    """Render and queue a mail (not committed). `send=False` does the same work but records the message
+    as suppressed, so a request for an unknown address takes as long as one for a known address."""
+    subject, text, html = render(kind, **context)
+    return mail.enqueue(current().settings, kind=kind, to=to, subject=subject, text=text, html=html,
+                        user_id=user_id, send=send)
