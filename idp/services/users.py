@@ -6,10 +6,9 @@ import re
 
 from ..errors import AuthenticationFailed, NotFound, ValidationError
 from ..extensions import db
-from ..storage import password_links as link_store
 from ..storage import users as store
 from ..types import Page, PasswordLinkView, UserView
-from . import clock, crypto
+from . import clock, crypto, email_links
 from .claims import ADDRESS_FIELDS, SCOPE_CLAIMS
 from .passwords import Passwords, check_strength
 
@@ -235,40 +234,37 @@ def delete(user_id: int) -> None:
 
 
 def issue_password_link(user_id: int, ttl: int) -> PasswordLinkView:
-    """A one-time token that lets the user set a new password until it expires."""
+    """An administrator's one-time token that lets the user set a new password until it expires (or
+    until the password changes otherwise)."""
     _require(user_id)
-    token = crypto.random_token(32)
-    now = clock.now()
-    link_store.add(link_store.PasswordLink(user_id=user_id, token_hash=crypto.lookup_hash(token), created_at=now,
-                                           expires_at=now + ttl))
+    token = email_links.issue(user_id, email_links.SET_PASSWORD, ttl)
     db.session.commit()
-    return PasswordLinkView(user_id=user_id, token=token, expires_at=now + ttl)
+    return PasswordLinkView(user_id=user_id, token=token, expires_at=clock.now() + ttl)
 
 
 def password_link_user(token: str) -> UserView | None:
-    """The enabled user a live, unused set-password link belongs to, or None."""
-    if not token or len(token) > 128:
-        return None
-    row = link_store.find(crypto.lookup_hash(token))
-    if row is None or row.used_at is not None or row.expires_at <= clock.now():
-        return None
-    return get_enabled(row.user_id)
+    """The enabled user a live set-password, reset or invitation link belongs to, or None."""
+    link = email_links.find(token, email_links.PASSWORD_PURPOSES)
+    return get_enabled(link.user_id) if link is not None else None
 
 
-def set_password_with_link(passwords: Passwords, token: str, new_password: str) -> UserView:
-    """Use a set-password link once: check the new password, then claim the link atomically."""
-    user = password_link_user(token)
-    if user is None:
+def set_password_with_link(passwords: Passwords, token: str, new_password: str) -> tuple[UserView, str]:
+    """Use a set-password link once: check the new password, then claim the link atomically and set
+    the password in the same transaction. An invitation's link also confirms the address it was mailed
+    to (so does a reset link: only verified addresses get one). Returns the user and the link's purpose."""
+    link = email_links.find(token, email_links.PASSWORD_PURPOSES)
+    if link is None:
         raise ValidationError("This link has expired or has already been used.")
     reason = check_strength(new_password)
     if reason:
         raise ValidationError(reason)
-    row = link_store.find(crypto.lookup_hash(token))
-    if row is None or not link_store.claim(row.id, clock.now()):
+    if not email_links.claim(link):
         db.session.rollback()
         raise ValidationError("This link has expired or has already been used.")
-    user_row = _require(user.id)
+    user_row = _require(link.user_id)
     user_row.password_hash = passwords.hash(new_password)
+    if link.purpose == email_links.INVITATION and user_row.email:
+        user_row.email_verified = True
     user_row.updated_at = clock.now()
     db.session.commit()
-    return user
+    return view(user_row), link.purpose
