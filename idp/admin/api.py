@@ -239,7 +239,8 @@ def update_user(user_id: int):
         raise ValidationError("email must be a string.")
     user = users.admin_update(user_id, email=data.get("email"), email_verified=data.get("email_verified"),
                               claims=data.get("claims"))
-    record("admin.user.update", subject_user_id=user_id, details={"fields": sorted(data)})
+    record("admin.user.update", subject_user_id=user_id,
+           details={"fields": sorted(data), "email_verified": user.email_verified})
     return jsonify(serialize.user(user))
 
 

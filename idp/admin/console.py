@@ -249,12 +249,15 @@ def user_profile(user_id: int):
     claims = {name: request.form.get(name, "") for name in users.EDITABLE_CLAIMS
               if name in request.form and name not in ("address", "phone_number_verified")}
     try:
-        users.admin_update(user_id, email=request.form.get("email", ""),
-                           email_verified="email_verified" in request.form, claims=claims)
+        before = users.get(user_id)
+        after = users.admin_update(user_id, email=request.form.get("email", ""),
+                                   email_verified="email_verified" in request.form, claims=claims)
     except ValidationError as exc:
         flash(str(exc))
     else:
-        record("admin.user.update", subject_user_id=user_id, details={"fields": sorted(claims)})
+        changed = [f for f in ("email", "email_verified") if before and getattr(before, f) != getattr(after, f)]
+        record("admin.user.update", subject_user_id=user_id,
+               details={"fields": sorted(claims) + changed, "email_verified": after.email_verified})
         flash("The profile was saved.")
     return redirect(url_for("admin.user_page", user_id=user_id), code=303)
 

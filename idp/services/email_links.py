@@ -33,8 +33,8 @@ class Link:
 
 
 def _state(purpose: str, user: user_store.User, email: str | None) -> str:
-    if purpose == VERIFY_EMAIL:
-        return crypto.lookup_hash(f"email\x00{email or ''}")
+    if purpose == VERIFY_EMAIL:  # void once the account's address changes otherwise
+        return crypto.lookup_hash(f"email\x00{user.email or ''}\x00{email or ''}")
     return crypto.lookup_hash(f"password\x00{user.password_hash or ''}")
 
 
