@@ -14,6 +14,7 @@ SUBJECTS = {
     "test": lambda c: _("Test message from %(product)s", product=c["product_name"]),
     "password_reset": lambda c: _("Reset your %(product)s password", product=c["product_name"]),
     "invitation": lambda c: _("You are invited to %(product)s", product=c["product_name"]),
+    "set_password": lambda c: _("Set your %(product)s password", product=c["product_name"]),
     "verify_email": lambda c: _("Confirm your e-mail address"),
     "email_changed": lambda c: _("Your e-mail address is being changed"),
     "magic_link": lambda c: _("Your sign-in link"),
@@ -37,3 +38,14 @@ def compose(kind: str, to: str, *, user_id: int | None = None, send: bool = True
     subject, text, html = render(kind, **context)
     return mail.enqueue(current().settings, kind=kind, to=to, subject=subject, text=text, html=html,
                         user_id=user_id, send=send)
+
+
+def invitation(inv) -> None:
+    """Queue an invitation or an operator's set-password link (services.invitations.InvitationMail)."""
+    from . import http
+
+    settings = current().settings
+    ttl = settings.invitation_ttl if inv.kind == "invitation" else settings.password_link_ttl
+    compose(inv.kind, inv.to, user_id=inv.user_id, username=inv.username,
+            url=http.issuer_url("account.set_password", token=inv.token), days=max(1, ttl // 86400),
+            hours=max(1, ttl // 3600))

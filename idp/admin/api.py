@@ -6,10 +6,23 @@ from __future__ import annotations
 
 from flask import g, jsonify, request, url_for
 
-from .. import http
+from .. import http, mails
 from ..errors import Forbidden, NotFound, ValidationError
 from ..extensions import csrf, db
-from ..services import audit, authorization, clients, json_input, logout, mfa, rbac, registration, tokens, users
+from ..services import (
+    audit,
+    authorization,
+    clients,
+    clock,
+    invitations,
+    json_input,
+    logout,
+    mfa,
+    rbac,
+    registration,
+    tokens,
+    users,
+)
 from ..services.authorization import Target
 from ..services.runtime import current
 from . import api_bp, serialize
@@ -296,13 +309,42 @@ def reset_mfa(user_id: int):
 @api_bp.post(V1 + "/users/<int:user_id>/password-link")
 @requires("user.password_link")
 def password_link(user_id: int):
-    _user(user_id)
+    """A single-use set-password link, mailed to the user's address (the link is then not in the
+    answer); shown only for an account without an address."""
+    user = _user(user_id)
     authorize("user.password_link", Target(user_id=user_id))
-    link = users.issue_password_link(user_id, current().settings.password_link_ttl)
+    settings = current().settings
+    if user.email:
+        sent = invitations.resend(settings, user_id, notify=mails.invitation)
+        record("admin.user.password_link", subject_user_id=user_id, details={"mailed_to": sent.to})
+        return jsonify({"sent_to": sent.to, "expires_at": clock.now() + settings.password_link_ttl})
+    link = users.issue_password_link(user_id, settings.password_link_ttl)
     record("admin.user.password_link", subject_user_id=user_id, details={"expires_at": link.expires_at})
     response = jsonify({"url": http.issuer_url("account.set_password", token=link.token),
                         "expires_at": link.expires_at})
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@api_bp.post(V1 + "/invitations")
+@requires("user.invite")
+def invite():
+    """Invite a person by e-mail: the account (no password yet) and the mailed invitation, at once."""
+    data = body()
+    unknown = set(data) - {"username", "email", "claims"}
+    if unknown:
+        raise ValidationError(f"Unknown invitation fields: {', '.join(sorted(unknown))}.")
+    if not all(isinstance(data.get(k), str) for k in ("username", "email")) or \
+            not isinstance(data.get("claims") or {}, dict):
+        raise ValidationError("username and email are strings; claims an object.")
+    authorize("user.invite")
+    caller = g.caller
+    user = invitations.invite(current().settings, username=data["username"], email=data["email"],
+                              claims=data.get("claims"), actor_user_id=caller.user_id, client_id=caller.client_id,
+                              origin=http.origin(), notify=mails.invitation)
+    response = jsonify(serialize.user(user))
+    response.status_code = 201
+    response.headers["Location"] = url_for("admin_api.get_user", user_id=user.id)
     return response
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 
-from .. import http
+from .. import http, mails
 from ..errors import Forbidden, NotFound, ValidationError
 from ..extensions import db
-from ..services import audit, clients, logout, mfa, rbac, registration, tokens, users
+from ..services import audit, clients, invitations, logout, mfa, rbac, registration, tokens, users
 from ..services.authorization import Target
 from ..services.runtime import current
 from . import bp
@@ -208,7 +208,8 @@ def users_list():
     except ValueError:
         offset = 0
     q = request.args.get("q", "")
-    return render_template("admin/users.html", page=users.search(q, offset, 20), q=q)
+    return render_template("admin/users.html", page=users.search(q, offset, 20), q=q,
+                           invitation_days=max(1, current().settings.invitation_ttl // 86400))
 
 
 @bp.post("/users")
@@ -304,13 +305,35 @@ def user_mfa_reset(user_id: int):
 @bp.post("/users/<int:user_id>/password-link")
 @requires("user.password_link")
 def user_password_link(user_id: int):
+    """Mail a single-use set-password link to the user's address; shown here only for an account
+    without an address."""
     user = _user(user_id)
     authorize("user.password_link", Target(user_id=user_id))
+    if user.email:
+        sent = invitations.resend(current().settings, user_id, notify=mails.invitation)
+        record("admin.user.password_link", subject_user_id=user_id, details={"mailed_to": sent.to})
+        flash(f"A link to set a password was sent to {sent.to}.")
+        return redirect(url_for("admin.user_page", user_id=user_id), code=303)
     link = users.issue_password_link(user_id, current().settings.password_link_ttl)
     record("admin.user.password_link", subject_user_id=user_id, details={"expires_at": link.expires_at})
     return render_template("admin/password_link.html", user=user,
                            url=http.issuer_url("account.set_password", token=link.token),
                            expires_at=link.expires_at)
+
+
+@bp.post("/users/invite")
+@requires("user.invite")
+def user_invite():
+    authorize("user.invite")
+    try:
+        user = invitations.invite(current().settings, username=request.form.get("username", ""),
+                                  email=request.form.get("email", ""), actor_user_id=g.admin.user.id,
+                                  origin=http.origin(), notify=mails.invitation)
+    except ValidationError as exc:
+        flash(str(exc))
+        return redirect(url_for("admin.users_list"), code=303)
+    flash(f"An invitation was sent to {user.email}.")
+    return redirect(url_for("admin.user_page", user_id=user.id), code=303)
 
 
 @bp.post("/users/<int:user_id>/roles")

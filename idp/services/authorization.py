@@ -33,6 +33,7 @@ ACTIONS: dict[str, str] = {
     "user.list": ADMIN_USERS, "user.read": ADMIN_USERS, "user.create": ADMIN_USERS, "user.update": ADMIN_USERS,
     "user.enable": ADMIN_USERS, "user.disable": ADMIN_USERS, "user.delete": ADMIN_USERS,
     "user.mfa_reset": ADMIN_USERS, "user.password_link": ADMIN_USERS, "user.roles": ADMIN_USERS,
+    "user.invite": ADMIN_USERS,
     "user.groups": ADMIN_USERS,
     "role.list": ADMIN_ROLES, "role.read": ADMIN_ROLES, "role.create": ADMIN_ROLES, "role.update": ADMIN_ROLES,
     "role.delete": ADMIN_ROLES,

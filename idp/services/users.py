@@ -46,34 +46,44 @@ def _clean_claims(claims: dict) -> dict:
     return out
 
 
-def create(passwords: Passwords, *, username: str, password: str, email: str | None = None,
-           email_verified: bool = False, claims: dict | None = None, is_admin: bool = False) -> UserView:
-    """Create a user in one transaction; refuses duplicates, weak passwords and malformed claims."""
+def _new_row(username: str, email: str | None, claims: dict | None, password_hash: str | None,
+             email_verified: bool = False, is_admin: bool = False) -> store.User:
+    """A validated, added (not committed) user row; refuses duplicates and malformed claims."""
     username = (username or "").strip().lower()
     email = (email or "").strip().lower() or None
     if not USERNAME_RE.match(username):
         raise ValidationError("A username is 1–150 characters: letters, digits and . _ @ + -")
     if email and not EMAIL_RE.match(email):
         raise ValidationError("That e-mail address does not look valid.")
-    reason = check_strength(password)
-    if reason:
-        raise ValidationError(reason)
     cleaned = _clean_claims(claims or {})
     if store.exists(username, email):
         raise ValidationError("A user with that username or e-mail already exists.")
     now = clock.now()
-    row = store.User(
+    return store.add(store.User(
         sub=crypto.random_token(16), username=username, email=email, email_verified=email_verified,
-        password_hash=passwords.hash(password), enabled=True, claims=cleaned, created_at=now, updated_at=now,
-        is_admin=is_admin,
-    )
-    store.add(row)
+        password_hash=password_hash, enabled=True, claims=cleaned, created_at=now, updated_at=now, is_admin=is_admin,
+    ))
+
+
+def create(passwords: Passwords, *, username: str, password: str, email: str | None = None,
+           email_verified: bool = False, claims: dict | None = None, is_admin: bool = False) -> UserView:
+    """Create a user in one transaction; refuses duplicates, weak passwords and malformed claims."""
+    reason = check_strength(password)
+    if reason:
+        raise ValidationError(reason)
+    row = _new_row(username, email, claims, None, email_verified, is_admin)
+    row.password_hash = passwords.hash(password)
     db.session.commit()
     if is_admin:
         from . import rbac
 
         rbac.assign(rbac.ROLE, row.id, [rbac.ADMIN_ROLE])
     return view(row)
+
+
+def add_without_password(*, username: str, email: str, claims: dict | None = None) -> UserView:
+    """A new account with no password yet (an invitation or a registration sets it), not committed."""
+    return view(_new_row(username, email, claims, None))
 
 
 def authenticate(passwords: Passwords, login: str, password: str) -> UserView:
@@ -107,6 +117,11 @@ def get(user_id: int) -> UserView | None:
 def get_enabled(user_id: int) -> UserView | None:
     user = get(user_id)
     return user if user is not None and user.enabled else None
+
+
+def has_password(user_id: int) -> bool:
+    row = store.get(user_id)
+    return row is not None and row.password_hash is not None
 
 
 def updated_at(user_id: int) -> int | None:
