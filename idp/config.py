@@ -106,6 +106,7 @@ class Settings:
     invitation_ttl: int
     registration: str
     registration_email_domains: str
+    registration_max_per_ip: int
     magic_link: int
     magic_link_ttl: int
     account_deletion_grace_days: int
@@ -295,6 +296,7 @@ def validate(settings: Settings) -> None:
         "jwks_uri_cache_ttl", "dpop_proof_max_age", "dpop_nonce_lifetime", "smtp_port", "smtp_timeout",
         "mail_max_attempts", "mail_retry_delay", "mail_max_per_address_per_hour", "password_reset_ttl",
         "forgot_password_max_per_ip", "email_verification_ttl", "invitation_ttl", "magic_link_ttl",
+        "registration_max_per_ip",
     ]
     for name in positive:
         if getattr(settings, name) <= 0:

@@ -18,6 +18,7 @@ SUBJECTS = {
     "verify_email": lambda c: _("Confirm your e-mail address"),
     "email_changed": lambda c: _("Your e-mail address is being changed"),
     "magic_link": lambda c: _("Your sign-in link"),
+    "account_exists": lambda c: _("Someone tried to sign up with your address"),
     "account_deleted": lambda c: _("Your account will be deleted"),
 }
 

@@ -11,6 +11,7 @@ from ..i18n import _
 from ..services import email_verification, password_login, throttle
 from ..services.runtime import current
 from . import bp
+from .auth import interaction_back
 from .views import signed_in
 
 
@@ -62,11 +63,10 @@ def verify_email(token: str):
                                next_step=_("Ask for a new one on your account page.")), 404
     user, address = found
     if request.method == "GET":
-        return render_template("account/verify_email.html", user=user, address=address, token=token)
+        return render_template("account/verify_email.html", user=user, address=address, token=token,
+                               uid=request.args.get("uid", "")[:64])
     try:
         email_verification.confirm(token, origin=http.origin())
     except ValidationError as exc:
         return render_template("errors/error.html", title=_("The address was not confirmed"), message=str(exc)), 409
-    return render_template("errors/error.html", title=_("Your e-mail address is confirmed"),
-                           message=_("%(address)s is now the confirmed address of %(name)s.", address=address,
-                                     name=user.username)), 200
+    return render_template("account/email_confirmed.html", address=address, user=user, back=interaction_back())

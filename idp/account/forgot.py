@@ -11,13 +11,7 @@ from ..i18n import _
 from ..services import password_reset
 from ..services.runtime import current
 from . import bp
-
-
-def _back() -> str | None:
-    """Where "Back to sign-in" goes: the interaction the person came from, if any (a path of ours)."""
-    uid = request.values.get("uid", "")
-    return f"/interaction/{uid}" if uid.isascii() and uid.replace("-", "").replace("_", "").isalnum() \
-        and 0 < len(uid) <= 64 else None
+from .auth import interaction_back
 
 
 def _notify(reset: password_reset.ResetMail) -> None:
@@ -29,7 +23,7 @@ def _notify(reset: password_reset.ResetMail) -> None:
 
 @bp.route("/forgot-password", methods=["GET", "POST"])
 def forgot_password():
-    back = _back()
+    back = interaction_back()
     if request.method == "GET":
         return render_template("account/forgot_password.html", error=None, login="", back=back)
     login = request.form.get("login", "")

@@ -130,7 +130,8 @@ def _validate(params: dict[str, str], client: ClientView, redirect_uri: str) -> 
     elif client.require_pkce:
         raise InvalidRequestError("This application must use PKCE: send code_challenge with method S256.")
 
-    prompt = tuple(dict.fromkeys(p for p in params.get("prompt", "").split(" ") if p in KNOWN_PROMPTS))
+    known = KNOWN_PROMPTS | ({"create"} if current().settings.registration == "open" else set())
+    prompt = tuple(dict.fromkeys(p for p in params.get("prompt", "").split(" ") if p in known))
     if "none" in prompt and len(prompt) > 1:
         raise InvalidRequestError("prompt=none cannot be combined with other prompt values.")
     max_age = None
