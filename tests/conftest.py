@@ -323,7 +323,7 @@ class LiveServer:
     """The app served over real HTTP by waitress on a random loopback port, in a thread; its issuer
     is its own URL."""
 
-    def __init__(self, tmp_path_factory, database_url, host_name: str = "127.0.0.1"):
+    def __init__(self, tmp_path_factory, database_url, host_name: str = "127.0.0.1", **overrides):
         """`host_name` names the server in its issuer: "localhost" gives the secure-context origin
         and RP ID that WebAuthn in a browser needs (it listens on 127.0.0.1 either way)."""
         import socket
@@ -334,7 +334,7 @@ class LiveServer:
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         self.url = f"http://{host_name}:{self.port}"
-        self.app = make_app(tmp_path_factory, database_url, issuer=self.url)
+        self.app = make_app(tmp_path_factory, database_url, issuer=self.url, **overrides)
         self.server = waitress.server.create_server(self.app, sockets=[sock], threads=8,
                                                     clear_untrusted_proxy_headers=True)
         self.thread = ServerThread(self.server)
