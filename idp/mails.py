@@ -17,7 +17,7 @@ SUBJECTS = {
     "set_password": lambda c: _("Set your %(product)s password", product=c["product_name"]),
     "verify_email": lambda c: _("Confirm your e-mail address"),
     "email_changed": lambda c: _("Your e-mail address is being changed"),
-    "magic_link": lambda c: _("Your sign-in link"),
+    "magic_link": lambda c: _("Your %(product)s sign-in link", product=c["product_name"]),
     "account_exists": lambda c: _("Someone tried to sign up with your address"),
     "account_deleted": lambda c: _("Your account will be deleted"),
 }

@@ -52,6 +52,7 @@ def _render_login(interaction: InteractionView, error: str | None = None, userna
     return render_template("interaction/login.html", uid=interaction.uid, client_name=_client_name(interaction),
                            error=error, signed_in_as=signed_in_as,
                            registration_open=current().settings.registration == "open",
+                           magic_link=bool(current().settings.magic_link),
                            username=username if username is not None else hint or signed_in_as), status
 
 

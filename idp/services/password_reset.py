@@ -1,5 +1,5 @@
-""""Forgot password?": a mailed, single-use link to set a new password (README "Self-service by
-e-mail").
+""""Forgot password?" and magic sign-in links: a mailed, single-use link asked for by name
+(README "Self-service by e-mail").
 
 The answer is the same for every name typed, known or not, in content and in the work done: the
 request is counted in the one throttle (per submitted name and per client IP address, whether or not
@@ -34,26 +34,30 @@ class ResetMail:
     user_id: int | None
 
 
-def request(settings, *, login: str, origin: audit.Origin, notify: Callable[[ResetMail], None]) -> None:
-    """Handle one request: throttle, issue a link for an enabled account with a verified address, let
-    `notify` queue the mail, audit, and commit all of it in one transaction. Raises ValidationError
-    for input no account could have, Throttled when the name or the address asked too often."""
+def request(settings, *, login: str, origin: audit.Origin, notify: Callable[[ResetMail], None],
+            purpose: str = email_links.RESET, browser_secret: str | None = None) -> None:
+    """Handle one request: throttle, issue a link (`purpose`: a password reset, or a magic sign-in link
+    bound to `browser_secret`) for an enabled account with a verified address, let `notify` queue the
+    mail, audit, and commit all of it in one transaction. Raises ValidationError for input no account
+    could have, Throttled when the name or the address asked too often."""
     if len(login or "") > MAX_LOGIN or any(ord(ch) < 32 for ch in login or ""):
         raise ValidationError(f"Type your username or e-mail address (at most {MAX_LOGIN} characters).")
     submitted = (login or "").strip().lower()
     if not submitted:
         raise ValidationError("Type your username or e-mail address.")
-    throttle.reserve([
+    magic = purpose == email_links.MAGIC
+    throttle.reserve([  # magic links and resets share the counters: both mail a link to a name
         throttle.Key("reset.ip", origin.ip_address or "", settings.forgot_password_max_per_ip, WINDOW),
         throttle.Key("reset.account", submitted, settings.mail_max_per_address_per_hour, WINDOW),
     ])
     row = user_store.find_by_login(submitted)
     if row is not None and row.enabled and row.email and row.email_verified:
-        token = email_links.issue(row.id, email_links.RESET, settings.password_reset_ttl)
+        token = email_links.issue(row.id, purpose, settings.magic_link_ttl if magic else settings.password_reset_ttl,
+                                  browser_secret=browser_secret if magic else None)
         mail = ResetMail(row.email, row.username, token, True, row.id)
     else:
         mail = ResetMail(NOBODY, submitted, crypto.random_token(32), False, None)
     notify(mail)
-    audit.record("password.reset_requested", origin=origin, subject_user_id=mail.user_id,
-                 details={"login": submitted, "mailed": mail.send}, commit=False)
+    audit.record("login.magic_link_requested" if magic else "password.reset_requested", origin=origin,
+                 subject_user_id=mail.user_id, details={"login": submitted, "mailed": mail.send}, commit=False)
     db.session.commit()
