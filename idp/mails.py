@@ -19,7 +19,7 @@ SUBJECTS = {
     "email_changed": lambda c: _("Your e-mail address is being changed"),
     "magic_link": lambda c: _("Your %(product)s sign-in link", product=c["product_name"]),
     "account_exists": lambda c: _("Someone tried to sign up with your address"),
-    "account_deleted": lambda c: _("Your account will be deleted"),
+    "account_deleted": lambda c: _("Your %(product)s account is being deleted", product=c["product_name"]),
 }
 
 

@@ -237,6 +237,8 @@ def set_enabled(user_id: int, enabled: bool) -> UserView:
     logout.end_all_sessions and tokens.revoke_grants (see admin)."""
     row = _require(user_id)
     row.enabled = enabled
+    if enabled:
+        row.deletion_due_at = None  # enabling again cancels a deletion the person asked for
     row.updated_at = clock.now()
     db.session.commit()
     return view(row)

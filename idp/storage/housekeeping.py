@@ -20,6 +20,7 @@ from .replay import SeenJti
 from .sessions import SsoSession
 from .throttle import ThrottleCounter
 from .tokens import Token
+from .users import User
 
 
 def _delete_batch(model, condition, limit: int) -> int:
@@ -70,6 +71,13 @@ def finished_deliveries(now: int, limit: int) -> int:
 def finished_mail(now: int, limit: int) -> int:
     condition = (MailMessage.status != MAIL_PENDING) & (MailMessage.created_at < now - DELIVERY_RETENTION)
     return _delete_batch(MailMessage, condition, limit)
+
+
+def due_account_deletions(now: int, limit: int) -> int:
+    """Accounts whose owner asked for deletion and whose grace period is over (and which are still
+    disabled: an administrator re-enabling one cancels the deletion)."""
+    condition = User.deletion_due_at.is_not(None) & (User.deletion_due_at <= now) & User.enabled.is_(False)
+    return _delete_batch(User, condition, limit)
 
 
 def ended_throttle_windows(now: int, limit: int) -> int:
