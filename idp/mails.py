@@ -50,3 +50,17 @@ def invitation(inv) -> None:
     compose(inv.kind, inv.to, user_id=inv.user_id, username=inv.username,
             url=http.issuer_url("account.set_password", token=inv.token), days=max(1, ttl // 86400),
             hours=max(1, ttl // 3600))
+
+
+def verification(to: str, username: str, token: str, *, user_id: int | None = None, uid: str | None = None,
+                 old_address: str | None = None) -> None:
+    """Queue an address confirmation link (carrying the interaction `uid` to continue, if any) and, for
+    a change, the notice to the old address."""
+    from . import http
+
+    extra = {"uid": uid} if uid else {}
+    compose("verify_email", to, user_id=user_id, username=username, address=to,
+            hours=current().settings.email_verification_ttl // 3600,
+            url=http.issuer_url("account.verify_email", token=token, **extra))
+    if old_address:
+        compose("email_changed", old_address, user_id=user_id, username=username, address=to)

@@ -16,12 +16,7 @@ from .views import signed_in
 
 
 def _notify(verify: email_verification.VerifyMail) -> None:
-    settings = current().settings
-    url = http.issuer_url("account.verify_email", token=verify.token)
-    mails.compose("verify_email", verify.to, username=verify.username, address=verify.to, url=url,
-                  hours=settings.email_verification_ttl // 3600)
-    if verify.old_address:
-        mails.compose("email_changed", verify.old_address, username=verify.username, address=verify.to)
+    mails.verification(verify.to, verify.username, verify.token, old_address=verify.old_address)
 
 
 def _page(error=None, status=200, new_email=""):

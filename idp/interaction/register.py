@@ -32,14 +32,11 @@ def render(interaction: InteractionView, error: str | None = None, form: dict | 
 
 def _notify(uid: str):
     def notify(sign_up: self_registration.SignUpMail) -> None:
-        settings = current().settings
         if sign_up.token is None:  # the address has an account already: tell its owner, nobody else
             mails.compose("account_exists", sign_up.to, user_id=sign_up.user_id, username=sign_up.username,
                           url=http.issuer_url("account.forgot_password"))
             return
-        mails.compose("verify_email", sign_up.to, user_id=sign_up.user_id, username=sign_up.username,
-                      address=sign_up.to, hours=settings.email_verification_ttl // 3600,
-                      url=http.issuer_url("account.verify_email", token=sign_up.token, uid=uid))
+        mails.verification(sign_up.to, sign_up.username, sign_up.token, user_id=sign_up.user_id, uid=uid)
     return notify
 
 
@@ -96,7 +93,5 @@ def verify_email(uid: str):
 
 def _resend(uid: str):
     def notify(verify: email_verification.VerifyMail) -> None:
-        mails.compose("verify_email", verify.to, username=verify.username, address=verify.to,
-                      hours=current().settings.email_verification_ttl // 3600,
-                      url=http.issuer_url("account.verify_email", token=verify.token, uid=uid))
+        mails.verification(verify.to, verify.username, verify.token, uid=uid)
     return notify

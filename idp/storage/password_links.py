@@ -31,6 +31,8 @@ class PasswordLink(db.Model):
     email: Mapped[str | None] = mapped_column(String(254), nullable=True)
     # Magic links: the hash of the browser secret that asked for the link (bound to that browser).
     browser_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Magic links opened in another browser: that browser's hash, waiting for the asking browser to allow it.
+    confirm_browser_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 def add(row: PasswordLink) -> PasswordLink:
@@ -49,6 +51,29 @@ def claim(row_id: int, now: int) -> bool:
         PasswordLink.id == row_id, PasswordLink.used_at.is_(None), PasswordLink.expires_at > now,
     ).values(used_at=now))
     return result.rowcount == 1
+
+
+def ask_transfer(row_id: int, browser_hash: str) -> None:
+    db.session.execute(update(PasswordLink).where(PasswordLink.id == row_id, PasswordLink.used_at.is_(None))
+                       .values(confirm_browser_hash=browser_hash))
+
+
+def waiting_transfers(browser_hash: str, now: int) -> list[PasswordLink]:
+    """Live magic links of this browser that another browser asked to use."""
+    return list(db.session.scalars(select(PasswordLink).where(
+        PasswordLink.browser_hash == browser_hash, PasswordLink.confirm_browser_hash.is_not(None),
+        PasswordLink.used_at.is_(None), PasswordLink.expires_at > now)))
+
+
+def decide_transfer(row_id: int, browser_hash: str, allow: bool) -> bool:
+    """The asking browser allows (the link moves to the other browser) or refuses; only it can."""
+    values = {"confirm_browser_hash": None}
+    if allow:
+        values["browser_hash"] = PasswordLink.confirm_browser_hash
+    return db.session.execute(update(PasswordLink).where(
+        PasswordLink.id == row_id, PasswordLink.browser_hash == browser_hash,
+        PasswordLink.confirm_browser_hash.is_not(None), PasswordLink.used_at.is_(None),
+    ).values(**values)).rowcount == 1
 
 
 class InitialAccessToken(db.Model):

@@ -2,7 +2,7 @@
 
 Revision ID: ca15d6ce3c2a
 Revises: 2c9967db9b34
-Create Date: 2026-12-01 14:56:00.274219
+Create Date: 2026-12-01 14:58:41.050277
 
 """
 from alembic import op
@@ -48,6 +48,7 @@ def upgrade():
         batch_op.add_column(sa.Column('state', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('email', sa.String(length=254), nullable=True))
         batch_op.add_column(sa.Column('browser_hash', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('confirm_browser_hash', sa.String(length=64), nullable=True))
 
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('must_verify_email', sa.Boolean(), server_default=sa.false(), nullable=False))
@@ -65,6 +66,7 @@ def downgrade():
         batch_op.drop_column('must_verify_email')
 
     with op.batch_alter_table('password_links', schema=None) as batch_op:
+        batch_op.drop_column('confirm_browser_hash')
         batch_op.drop_column('browser_hash')
         batch_op.drop_column('email')
         batch_op.drop_column('state')

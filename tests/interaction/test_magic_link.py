@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -124,3 +125,41 @@ def test_a_link_is_never_a_second_factor(magic_app, rp, user, smtp):
     response = Browser(client).resume(_use(client, _link(magic_app, smtp)))
     assert response.headers["Location"].endswith(path)
     assert "/mfa/" in client.get(path).text  # the second factor is still asked
+
+
+def test_another_browser_may_use_the_link_once_the_asking_browser_allows_it(magic_app, rp, user, smtp):
+    asking, elsewhere = magic_app.test_client(), magic_app.test_client()
+    path, _ = _start(asking, rp)
+    _ask(asking, path)
+    link = _link(magic_app, smtp)
+    page = elsewhere.get(link)
+    assert page.status_code == 403
+    asked = elsewhere.post(link + "/elsewhere", data={"csrf_token": csrf_from(page.text)})
+    assert asked.status_code == 200 and "Confirm on the other browser" in asked.text
+    assert elsewhere.get(link).status_code == 403  # not before the asking browser allows it
+    requests = asking.get(path + "/magic-requests")
+    assert "Allow the other browser" in requests.text
+    link_id = re.search(r'name="link" value="(\d+)"', requests.text).group(1)
+    allowed = asking.post(path + "/magic-requests", data={"link": link_id, "decision": "allow",
+                                                          "csrf_token": csrf_from(requests.text)})
+    assert "may now sign in" in allowed.text
+    assert asking.get(link).status_code == 403  # the link moved: the asking browser no longer has it
+    signed_in = _use(elsewhere, link)
+    assert signed_in.status_code == 200 and "You are signed in" in signed_in.text
+    assert app_session_count(magic_app) == 1
+    assert _use(elsewhere, link).status_code == 404
+
+
+def test_only_the_asking_browser_can_allow_a_transfer(magic_app, rp, user, smtp):
+    asking, elsewhere = magic_app.test_client(), magic_app.test_client()
+    path, _ = _start(asking, rp)
+    _ask(asking, path)
+    link = _link(magic_app, smtp)
+    own_path, _ = _start(elsewhere, rp)
+    page = elsewhere.get(link)
+    elsewhere.post(link + "/elsewhere", data={"csrf_token": csrf_from(page.text)})
+    theirs = elsewhere.get(own_path + "/magic-requests")
+    assert "No other browser asks" in theirs.text
+    forged = elsewhere.post(own_path + "/magic-requests", data={"link": "1", "decision": "allow",
+                                                                "csrf_token": csrf_from(elsewhere.get(own_path).text)})
+    assert "There was no such request" in forged.text and elsewhere.get(link).status_code == 403
