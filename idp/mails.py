@@ -64,3 +64,8 @@ def verification(to: str, username: str, token: str, *, user_id: int | None = No
             url=http.issuer_url("account.verify_email", token=token, **extra))
     if old_address:
         compose("email_changed", old_address, user_id=user_id, username=username, address=to)
+
+
+def verify_mail(verify) -> None:
+    """Queue a services.email_verification.VerifyMail."""
+    verification(verify.to, verify.username, verify.token, old_address=verify.old_address)

@@ -15,10 +15,6 @@ from .auth import interaction_back
 from .views import signed_in
 
 
-def _notify(verify: email_verification.VerifyMail) -> None:
-    mails.verification(verify.to, verify.username, verify.token, old_address=verify.old_address)
-
-
 def _page(error=None, status=200, new_email=""):
     return render_template("account/email.html", user=g.user, error=error, new_email=new_email), status
 
@@ -37,7 +33,7 @@ def email():
                                           origin=http.origin(), known_browser=http.read(http.KNOWN_BROWSER_COOKIE),
                                           action="changing the e-mail address")
         address = email_verification.start(rt.settings, g.user.id, new_email, origin=http.origin(),
-                                           notify=_notify)
+                                           notify=mails.verify_mail)
     except Throttled as exc:
         return _page(throttle.message(exc.retry_after), 429, (new_email or "")[:254])
     except AuthenticationFailed:

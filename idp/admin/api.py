@@ -14,6 +14,7 @@ from ..services import (
     authorization,
     clients,
     clock,
+    email_verification,
     invitations,
     json_input,
     logout,
@@ -225,12 +226,17 @@ def create_user():
         raise ValidationError("username, password and email are strings; claims an object.")
     user = users.create(current().passwords, username=data.get("username", ""), password=data.get("password", ""),
                         email=data.get("email"), email_verified=bool(data.get("email_verified")),
-                        claims=data.get("claims"))
+                        claims=data.get("claims"), before_commit=_verification())
     record("admin.user.create", subject_user_id=user.id)
     response = jsonify(serialize.user(user))
     response.status_code = 201
     response.headers["Location"] = url_for("admin_api.get_user", user_id=user.id)
     return response
+
+
+def _verification():
+    """A new, unverified address gets its verification link in the same transaction."""
+    return email_verification.queue_for_new_address(current().settings, mails.verify_mail)
 
 
 @api_bp.get(V1 + "/users/<int:user_id>")
@@ -251,7 +257,7 @@ def update_user(user_id: int):
     if not isinstance(data.get("email") or "", str):
         raise ValidationError("email must be a string.")
     user = users.admin_update(user_id, email=data.get("email"), email_verified=data.get("email_verified"),
-                              claims=data.get("claims"))
+                              claims=data.get("claims"), before_commit=_verification())
     record("admin.user.update", subject_user_id=user_id,
            details={"fields": sorted(data), "email_verified": user.email_verified})
     return jsonify(serialize.user(user))

@@ -8,7 +8,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from .. import http, mails
 from ..errors import Forbidden, NotFound, ValidationError
 from ..extensions import db
-from ..services import audit, clients, invitations, logout, mfa, rbac, registration, tokens, users
+from ..services import audit, clients, email_verification, invitations, logout, mfa, rbac, registration, tokens, users
 from ..services.authorization import Target
 from ..services.runtime import current
 from . import bp
@@ -217,12 +217,18 @@ def users_list():
 def user_create():
     try:
         user = users.create(current().passwords, username=request.form.get("username", ""),
-                            password=request.form.get("password", ""), email=request.form.get("email") or None)
+                            password=request.form.get("password", ""), email=request.form.get("email") or None,
+                            before_commit=_verification())
     except ValidationError as exc:
         flash(str(exc))
         return redirect(url_for("admin.users_list"), code=303)
     record("admin.user.create", subject_user_id=user.id)
     return redirect(url_for("admin.user_page", user_id=user.id), code=303)
+
+
+def _verification():
+    """A new, unverified address gets its verification link in the same transaction."""
+    return email_verification.queue_for_new_address(current().settings, mails.verify_mail)
 
 
 def _user(user_id: int):
@@ -252,7 +258,8 @@ def user_profile(user_id: int):
     try:
         before = users.get(user_id)
         after = users.admin_update(user_id, email=request.form.get("email", ""),
-                                   email_verified="email_verified" in request.form, claims=claims)
+                                   email_verified="email_verified" in request.form, claims=claims,
+                                   before_commit=_verification())
     except ValidationError as exc:
         flash(str(exc))
     else:

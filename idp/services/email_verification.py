@@ -50,6 +50,17 @@ def start(settings, user_id: int, new_address: str | None, *, origin: audit.Orig
     return address
 
 
+def queue_for_new_address(settings, notify: Callable[[VerifyMail], None]) -> Callable[[UserView], None]:
+    """A `before_commit` for an administrator's create or edit: a new, unverified address gets its
+    verification link, in the same transaction."""
+    def queue(user: UserView) -> None:
+        if user.email and not user.email_verified:
+            token = email_links.issue(user.id, email_links.VERIFY_EMAIL, settings.email_verification_ttl,
+                                      email=user.email)
+            notify(VerifyMail(user.email, user.username, token, None))
+    return queue
+
+
 def pending(token: str) -> tuple[UserView, str] | None:
     """The account and address a live verification link confirms, or None."""
     link = email_links.find(token, (email_links.VERIFY_EMAIL,))

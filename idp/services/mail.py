@@ -73,7 +73,8 @@ def enqueue(settings, *, kind: str, to: str, subject: str, text: str, html: str,
     now = clock.now()
     status = store.PENDING if send else store.SUPPRESSED
     reason = None if send else "not sent: no account with this verified address"
-    if send and store.sent_to_since(to, now - 3600) >= settings.mail_max_per_address_per_hour:
+    recent = store.sent_to_since(to, now - 3600)  # also when not sending: the same work either way
+    if send and recent >= settings.mail_max_per_address_per_hour:
         status, reason = store.SUPPRESSED, "not sent: hourly limit for this address reached"
     message_id = crypto.random_token(24)
     body = None

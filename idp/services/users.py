@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ..errors import AuthenticationFailed, NotFound, ValidationError
 from ..extensions import db
@@ -66,13 +67,17 @@ def _new_row(username: str, email: str | None, claims: dict | None, password_has
 
 
 def create(passwords: Passwords, *, username: str, password: str, email: str | None = None,
-           email_verified: bool = False, claims: dict | None = None, is_admin: bool = False) -> UserView:
-    """Create a user in one transaction; refuses duplicates, weak passwords and malformed claims."""
+           email_verified: bool = False, claims: dict | None = None, is_admin: bool = False,
+           before_commit: Callable[[UserView], None] | None = None) -> UserView:
+    """Create a user in one transaction; refuses duplicates, weak passwords and malformed claims.
+    `before_commit` joins that transaction (e.g. to queue the address's verification mail)."""
     reason = check_strength(password)
     if reason:
         raise ValidationError(reason)
     row = _new_row(username, email, claims, None, email_verified, is_admin)
     row.password_hash = passwords.hash(password)
+    if before_commit is not None:
+        before_commit(view(row))
     db.session.commit()
     if is_admin:
         from . import rbac
@@ -203,10 +208,12 @@ def _require(user_id: int) -> store.User:
 
 
 def admin_update(user_id: int, *, email: str | None = None, email_verified: bool | None = None,
-                 claims: dict | None = None) -> UserView:
+                 claims: dict | None = None, before_commit: Callable[[UserView], None] | None = None) -> UserView:
     """An administrator's edit: the e-mail address, its verified flag and the profile claims (each
-    given claim replaces the stored one; an empty value removes it)."""
+    given claim replaces the stored one; an empty value removes it). `before_commit` joins the
+    transaction when the address changed (e.g. to queue the new address's verification mail)."""
     row = _require(user_id)
+    old_email = row.email
     if email is not None:
         email = email.strip().lower() or None
         if email and not EMAIL_RE.match(email):
@@ -228,6 +235,9 @@ def admin_update(user_id: int, *, email: str | None = None, email_verified: bool
         merged.update(cleaned)
         row.claims = merged
     row.updated_at = clock.now()
+    if before_commit is not None and row.email != old_email:
+        db.session.flush()
+        before_commit(view(row))
     db.session.commit()
     return view(row)
 

@@ -22,6 +22,8 @@ def api(app, client):
     bearer = {"Authorization": f"Bearer {token(client, robot)}"}
 
     class Api:
+        headers = bearer
+
         def post(self, path, **kw):
             return client.post(BASE + path, headers=bearer, **kw)
 
@@ -96,3 +98,26 @@ def test_the_console_invites(app, smtp):
     refused = client.post("/admin/users/invite", data={"username": "erin2", "email": "bad\r\nBcc: x@y.z",
                                                        "csrf_token": csrf})
     assert refused.status_code == 303 and "does not look valid" in client.get(refused.headers["Location"]).text
+
+
+def test_a_new_or_changed_unverified_address_gets_a_verification_link(app, client, api, user, smtp):
+    created = api.post("/v1/users", json={"username": "fred", "password": "a fine passphrase",
+                                          "email": "fred@example.com"}).get_json()
+    confirmed = api.post("/v1/users", json={"username": "gina", "password": "a fine passphrase",
+                                            "email": "gina@example.com", "email_verified": True})
+    assert confirmed.status_code == 201
+    deliver_mail(app, smtp)
+    assert [m["To"] for m in smtp.messages] == ["fred@example.com"]  # an operator-confirmed address gets none
+    path = urlsplit(smtp.links("http://localhost")[0]).path
+    assert path.startswith("/account/verify-email/")
+    page = client.get(path)
+    assert client.post(path, data={"csrf_token": csrf_from(page.text)}).status_code == 200
+    with app.app_context():
+        assert user_service.get(created["id"]).email_verified
+    smtp.messages.clear()
+    changed = client.patch(f"{BASE}/v1/users/{created['id']}", json={"email": "fred@new.example"},
+                           headers=api.headers)
+    assert changed.status_code == 200 and not changed.get_json()["email_verified"]
+    client.patch(f"{BASE}/v1/users/{created['id']}", json={"claims": {"nickname": "F"}}, headers=api.headers)
+    deliver_mail(app, smtp)
+    assert [m["To"] for m in smtp.messages] == ["fred@new.example"]  # the claims edit sent nothing
