@@ -18,6 +18,7 @@ from ..services import (
     invitations,
     json_input,
     logout,
+    mail,
     mfa,
     rbac,
     registration,
@@ -445,6 +446,13 @@ def _int_arg(name: str) -> int | None:
         return int(value)
     except ValueError:
         raise ValidationError(f"{name} must be an integer.") from None
+
+
+@api_bp.get(V1 + "/mail")
+@requires("mail.read")
+def mail_outbox():
+    """The newest 100 messages of the mail outbox and their delivery status (never their bodies)."""
+    return jsonify({"items": mail.deliveries(100)})
 
 
 @api_bp.get(V1 + "/audit")

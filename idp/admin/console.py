@@ -8,7 +8,19 @@ from flask import flash, g, redirect, render_template, request, url_for
 from .. import http, mails
 from ..errors import Forbidden, NotFound, ValidationError
 from ..extensions import db
-from ..services import audit, clients, email_verification, invitations, logout, mfa, rbac, registration, tokens, users
+from ..services import (
+    audit,
+    clients,
+    email_verification,
+    invitations,
+    logout,
+    mail,
+    mfa,
+    rbac,
+    registration,
+    tokens,
+    users,
+)
 from ..services.authorization import Target
 from ..services.runtime import current
 from . import bp
@@ -436,3 +448,10 @@ def audit_page():
                         client_id=args.get("client_id", "").strip(), offset=number("offset") or 0, limit=50)
     filters = {k: args.get(k, "") for k in ("event", "outcome", "user_id", "client_id")}
     return render_template("admin/audit.html", page=page, filters=filters)
+
+
+@bp.get("/mail")
+@requires("mail.read")
+def mail_page():
+    """The mail outbox: what was sent, is pending, failed or was suppressed (never the bodies)."""
+    return render_template("admin/mail.html", rows=mail.deliveries(100))

@@ -165,6 +165,16 @@ def paths() -> dict:
         "/v1/users/{user_id}/groups": {"parameters": uid, "put": _op(
             ADMIN_USERS, "Replace the user's groups", {"200": _json(_ref("User"))},
             body={"type": "object", "required": ["groups"], "properties": {"groups": STRS}})},
+        "/v1/mail": {"get": _op(ADMIN_AUDIT, "The newest 100 messages of the mail outbox and their delivery status",
+                                {"200": _json({"type": "object", "required": ["items"], "properties": {
+                                    "items": {"type": "array", "items": {
+                                        "type": "object", "additionalProperties": False,
+                                        "required": ["id", "kind", "recipient", "subject", "status", "attempts"],
+                                        "properties": {"id": INT, "kind": STR, "recipient": STR, "subject": STR,
+                                                       "status": {"enum": ["pending", "sent", "failed",
+                                                                           "suppressed"]},
+                                                       "attempts": INT, "last_error": N_STR, "created_at": INT,
+                                                       "sent_at": {"type": ["integer", "null"]}}}}}})})},
         "/v1/audit": {"get": _op(ADMIN_AUDIT, "Query the audit log, newest first", {"200": _json(_page("AuditEvent"))},
                                  params=[{"name": n, "in": "query", "schema": s} for n, s in (
                                      ("event", STR), ("outcome", {"enum": ["success", "failure"]}),

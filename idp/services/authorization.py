@@ -39,7 +39,7 @@ ACTIONS: dict[str, str] = {
     "role.delete": ADMIN_ROLES,
     "group.list": ADMIN_ROLES, "group.read": ADMIN_ROLES, "group.create": ADMIN_ROLES, "group.update": ADMIN_ROLES,
     "group.delete": ADMIN_ROLES,
-    "audit.read": ADMIN_AUDIT,
+    "audit.read": ADMIN_AUDIT, "mail.read": ADMIN_AUDIT,
 }
 
 

@@ -180,6 +180,8 @@ def _requests(w: World, action: str, target: str):
             return ("POST", "/admin/roles/billing/delete", yes, 303), ("DELETE", "/v1/roles/billing", None, 204)
         case "read the audit log":
             return ("GET", "/admin/audit", None, 200), ("GET", "/v1/audit", None, 200)
+        case "read the mail outbox":
+            return ("GET", "/admin/mail", None, 200), ("GET", "/v1/mail", None, 200)
     raise AssertionError(f"the matrix row {action!r} has no request in this test")
 
 

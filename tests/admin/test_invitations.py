@@ -10,7 +10,7 @@ import pytest
 from idp.services import clock
 from idp.services import users as user_service
 from idp.services.runtime import current
-from tests.admin.api_helpers import BASE, automation_client, token
+from tests.admin.api_helpers import Api, automation_client, token
 from tests.conftest import Browser, csrf_from, deliver_mail
 
 NEW = "an invited passphrase"
@@ -18,16 +18,8 @@ NEW = "an invited passphrase"
 
 @pytest.fixture()
 def api(app, client):
-    robot = automation_client(app)
-    bearer = {"Authorization": f"Bearer {token(client, robot)}"}
-
-    class Api:
-        headers = bearer
-
-        def post(self, path, **kw):
-            return client.post(BASE + path, headers=bearer, **kw)
-
-    return Api()
+    """The admin API, every answer checked against the OpenAPI document."""
+    return Api(client, token(client, automation_client(app)))
 
 
 def _accept(client, path, password=NEW):
@@ -115,9 +107,19 @@ def test_a_new_or_changed_unverified_address_gets_a_verification_link(app, clien
     with app.app_context():
         assert user_service.get(created["id"]).email_verified
     smtp.messages.clear()
-    changed = client.patch(f"{BASE}/v1/users/{created['id']}", json={"email": "fred@new.example"},
-                           headers=api.headers)
+    changed = api.patch(f"/v1/users/{created['id']}", json={"email": "fred@new.example"})
     assert changed.status_code == 200 and not changed.get_json()["email_verified"]
-    client.patch(f"{BASE}/v1/users/{created['id']}", json={"claims": {"nickname": "F"}}, headers=api.headers)
+    api.patch(f"/v1/users/{created['id']}", json={"claims": {"nickname": "F"}})
     deliver_mail(app, smtp)
     assert [m["To"] for m in smtp.messages] == ["fred@new.example"]  # the claims edit sent nothing
+
+
+
+def test_operators_see_the_delivery_record(app, api, smtp):
+    api.post("/v1/invitations", json={"username": "dora", "email": "dora@example.com"})
+    pending = api.get("/v1/mail").get_json()["items"]
+    assert [(m["kind"], m["recipient"], m["status"]) for m in pending] == [("invitation", "dora@example.com",
+                                                                           "pending")]
+    deliver_mail(app, smtp)
+    [sent] = api.get("/v1/mail").get_json()["items"]
+    assert sent["status"] == "sent" and sent["attempts"] == 1 and "body" not in sent
