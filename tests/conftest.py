@@ -29,8 +29,8 @@ DATA_TABLES = ("mail_outbox", "audit_events", "throttle_counters", "leases", "us
                "groups", "password_links",
                "initial_access_tokens", "backchannel_deliveries", "logout_requests", "tokens", "authorization_codes",
                "device_codes", "consents", "interactions", "sso_sessions", "webauthn_challenges",
-               "webauthn_credentials", "recovery_codes", "totp_credentials",
-               "clients", "users")
+               "webauthn_credentials", "recovery_codes", "totp_credentials", "seen_jtis",
+               "pushed_authorization_requests", "clients", "users")
 
 
 def _database_url(tmp_path_factory) -> str:
