@@ -151,6 +151,10 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_api_bp)
     app.register_blueprint(admin_bp)
 
+    from .i18n import gettext
+
+    app.jinja_env.globals["_"] = gettext
+
     @app.context_processor
     def _globals() -> dict:
         return {"product_name": PRODUCT_NAME}

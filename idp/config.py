@@ -90,6 +90,26 @@ class Settings:
     dpop_proof_max_age: int
     dpop_require_nonce: int
     dpop_nonce_lifetime: int
+    smtp_host: str
+    smtp_port: int
+    smtp_username: str
+    smtp_password: str = field(repr=False)
+    smtp_security: str
+    smtp_timeout: int
+    mail_from: str
+    mail_max_attempts: int
+    mail_retry_delay: int
+    mail_max_per_address_per_hour: int
+    password_reset_ttl: int
+    forgot_password_max_per_ip: int
+    email_verification_ttl: int
+    invitation_ttl: int
+    registration: str
+    registration_email_domains: str
+    registration_max_per_ip: int
+    magic_link: int
+    magic_link_ttl: int
+    account_deletion_grace_days: int
 
     @property
     def editable_claims(self) -> tuple[str, ...]:
@@ -110,6 +130,16 @@ class Settings:
     def signing_algs(self) -> tuple[str, ...]:
         """The algorithms this server signs with, RS256 first (it is always present: OIDC Core §15.1)."""
         return tuple(dict.fromkeys(("RS256", *self.signing_algorithms.replace(",", " ").split())))
+
+    @property
+    def mail_sender(self) -> str:
+        """The From address: `mail_from`, or no-reply@ the issuer's host name."""
+        return self.mail_from or f"no-reply@{urlsplit(self.issuer).hostname}"
+
+    @property
+    def registration_domains(self) -> frozenset[str]:
+        """E-mail domains self-registration accepts (empty: any)."""
+        return frozenset(d.lower().lstrip("@") for d in self.registration_email_domains.replace(",", " ").split())
 
     @property
     def issuer_is_https(self) -> bool:
@@ -263,7 +293,10 @@ def validate(settings: Settings) -> None:
         "logout_token_ttl", "backchannel_logout_timeout", "backchannel_logout_max_attempts",
         "backchannel_logout_retry_delay", "password_link_ttl", "initial_access_token_ttl",
         "pushed_authorization_request_ttl", "client_assertion_max_lifetime", "jwks_uri_timeout",
-        "jwks_uri_cache_ttl", "dpop_proof_max_age", "dpop_nonce_lifetime",
+        "jwks_uri_cache_ttl", "dpop_proof_max_age", "dpop_nonce_lifetime", "smtp_port", "smtp_timeout",
+        "mail_max_attempts", "mail_retry_delay", "mail_max_per_address_per_hour", "password_reset_ttl",
+        "forgot_password_max_per_ip", "email_verification_ttl", "invitation_ttl", "magic_link_ttl",
+        "registration_max_per_ip",
     ]
     for name in positive:
         if getattr(settings, name) <= 0:
@@ -316,6 +349,22 @@ def validate(settings: Settings) -> None:
         raise ConfigurationError("client_assertion_max_lifetime and dpop_proof_max_age must be at most 3600 seconds")
     if settings.jwks_uri_timeout > 30:
         raise ConfigurationError("jwks_uri_timeout must be at most 30 seconds")
+    if settings.smtp_security not in ("none", "starttls", "tls"):
+        raise ConfigurationError("smtp_security must be none, starttls or tls")
+    if settings.mail_from and not re.fullmatch(r"[^@\s<>\"]+@[^@\s<>\"]+", settings.mail_from):
+        raise ConfigurationError("mail_from must be empty or a plain address like no-reply@example.com")
+    if settings.registration not in ("off", "invite", "open"):
+        raise ConfigurationError("registration must be off, invite or open")
+    if settings.magic_link not in (0, 1):
+        raise ConfigurationError("magic_link must be 0 (off) or 1 (on)")
+    if settings.magic_link_ttl > 600:
+        raise ConfigurationError("magic_link_ttl must be at most 600 seconds")
+    if settings.password_reset_ttl > 86400:
+        raise ConfigurationError("password_reset_ttl must be at most 86400 seconds (one day)")
+    if settings.invitation_ttl > 30 * 86400 or settings.email_verification_ttl > 30 * 86400:
+        raise ConfigurationError("invitation_ttl and email_verification_ttl must be at most 2592000 seconds")
+    if settings.account_deletion_grace_days < 0:
+        raise ConfigurationError("account_deletion_grace_days must not be negative")
     not_editable = set(settings.editable_claims) - set(EDITABLE_PROFILE_CLAIMS)
     if not_editable:
         raise ConfigurationError(

@@ -15,6 +15,7 @@ class UserView:
     enabled: bool
     claims: dict = field(default_factory=dict)
     is_admin: bool = False
+    must_verify_email: bool = False  # self-registered and not confirmed yet: sign-in stops at verification
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,12 @@ from idp.services.runtime import current
 PASSWORD = "correct horse battery"
 # Tables emptied between tests. Signing keys survive (generating RSA keys is slow) unless a test
 # rotates them, which it does on purpose and checks.
-DATA_TABLES = ("audit_events", "throttle_counters", "leases", "user_roles", "user_groups", "roles", "groups",
-               "password_links",
+DATA_TABLES = ("mail_outbox", "audit_events", "throttle_counters", "leases", "user_roles", "user_groups", "roles",
+               "groups", "password_links",
                "initial_access_tokens", "backchannel_deliveries", "logout_requests", "tokens", "authorization_codes",
                "device_codes", "consents", "interactions", "sso_sessions", "webauthn_challenges",
-               "webauthn_credentials", "recovery_codes", "totp_credentials",
-               "clients", "users")
+               "webauthn_credentials", "recovery_codes", "totp_credentials", "seen_jtis",
+               "pushed_authorization_requests", "clients", "users")
 
 
 def _database_url(tmp_path_factory) -> str:
@@ -323,7 +323,7 @@ class LiveServer:
     """The app served over real HTTP by waitress on a random loopback port, in a thread; its issuer
     is its own URL."""
 
-    def __init__(self, tmp_path_factory, database_url, host_name: str = "127.0.0.1"):
+    def __init__(self, tmp_path_factory, database_url, host_name: str = "127.0.0.1", **overrides):
         """`host_name` names the server in its issuer: "localhost" gives the secure-context origin
         and RP ID that WebAuthn in a browser needs (it listens on 127.0.0.1 either way)."""
         import socket
@@ -334,7 +334,7 @@ class LiveServer:
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         self.url = f"http://{host_name}:{self.port}"
-        self.app = make_app(tmp_path_factory, database_url, issuer=self.url)
+        self.app = make_app(tmp_path_factory, database_url, issuer=self.url, **overrides)
         self.server = waitress.server.create_server(self.app, sockets=[sock], threads=8,
                                                     clear_untrusted_proxy_headers=True)
         self.thread = ServerThread(self.server)
@@ -457,3 +457,78 @@ def serve_idp(app, tmp_path, database_url):
     yield start
     for server in started:
         server.stop()
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd) on a random loopback port that keeps what it receives."""
+
+    def __init__(self):
+        from aiosmtpd.controller import Controller
+
+        self.messages: list = []
+        self.refuse: int | None = None  # an SMTP code to answer DATA with instead of accepting
+        sink = self
+
+        class Handler:
+            async def handle_DATA(self, server, session, envelope):
+                if sink.refuse:
+                    return f"{sink.refuse} refused by the test"
+                import email
+                from email import policy
+
+                sink.messages.append(email.message_from_bytes(envelope.original_content, policy=policy.default))
+                return "250 OK"
+
+        import socket
+
+        with socket.socket() as probe:  # aiosmtpd 1.4 cannot start on port 0: take a free port
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+
+    def start(self):
+        self.controller.start()
+        return self
+
+    def stop(self):
+        self.controller.stop()
+
+    def settings(self, settings):
+        """`settings` pointed at this server (plain SMTP on loopback)."""
+        import dataclasses
+
+        return dataclasses.replace(settings, smtp_host="127.0.0.1", smtp_port=self.port, smtp_security="none")
+
+    def links(self, issuer: str) -> list[str]:
+        """Every link to the issuer in the text parts of the messages received, oldest first."""
+        out = []
+        for msg in self.messages:
+            text = msg.get_body(("plain",)).get_content()
+            out += [w for w in text.split() if w.startswith(issuer + "/")]
+        return out
+
+
+@pytest.fixture(scope="session")
+def _smtp_sink():
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture()
+def smtp(_smtp_sink):
+    """The loopback SMTP server, emptied for this test."""
+    _smtp_sink.messages.clear()
+    _smtp_sink.refuse = None
+    return _smtp_sink
+
+
+def deliver_mail(app, smtp) -> int:
+    """Run the mail sender once, as the background job does, towards the test SMTP server."""
+    from idp.services import mail
+
+    with app.app_context():
+        try:
+            return mail.deliver_due(smtp.settings(current().settings))
+        finally:
+            db.session.remove()

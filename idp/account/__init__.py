@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 
-from . import auth, password_link, security, views  # noqa: E402,F401
+from . import auth, email, forgot, lifecycle, password_link, security, views  # noqa: E402,F401

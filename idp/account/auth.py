@@ -47,6 +47,14 @@ def person_or_sign_in() -> Person | Response:
     return person
 
 
+def interaction_back() -> str | None:
+    """Where "Back to sign-in" goes: the interaction (`uid` parameter) the person came from, if any —
+    only ever a path of ours."""
+    uid = request.values.get("uid", "")
+    ok = 0 < len(uid) <= 64 and uid.isascii() and uid.replace("-", "").replace("_", "").isalnum()
+    return url_for("interaction.show", uid=uid) if ok else None
+
+
 def safe_next(value: str | None) -> str:
     """Only account pages of this server (console_sign_in.is_page_under)."""
     if console_sign_in.is_page_under(value, "/account"):

@@ -1,5 +1,9 @@
-"""/account/set-password/<token>: the page behind a one-time set-password link an administrator
-created. Using it sets the password, ends the person's other sessions and retires the link."""
+"""/account/set-password/<token>: the page behind a single-use link to set a password — an
+administrator's set-password link, a "Forgot password?" mail or an invitation. Using it sets the
+password, ends every session of the person, revokes their refresh and access tokens unless they keep
+them (a checkbox; never for an invitation, which has none), and retires the link. It does not sign
+the person in: they sign in with the new password through the one sign-in, whose policy still asks
+for their second factor."""
 
 from __future__ import annotations
 
@@ -7,29 +11,45 @@ from flask import render_template, request
 
 from .. import http
 from ..errors import ValidationError
-from ..services import audit, logout, users
+from ..i18n import _
+from ..services import audit, email_links, logout, tokens, users
 from ..services.runtime import current
 from . import bp
+
+
+def _dead_link():
+    return render_template("errors/error.html", title=_("This link no longer works"),
+                           message=_("The link has expired, has already been used, or your password has changed "
+                                     "since it was sent."),
+                           next_step=_("Ask for a new one with “Forgot password?” on the sign-in page, or ask your "
+                                       "administrator.")), 404
 
 
 @bp.route("/set-password/<token>", methods=["GET", "POST"])
 def set_password(token: str):
     user = users.password_link_user(token)
     if user is None:
-        return render_template("errors/error.html", title="This link no longer works",
-                               message="The set-password link has expired or has already been used.",
-                               next_step="Ask your administrator for a new one."), 404
+        return _dead_link()
     if request.method == "GET":
         return render_template("account/set_password.html", user=user, token=token, error=None)
     new, again = request.form.get("new_password", ""), request.form.get("new_password_again", "")
+    keep_tokens = request.form.get("keep_apps") == "1"
     try:
         if new != again:
-            raise ValidationError("The two passwords are not the same.")
-        users.set_password_with_link(current().passwords, token, new)
+            raise ValidationError(_("The two passwords are not the same."))
+        user, purpose = users.set_password_with_link(current().passwords, token, new)
     except ValidationError as exc:
+        if users.password_link_user(token) is None:
+            return _dead_link()
         return render_template("account/set_password.html", user=user, token=token, error=str(exc)), 400
-    ended = logout.end_other_sessions(user.id, None, reason="password_set_by_link", origin=http.origin())
+    ended = logout.end_other_sessions(user.id, None, reason=f"password_set_by_{purpose}", origin=http.origin())
+    revoked = 0 if keep_tokens else tokens.revoke_grants(user.id)
     audit.record("password.set_by_link", origin=http.origin(), actor_user_id=user.id,
-                 details={"ended_sessions": ended})
-    return render_template("errors/error.html", title="Your password is set",
-                           message="You can now sign in with your new password."), 200
+                 details={"purpose": purpose, "ended_sessions": ended, "revoked_tokens": revoked,
+                          "kept_apps": keep_tokens})
+    first = purpose == email_links.INVITATION
+    return render_template("errors/error.html", title=_("Your password is set"),
+                           message=_("Welcome! You can now sign in with your username %(name)s and your new "
+                                     "password.", name=user.username) if first else
+                           _("You can now sign in with your new password. You were signed out everywhere else."),
+                           next_step=_("If your account has a second factor, you will be asked for it too.")), 200

@@ -6,10 +6,25 @@ from __future__ import annotations
 
 from flask import g, jsonify, request, url_for
 
-from .. import http
+from .. import http, mails
 from ..errors import Forbidden, NotFound, ValidationError
 from ..extensions import csrf, db
-from ..services import audit, authorization, clients, json_input, logout, mfa, rbac, registration, tokens, users
+from ..services import (
+    audit,
+    authorization,
+    clients,
+    clock,
+    email_verification,
+    invitations,
+    json_input,
+    logout,
+    mail,
+    mfa,
+    rbac,
+    registration,
+    tokens,
+    users,
+)
 from ..services.authorization import Target
 from ..services.runtime import current
 from . import api_bp, serialize
@@ -212,12 +227,17 @@ def create_user():
         raise ValidationError("username, password and email are strings; claims an object.")
     user = users.create(current().passwords, username=data.get("username", ""), password=data.get("password", ""),
                         email=data.get("email"), email_verified=bool(data.get("email_verified")),
-                        claims=data.get("claims"))
+                        claims=data.get("claims"), before_commit=_verification())
     record("admin.user.create", subject_user_id=user.id)
     response = jsonify(serialize.user(user))
     response.status_code = 201
     response.headers["Location"] = url_for("admin_api.get_user", user_id=user.id)
     return response
+
+
+def _verification():
+    """A new, unverified address gets its verification link in the same transaction."""
+    return email_verification.queue_for_new_address(current().settings, mails.verify_mail)
 
 
 @api_bp.get(V1 + "/users/<int:user_id>")
@@ -238,8 +258,9 @@ def update_user(user_id: int):
     if not isinstance(data.get("email") or "", str):
         raise ValidationError("email must be a string.")
     user = users.admin_update(user_id, email=data.get("email"), email_verified=data.get("email_verified"),
-                              claims=data.get("claims"))
-    record("admin.user.update", subject_user_id=user_id, details={"fields": sorted(data)})
+                              claims=data.get("claims"), before_commit=_verification())
+    record("admin.user.update", subject_user_id=user_id,
+           details={"fields": sorted(data), "email_verified": user.email_verified})
     return jsonify(serialize.user(user))
 
 
@@ -295,13 +316,42 @@ def reset_mfa(user_id: int):
 @api_bp.post(V1 + "/users/<int:user_id>/password-link")
 @requires("user.password_link")
 def password_link(user_id: int):
-    _user(user_id)
+    """A single-use set-password link, mailed to the user's address (the link is then not in the
+    answer); shown only for an account without an address."""
+    user = _user(user_id)
     authorize("user.password_link", Target(user_id=user_id))
-    link = users.issue_password_link(user_id, current().settings.password_link_ttl)
+    settings = current().settings
+    if user.email:
+        sent = invitations.resend(settings, user_id, notify=mails.invitation)
+        record("admin.user.password_link", subject_user_id=user_id, details={"mailed_to": sent.to})
+        return jsonify({"sent_to": sent.to, "expires_at": clock.now() + settings.password_link_ttl})
+    link = users.issue_password_link(user_id, settings.password_link_ttl)
     record("admin.user.password_link", subject_user_id=user_id, details={"expires_at": link.expires_at})
     response = jsonify({"url": http.issuer_url("account.set_password", token=link.token),
                         "expires_at": link.expires_at})
     response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@api_bp.post(V1 + "/invitations")
+@requires("user.invite")
+def invite():
+    """Invite a person by e-mail: the account (no password yet) and the mailed invitation, at once."""
+    data = body()
+    unknown = set(data) - {"username", "email", "claims"}
+    if unknown:
+        raise ValidationError(f"Unknown invitation fields: {', '.join(sorted(unknown))}.")
+    if not all(isinstance(data.get(k), str) for k in ("username", "email")) or \
+            not isinstance(data.get("claims") or {}, dict):
+        raise ValidationError("username and email are strings; claims an object.")
+    authorize("user.invite")
+    caller = g.caller
+    user = invitations.invite(current().settings, username=data["username"], email=data["email"],
+                              claims=data.get("claims"), actor_user_id=caller.user_id, client_id=caller.client_id,
+                              origin=http.origin(), notify=mails.invitation)
+    response = jsonify(serialize.user(user))
+    response.status_code = 201
+    response.headers["Location"] = url_for("admin_api.get_user", user_id=user.id)
     return response
 
 
@@ -396,6 +446,13 @@ def _int_arg(name: str) -> int | None:
         return int(value)
     except ValueError:
         raise ValidationError(f"{name} must be an integer.") from None
+
+
+@api_bp.get(V1 + "/mail")
+@requires("mail.read")
+def mail_outbox():
+    """The newest 100 messages of the mail outbox and their delivery status (never their bodies)."""
+    return jsonify({"items": mail.deliveries(100)})
 
 
 @api_bp.get(V1 + "/audit")

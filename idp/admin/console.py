@@ -5,10 +5,22 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 
-from .. import http
+from .. import http, mails
 from ..errors import Forbidden, NotFound, ValidationError
 from ..extensions import db
-from ..services import audit, clients, logout, mfa, rbac, registration, tokens, users
+from ..services import (
+    audit,
+    clients,
+    email_verification,
+    invitations,
+    logout,
+    mail,
+    mfa,
+    rbac,
+    registration,
+    tokens,
+    users,
+)
 from ..services.authorization import Target
 from ..services.runtime import current
 from . import bp
@@ -208,7 +220,8 @@ def users_list():
     except ValueError:
         offset = 0
     q = request.args.get("q", "")
-    return render_template("admin/users.html", page=users.search(q, offset, 20), q=q)
+    return render_template("admin/users.html", page=users.search(q, offset, 20), q=q,
+                           invitation_days=max(1, current().settings.invitation_ttl // 86400))
 
 
 @bp.post("/users")
@@ -216,12 +229,18 @@ def users_list():
 def user_create():
     try:
         user = users.create(current().passwords, username=request.form.get("username", ""),
-                            password=request.form.get("password", ""), email=request.form.get("email") or None)
+                            password=request.form.get("password", ""), email=request.form.get("email") or None,
+                            before_commit=_verification())
     except ValidationError as exc:
         flash(str(exc))
         return redirect(url_for("admin.users_list"), code=303)
     record("admin.user.create", subject_user_id=user.id)
     return redirect(url_for("admin.user_page", user_id=user.id), code=303)
+
+
+def _verification():
+    """A new, unverified address gets its verification link in the same transaction."""
+    return email_verification.queue_for_new_address(current().settings, mails.verify_mail)
 
 
 def _user(user_id: int):
@@ -249,12 +268,16 @@ def user_profile(user_id: int):
     claims = {name: request.form.get(name, "") for name in users.EDITABLE_CLAIMS
               if name in request.form and name not in ("address", "phone_number_verified")}
     try:
-        users.admin_update(user_id, email=request.form.get("email", ""),
-                           email_verified="email_verified" in request.form, claims=claims)
+        before = users.get(user_id)
+        after = users.admin_update(user_id, email=request.form.get("email", ""),
+                                   email_verified="email_verified" in request.form, claims=claims,
+                                   before_commit=_verification())
     except ValidationError as exc:
         flash(str(exc))
     else:
-        record("admin.user.update", subject_user_id=user_id, details={"fields": sorted(claims)})
+        changed = [f for f in ("email", "email_verified") if before and getattr(before, f) != getattr(after, f)]
+        record("admin.user.update", subject_user_id=user_id,
+               details={"fields": sorted(claims) + changed, "email_verified": after.email_verified})
         flash("The profile was saved.")
     return redirect(url_for("admin.user_page", user_id=user_id), code=303)
 
@@ -301,13 +324,35 @@ def user_mfa_reset(user_id: int):
 @bp.post("/users/<int:user_id>/password-link")
 @requires("user.password_link")
 def user_password_link(user_id: int):
+    """Mail a single-use set-password link to the user's address; shown here only for an account
+    without an address."""
     user = _user(user_id)
     authorize("user.password_link", Target(user_id=user_id))
+    if user.email:
+        sent = invitations.resend(current().settings, user_id, notify=mails.invitation)
+        record("admin.user.password_link", subject_user_id=user_id, details={"mailed_to": sent.to})
+        flash(f"A link to set a password was sent to {sent.to}.")
+        return redirect(url_for("admin.user_page", user_id=user_id), code=303)
     link = users.issue_password_link(user_id, current().settings.password_link_ttl)
     record("admin.user.password_link", subject_user_id=user_id, details={"expires_at": link.expires_at})
     return render_template("admin/password_link.html", user=user,
                            url=http.issuer_url("account.set_password", token=link.token),
                            expires_at=link.expires_at)
+
+
+@bp.post("/users/invite")
+@requires("user.invite")
+def user_invite():
+    authorize("user.invite")
+    try:
+        user = invitations.invite(current().settings, username=request.form.get("username", ""),
+                                  email=request.form.get("email", ""), actor_user_id=g.admin.user.id,
+                                  origin=http.origin(), notify=mails.invitation)
+    except ValidationError as exc:
+        flash(str(exc))
+        return redirect(url_for("admin.users_list"), code=303)
+    flash(f"An invitation was sent to {user.email}.")
+    return redirect(url_for("admin.user_page", user_id=user.id), code=303)
 
 
 @bp.post("/users/<int:user_id>/roles")
@@ -403,3 +448,10 @@ def audit_page():
                         client_id=args.get("client_id", "").strip(), offset=number("offset") or 0, limit=50)
     filters = {k: args.get(k, "") for k in ("event", "outcome", "user_id", "client_id")}
     return render_template("admin/audit.html", page=page, filters=filters)
+
+
+@bp.get("/mail")
+@requires("mail.read")
+def mail_page():
+    """The mail outbox: what was sent, is pending, failed or was suppressed (never the bodies)."""
+    return render_template("admin/mail.html", rows=mail.deliveries(100))

@@ -124,6 +124,11 @@ def paths() -> dict:
                            "required": ["initial_access_token", "expires_at", "registration_endpoint", "enabled"],
                            "properties": {"initial_access_token": STR, "expires_at": INT,
                                           "registration_endpoint": STR, "enabled": BOOL}}, "Created")})},
+        "/v1/invitations": {"post": _op(
+            ADMIN_USERS, "Invite a person by e-mail: the account, without a password, and a mailed single-use "
+            "link to choose one", {"201": _json(_ref("User"), "Created")},
+            body={"type": "object", "required": ["username", "email"],
+                  "properties": {"username": STR, "email": STR, "claims": {"type": "object"}}})},
         "/v1/users": {
             "get": _op(ADMIN_USERS, "Search users", {"200": _json(_page("User"))},
                        params=[{"name": "q", "in": "query", "schema": STR}, *PAGING]),
@@ -149,9 +154,10 @@ def paths() -> dict:
                 {"type": "object", "required": ["removed"], "properties": {"removed": {
                     "type": "object", "properties": {"totp": INT, "passkeys": INT, "recovery_codes": INT}}}})})},
         "/v1/users/{user_id}/password-link": {"parameters": uid, "post": _op(
-            ADMIN_USERS, "A one-time, expiring set-password link to pass to the user", {"200": _json(
-                {"type": "object", "required": ["url", "expires_at"], "additionalProperties": False,
-                 "properties": {"url": STR, "expires_at": INT}})})},
+            ADMIN_USERS, "A single-use, expiring set-password link, mailed to the user's address (then `sent_to`"
+            " says where); shown as `url` only for an account without an address", {"200": _json(
+                {"type": "object", "required": ["expires_at"], "additionalProperties": False,
+                 "properties": {"url": STR, "sent_to": STR, "expires_at": INT}})})},
         "/v1/users/{user_id}/roles": {"parameters": uid, "put": _op(
             ADMIN_USERS, "Replace the user's roles (admin roles also need admin:roles)",
             {"200": _json(_ref("User"))},
@@ -159,6 +165,16 @@ def paths() -> dict:
         "/v1/users/{user_id}/groups": {"parameters": uid, "put": _op(
             ADMIN_USERS, "Replace the user's groups", {"200": _json(_ref("User"))},
             body={"type": "object", "required": ["groups"], "properties": {"groups": STRS}})},
+        "/v1/mail": {"get": _op(ADMIN_AUDIT, "The newest 100 messages of the mail outbox and their delivery status",
+                                {"200": _json({"type": "object", "required": ["items"], "properties": {
+                                    "items": {"type": "array", "items": {
+                                        "type": "object", "additionalProperties": False,
+                                        "required": ["id", "kind", "recipient", "subject", "status", "attempts"],
+                                        "properties": {"id": INT, "kind": STR, "recipient": STR, "subject": STR,
+                                                       "status": {"enum": ["pending", "sent", "failed",
+                                                                           "suppressed"]},
+                                                       "attempts": INT, "last_error": N_STR, "created_at": INT,
+                                                       "sent_at": {"type": ["integer", "null"]}}}}}})})},
         "/v1/audit": {"get": _op(ADMIN_AUDIT, "Query the audit log, newest first", {"200": _json(_page("AuditEvent"))},
                                  params=[{"name": n, "in": "query", "schema": s} for n, s in (
                                      ("event", STR), ("outcome", {"enum": ["success", "failure"]}),

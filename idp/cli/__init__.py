@@ -1,4 +1,4 @@
-"""`idp …` commands: serve, db, users, clients, keys, tokens."""
+"""`idp …` commands: serve, db, users, clients, keys, tokens, mail."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from flask import Flask
 from flask.cli import FlaskGroup
 
 from ..errors import ConfigurationError
-from . import clients, db_commands, keys, serve, tokens, users
+from . import clients, db_commands, keys, mail, serve, tokens, users
 
 
 def register(app: Flask) -> None:
-    for command in (serve.serve, db_commands.db, users.users, clients.clients, keys.keys, tokens.tokens):
+    for command in (serve.serve, db_commands.db, users.users, clients.clients, keys.keys, tokens.tokens,
+                    mail.mail_group):
         app.cli.add_command(command)
 
 

@@ -5,5 +5,5 @@ from flask import Blueprint
 
 bp = Blueprint("interaction", __name__, url_prefix="/interaction")
 
-from . import enrol, logout_views, mfa, views  # noqa: E402,F401
+from . import enrol, logout_views, magic, mfa, register, views  # noqa: E402,F401
 from .device import device_bp  # noqa: E402,F401

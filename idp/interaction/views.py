@@ -51,6 +51,8 @@ def _render_login(interaction: InteractionView, error: str | None = None, userna
     signed_in_as = user.username if user else None
     return render_template("interaction/login.html", uid=interaction.uid, client_name=_client_name(interaction),
                            error=error, signed_in_as=signed_in_as,
+                           registration_open=current().settings.registration == "open",
+                           magic_link=bool(current().settings.magic_link),
                            username=username if username is not None else hint or signed_in_as), status
 
 
@@ -91,6 +93,14 @@ def _show(interaction: InteractionView):
         from .enrol import render as render_enrol
 
         return render_enrol(interaction, user)
+    if interaction.prompt == policy.VERIFY_EMAIL and user is not None:
+        from .register import render_verify
+
+        return render_verify(interaction, user)
+    if interaction.prompt == policy.CREATE and request.args.get("other") != "1":
+        from .register import render as render_register
+
+        return render_register(interaction)
     if interaction.prompt == "consent" and user is not None:
         return render_template("interaction/consent.html", uid=uid, client_name=_client_name(interaction),
                                username=user.username, permissions=consents.describe(list(interaction.consent_scopes)))

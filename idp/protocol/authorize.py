@@ -131,8 +131,9 @@ def _validate(params: dict[str, str], client: ClientView, redirect_uri: str) -> 
     elif client.require_pkce:
         raise InvalidRequestError("This application must use PKCE: send code_challenge with method S256.")
 
+    known = KNOWN_PROMPTS | ({"create"} if current().settings.registration == "open" else set())
     requested_prompts = [p for p in params.get("prompt", "").split(" ") if p]
-    unknown = [p for p in requested_prompts if p not in KNOWN_PROMPTS]
+    unknown = [p for p in requested_prompts if p not in known]
     if unknown:
         # OpenID Connect Prompt Create 1.0 §4.1: a value not in prompt_values_supported is invalid_request.
         raise _invalid(f"Unsupported prompt value '{unknown[0][:40]}'; see prompt_values_supported.")

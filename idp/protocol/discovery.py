@@ -66,7 +66,9 @@ def metadata() -> dict:
         # RFC 9126 §5
         "pushed_authorization_request_endpoint": endpoint("protocol.pushed_authorization_request"),
         "require_pushed_authorization_requests": bool(settings.require_pushed_authorization_requests),
-        "prompt_values_supported": ["none", "login", "consent", "select_account"],
+        # Prompt Create 1.0 §5: "create" only while anyone may sign up
+        "prompt_values_supported": ["none", "login", "consent", "select_account",
+                                    *(["create"] if settings.registration == "open" else [])],
         "claim_types_supported": ["normal"],
         "ui_locales_supported": ["en"],
         "authorization_response_iss_parameter_supported": True,

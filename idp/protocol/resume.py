@@ -34,6 +34,8 @@ PROMPT_ERRORS = {
     # OIDC Core §3.1.2.6: the person must act (give, or first set up, a second factor)
     policy.MFA: InteractionRequiredError,
     policy.MFA_ENROL: InteractionRequiredError,
+    policy.VERIFY_EMAIL: InteractionRequiredError,
+    policy.CREATE: LoginRequiredError,
 }
 COMPLETED = "This sign-in request was already completed. Go back to the application."
 

@@ -33,12 +33,13 @@ ACTIONS: dict[str, str] = {
     "user.list": ADMIN_USERS, "user.read": ADMIN_USERS, "user.create": ADMIN_USERS, "user.update": ADMIN_USERS,
     "user.enable": ADMIN_USERS, "user.disable": ADMIN_USERS, "user.delete": ADMIN_USERS,
     "user.mfa_reset": ADMIN_USERS, "user.password_link": ADMIN_USERS, "user.roles": ADMIN_USERS,
+    "user.invite": ADMIN_USERS,
     "user.groups": ADMIN_USERS,
     "role.list": ADMIN_ROLES, "role.read": ADMIN_ROLES, "role.create": ADMIN_ROLES, "role.update": ADMIN_ROLES,
     "role.delete": ADMIN_ROLES,
     "group.list": ADMIN_ROLES, "group.read": ADMIN_ROLES, "group.create": ADMIN_ROLES, "group.update": ADMIN_ROLES,
     "group.delete": ADMIN_ROLES,
-    "audit.read": ADMIN_AUDIT,
+    "audit.read": ADMIN_AUDIT, "mail.read": ADMIN_AUDIT,
 }
 
 

@@ -20,6 +20,8 @@ TARGETS = {
     "logout_requests": store.expired_logout_requests,
     "webauthn_challenges": store.expired_webauthn_challenges,
     "backchannel_deliveries": store.finished_deliveries,
+    "mail_outbox": store.finished_mail,
+    "users_deleted_on_request": store.due_account_deletions,
     "throttle_counters": store.ended_throttle_windows,
     "pushed_authorization_requests": store.expired_pushed_requests,
     "seen_jtis": store.expired_jtis,

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 
 from ..extensions import db
 from ..storage import leases
-from . import backchannel, clock, housekeeping, keys
+from . import backchannel, clock, housekeeping, keys, mail
 
 log = logging.getLogger(__name__)
 TICK = 10  # seconds between looks at the leases
+MAIL_INTERVAL = 5  # seconds: at most this long (plus a tick) between a committed event and its mail
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,10 @@ def _backchannel(rt) -> None:
     backchannel.deliver_due(rt.settings, rt.keyring)
 
 
+def _mail(rt) -> None:
+    mail.deliver_due(rt.settings)
+
+
 def jobs(settings) -> list[Job]:
     """The once-per-cluster jobs these settings ask for, each with its interval in seconds."""
     out = []
@@ -52,6 +57,7 @@ def jobs(settings) -> list[Job]:
     if settings.purge_interval_seconds > 0:
         out.append(Job("purge", settings.purge_interval_seconds, _purge))
     out.append(Job("backchannel.retry", min(settings.backchannel_logout_retry_delay, 60), _backchannel))
+    out.append(Job("mail.send", MAIL_INTERVAL, _mail))
     return out
 
 

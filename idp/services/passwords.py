@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -41,10 +42,25 @@ class Passwords:
         return self._hasher.check_needs_rehash(stored_hash)
 
 
-def check_strength(password: str) -> str | None:
-    """A reason the password is unacceptable, or None."""
+@functools.cache
+def common_passwords() -> frozenset[str]:
+    """The most commonly used passwords long enough to pass the length rule (zxcvbn's list of the
+    30,000 most frequent, from leaked password sets), lower-cased. ASVS 2.1.7."""
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(p.lower() for p in FREQUENCY_LISTS["passwords"] if len(p) >= MIN_LENGTH)
+
+
+def check_strength(password: str, avoid: tuple[str | None, ...] = ()) -> str | None:
+    """A reason the password is unacceptable, or None: too short or long, among the most common
+    passwords, or the same as one of `avoid` (the username, the e-mail address)."""
     if len(password) < MIN_LENGTH:
         return f"The password must be at least {MIN_LENGTH} characters long."
     if len(password) > MAX_LENGTH:
         return f"The password must be at most {MAX_LENGTH} characters long."
+    lowered = password.lower()
+    if lowered in common_passwords():
+        return "This password is one of the most commonly used ones, so it is easy to guess. Choose another."
+    if any(word and lowered == word.lower() for word in avoid):
+        return "The password must not be your username or e-mail address."
     return None

@@ -19,6 +19,8 @@ SELECT_ACCOUNT = "select_account"
 CONSENT = "consent"
 MFA = "mfa"
 MFA_ENROL = "mfa_enrol"  # a required action: set up a second factor inside the sign-in
+CREATE = "create"  # OpenID Connect Prompt Create 1.0: show the sign-up page first
+VERIFY_EMAIL = "verify_email"  # a required action: a self-registered person confirms the address first
 
 
 def signed_in(settings, cookie: str | None) -> tuple[SessionView | None, UserView | None]:
@@ -47,6 +49,13 @@ def _logged_in_here(ctx: Context) -> bool:
     """The person authenticated during this very interaction (so login-forcing checks are met)."""
     i = ctx.interaction
     return bool(i and i.login_at is not None and ctx.session and ctx.session.user_id == i.login_user_id)
+
+
+def prompt_create(ctx: Context) -> str | None:
+    """prompt=create (Prompt Create 1.0 §4): the sign-up page first, unless the person already signed
+    in during this interaction (e.g. after signing up and confirming the address). The authorization
+    endpoint accepts the value only while registration is open."""
+    return CREATE if CREATE in ctx.request.prompt and not _logged_in_here(ctx) else None
 
 
 def no_session(ctx: Context) -> str | None:
@@ -81,6 +90,12 @@ def select_account(ctx: Context) -> str | None:
     if SELECT_ACCOUNT not in ctx.request.prompt:
         return None
     return None if ctx.interaction and ctx.interaction.account_selected else SELECT_ACCOUNT
+
+
+def email_verification(ctx: Context) -> str | None:
+    """Required action: a self-registered person confirms the e-mail address before continuing into
+    any application (the consoles included) — verification gates sign-in under open registration."""
+    return VERIFY_EMAIL if ctx.user is not None and ctx.user.must_verify_email else None
 
 
 def _essential_acr_values(req: AuthorizationRequest) -> list[str] | None:
@@ -148,8 +163,8 @@ def consent(ctx: Context) -> str | None:
     return None if consents.covers(ctx.session.user_id, ctx.client.id, wanted) else CONSENT
 
 
-CHECKS = (no_session, prompt_login, max_age, id_token_hint, select_account, enrol_second_factor, second_factor,
-          consent)
+CHECKS = (prompt_create, no_session, prompt_login, max_age, id_token_hint, select_account, email_verification,
+          enrol_second_factor, second_factor, consent)
 
 
 def first_unmet(ctx: Context) -> str | None:

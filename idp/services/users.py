@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from ..errors import AuthenticationFailed, NotFound, ValidationError
 from ..extensions import db
-from ..storage import password_links as link_store
 from ..storage import users as store
 from ..types import Page, PasswordLinkView, UserView
-from . import clock, crypto
+from . import clock, crypto, email_links
 from .claims import ADDRESS_FIELDS, SCOPE_CLAIMS
 from .passwords import Passwords, check_strength
 
@@ -25,7 +25,7 @@ def view(row: store.User) -> UserView:
     return UserView(
         id=row.id, sub=row.sub, username=row.username, email=row.email,
         email_verified=row.email_verified, enabled=row.enabled, claims=dict(row.claims or {}),
-        is_admin=row.is_admin,
+        is_admin=row.is_admin, must_verify_email=row.must_verify_email and not row.email_verified,
     )
 
 
@@ -47,34 +47,48 @@ def _clean_claims(claims: dict) -> dict:
     return out
 
 
-def create(passwords: Passwords, *, username: str, password: str, email: str | None = None,
-           email_verified: bool = False, claims: dict | None = None, is_admin: bool = False) -> UserView:
-    """Create a user in one transaction; refuses duplicates, weak passwords and malformed claims."""
+def _new_row(username: str, email: str | None, claims: dict | None, password_hash: str | None,
+             email_verified: bool = False, is_admin: bool = False) -> store.User:
+    """A validated, added (not committed) user row; refuses duplicates and malformed claims."""
     username = (username or "").strip().lower()
     email = (email or "").strip().lower() or None
     if not USERNAME_RE.match(username):
         raise ValidationError("A username is 1–150 characters: letters, digits and . _ @ + -")
     if email and not EMAIL_RE.match(email):
         raise ValidationError("That e-mail address does not look valid.")
-    reason = check_strength(password)
-    if reason:
-        raise ValidationError(reason)
     cleaned = _clean_claims(claims or {})
     if store.exists(username, email):
         raise ValidationError("A user with that username or e-mail already exists.")
     now = clock.now()
-    row = store.User(
+    return store.add(store.User(
         sub=crypto.random_token(16), username=username, email=email, email_verified=email_verified,
-        password_hash=passwords.hash(password), enabled=True, claims=cleaned, created_at=now, updated_at=now,
-        is_admin=is_admin,
-    )
-    store.add(row)
+        password_hash=password_hash, enabled=True, claims=cleaned, created_at=now, updated_at=now, is_admin=is_admin,
+    ))
+
+
+def create(passwords: Passwords, *, username: str, password: str, email: str | None = None,
+           email_verified: bool = False, claims: dict | None = None, is_admin: bool = False,
+           before_commit: Callable[[UserView], None] | None = None) -> UserView:
+    """Create a user in one transaction; refuses duplicates, weak passwords and malformed claims.
+    `before_commit` joins that transaction (e.g. to queue the address's verification mail)."""
+    reason = check_strength(password)
+    if reason:
+        raise ValidationError(reason)
+    row = _new_row(username, email, claims, None, email_verified, is_admin)
+    row.password_hash = passwords.hash(password)
+    if before_commit is not None:
+        before_commit(view(row))
     db.session.commit()
     if is_admin:
         from . import rbac
 
         rbac.assign(rbac.ROLE, row.id, [rbac.ADMIN_ROLE])
     return view(row)
+
+
+def add_without_password(*, username: str, email: str, claims: dict | None = None) -> UserView:
+    """A new account with no password yet (an invitation or a registration sets it), not committed."""
+    return view(_new_row(username, email, claims, None))
 
 
 def authenticate(passwords: Passwords, login: str, password: str) -> UserView:
@@ -108,6 +122,11 @@ def get(user_id: int) -> UserView | None:
 def get_enabled(user_id: int) -> UserView | None:
     user = get(user_id)
     return user if user is not None and user.enabled else None
+
+
+def has_password(user_id: int) -> bool:
+    row = store.get(user_id)
+    return row is not None and row.password_hash is not None
 
 
 def updated_at(user_id: int) -> int | None:
@@ -189,10 +208,12 @@ def _require(user_id: int) -> store.User:
 
 
 def admin_update(user_id: int, *, email: str | None = None, email_verified: bool | None = None,
-                 claims: dict | None = None) -> UserView:
+                 claims: dict | None = None, before_commit: Callable[[UserView], None] | None = None) -> UserView:
     """An administrator's edit: the e-mail address, its verified flag and the profile claims (each
-    given claim replaces the stored one; an empty value removes it)."""
+    given claim replaces the stored one; an empty value removes it). `before_commit` joins the
+    transaction when the address changed (e.g. to queue the new address's verification mail)."""
     row = _require(user_id)
+    old_email = row.email
     if email is not None:
         email = email.strip().lower() or None
         if email and not EMAIL_RE.match(email):
@@ -214,6 +235,9 @@ def admin_update(user_id: int, *, email: str | None = None, email_verified: bool
         merged.update(cleaned)
         row.claims = merged
     row.updated_at = clock.now()
+    if before_commit is not None and row.email != old_email:
+        db.session.flush()
+        before_commit(view(row))
     db.session.commit()
     return view(row)
 
@@ -223,6 +247,8 @@ def set_enabled(user_id: int, enabled: bool) -> UserView:
     logout.end_all_sessions and tokens.revoke_grants (see admin)."""
     row = _require(user_id)
     row.enabled = enabled
+    if enabled:
+        row.deletion_due_at = None  # enabling again cancels a deletion the person asked for
     row.updated_at = clock.now()
     db.session.commit()
     return view(row)
@@ -235,40 +261,37 @@ def delete(user_id: int) -> None:
 
 
 def issue_password_link(user_id: int, ttl: int) -> PasswordLinkView:
-    """A one-time token that lets the user set a new password until it expires."""
+    """An administrator's one-time token that lets the user set a new password until it expires (or
+    until the password changes otherwise)."""
     _require(user_id)
-    token = crypto.random_token(32)
-    now = clock.now()
-    link_store.add(link_store.PasswordLink(user_id=user_id, token_hash=crypto.lookup_hash(token), created_at=now,
-                                           expires_at=now + ttl))
+    token = email_links.issue(user_id, email_links.SET_PASSWORD, ttl)
     db.session.commit()
-    return PasswordLinkView(user_id=user_id, token=token, expires_at=now + ttl)
+    return PasswordLinkView(user_id=user_id, token=token, expires_at=clock.now() + ttl)
 
 
 def password_link_user(token: str) -> UserView | None:
-    """The enabled user a live, unused set-password link belongs to, or None."""
-    if not token or len(token) > 128:
-        return None
-    row = link_store.find(crypto.lookup_hash(token))
-    if row is None or row.used_at is not None or row.expires_at <= clock.now():
-        return None
-    return get_enabled(row.user_id)
+    """The enabled user a live set-password, reset or invitation link belongs to, or None."""
+    link = email_links.find(token, email_links.PASSWORD_PURPOSES)
+    return get_enabled(link.user_id) if link is not None else None
 
 
-def set_password_with_link(passwords: Passwords, token: str, new_password: str) -> UserView:
-    """Use a set-password link once: check the new password, then claim the link atomically."""
-    user = password_link_user(token)
-    if user is None:
+def set_password_with_link(passwords: Passwords, token: str, new_password: str) -> tuple[UserView, str]:
+    """Use a set-password link once: check the new password, then claim the link atomically and set
+    the password in the same transaction. An invitation's link also confirms the address it was mailed
+    to (so does a reset link: only verified addresses get one). Returns the user and the link's purpose."""
+    link = email_links.find(token, email_links.PASSWORD_PURPOSES)
+    if link is None:
         raise ValidationError("This link has expired or has already been used.")
     reason = check_strength(new_password)
     if reason:
         raise ValidationError(reason)
-    row = link_store.find(crypto.lookup_hash(token))
-    if row is None or not link_store.claim(row.id, clock.now()):
+    if not email_links.claim(link):
         db.session.rollback()
         raise ValidationError("This link has expired or has already been used.")
-    user_row = _require(user.id)
+    user_row = _require(link.user_id)
     user_row.password_hash = passwords.hash(new_password)
+    if link.purpose == email_links.INVITATION and user_row.email:
+        user_row.email_verified = True
     user_row.updated_at = clock.now()
     db.session.commit()
-    return user
+    return view(user_row), link.purpose

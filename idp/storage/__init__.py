@@ -11,6 +11,7 @@ from . import (  # noqa: F401
     keys,
     leases,
     logout_requests,
+    mail,
     mfa,
     password_links,
     pushed_requests,

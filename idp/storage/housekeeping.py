@@ -12,12 +12,15 @@ from .codes import AuthorizationCode
 from .device import DeviceCode
 from .interactions import Interaction
 from .logout_requests import LogoutRequest
+from .mail import PENDING as MAIL_PENDING
+from .mail import MailMessage
 from .mfa import WebAuthnChallenge
 from .pushed_requests import PushedRequest
 from .replay import SeenJti
 from .sessions import SsoSession
 from .throttle import ThrottleCounter
 from .tokens import Token
+from .users import User
 
 
 def _delete_batch(model, condition, limit: int) -> int:
@@ -63,6 +66,18 @@ def finished_deliveries(now: int, limit: int) -> int:
     condition = BackchannelDelivery.status.in_((DELIVERED, FAILED)) & (
         BackchannelDelivery.created_at < now - DELIVERY_RETENTION)
     return _delete_batch(BackchannelDelivery, condition, limit)
+
+
+def finished_mail(now: int, limit: int) -> int:
+    condition = (MailMessage.status != MAIL_PENDING) & (MailMessage.created_at < now - DELIVERY_RETENTION)
+    return _delete_batch(MailMessage, condition, limit)
+
+
+def due_account_deletions(now: int, limit: int) -> int:
+    """Accounts whose owner asked for deletion and whose grace period is over (and which are still
+    disabled: an administrator re-enabling one cancels the deletion)."""
+    condition = User.deletion_due_at.is_not(None) & (User.deletion_due_at <= now) & User.enabled.is_(False)
+    return _delete_batch(User, condition, limit)
 
 
 def ended_throttle_windows(now: int, limit: int) -> int:

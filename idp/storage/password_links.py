@@ -1,4 +1,7 @@
-"""One-time, expiring set-password links an administrator issues for a user."""
+"""One-time, expiring links sent to a person (or shown to an administrator): set a password (an
+administrator's link, a forgotten password, an invitation) or verify an e-mail address. Only the
+SHA-256 of the token is stored; a link is bound to what it was issued for (`state`), so a password
+change voids a reset link and a changed address voids its verification link."""
 
 from __future__ import annotations
 
@@ -18,6 +21,18 @@ class PasswordLink(db.Model):
     created_at: Mapped[int] = mapped_column(Integer, nullable=False)
     expires_at: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
     used_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # What the link does: set_password (an administrator's link), reset (forgot password), invitation,
+    # verify_email (the address in `email`, a new or changed one), magic (sign in by e-mail).
+    purpose: Mapped[str] = mapped_column(String(16), nullable=False, default="set_password",
+                                         server_default="set_password")
+    # Hash of the state the link was issued for (the password hash, or the address to verify): a link
+    # whose state no longer matches the account is void.
+    state: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    # Magic links: the hash of the browser secret that asked for the link (bound to that browser).
+    browser_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Magic links opened in another browser: that browser's hash, waiting for the asking browser to allow it.
+    confirm_browser_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 def add(row: PasswordLink) -> PasswordLink:
@@ -36,6 +51,29 @@ def claim(row_id: int, now: int) -> bool:
         PasswordLink.id == row_id, PasswordLink.used_at.is_(None), PasswordLink.expires_at > now,
     ).values(used_at=now))
     return result.rowcount == 1
+
+
+def ask_transfer(row_id: int, browser_hash: str) -> None:
+    db.session.execute(update(PasswordLink).where(PasswordLink.id == row_id, PasswordLink.used_at.is_(None))
+                       .values(confirm_browser_hash=browser_hash))
+
+
+def waiting_transfers(browser_hash: str, now: int) -> list[PasswordLink]:
+    """Live magic links of this browser that another browser asked to use."""
+    return list(db.session.scalars(select(PasswordLink).where(
+        PasswordLink.browser_hash == browser_hash, PasswordLink.confirm_browser_hash.is_not(None),
+        PasswordLink.used_at.is_(None), PasswordLink.expires_at > now)))
+
+
+def decide_transfer(row_id: int, browser_hash: str, allow: bool) -> bool:
+    """The asking browser allows (the link moves to the other browser) or refuses; only it can."""
+    values = {"confirm_browser_hash": None}
+    if allow:
+        values["browser_hash"] = PasswordLink.confirm_browser_hash
+    return db.session.execute(update(PasswordLink).where(
+        PasswordLink.id == row_id, PasswordLink.browser_hash == browser_hash,
+        PasswordLink.confirm_browser_hash.is_not(None), PasswordLink.used_at.is_(None),
+    ).values(**values)).rowcount == 1
 
 
 class InitialAccessToken(db.Model):

@@ -21,6 +21,11 @@ class User(db.Model):
     enabled: Mapped[bool] = mapped_column(Boolean, default=True, nullable=False)
     # Administrators must always use a second factor (the admin console builds on this flag).
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false(), nullable=False)
+    # Self-registered: may not continue into any application until the address is confirmed.
+    must_verify_email: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false(),
+                                                    nullable=False)
+    # The person asked to delete the account: disabled until then, deleted by the purge job at this time.
+    deletion_due_at: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
     # Random WebAuthn user handle (base64url), created with the first passkey; never personal data.
     webauthn_handle: Mapped[str | None] = mapped_column(String(100), unique=True, nullable=True)
     # Standard OIDC claims other than sub/email (name, given_name, address, phone_number, ...).

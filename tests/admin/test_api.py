@@ -13,7 +13,7 @@ from idp.services import clients as client_service
 from idp.services import clock
 from idp.services.rbac import ADMIN_AUDIT, ADMIN_CLIENTS, ADMIN_ROLES, ADMIN_SCOPES, ADMIN_USERS
 from tests.admin.api_helpers import BASE, Api, automation_client, token
-from tests.conftest import PASSWORD, Browser, basic_auth, csrf_from, enrol_totp, redeem
+from tests.conftest import PASSWORD, Browser, basic_auth, csrf_from, deliver_mail, enrol_totp, redeem
 
 
 @pytest.fixture()
@@ -273,9 +273,12 @@ def test_reset_mfa_and_delete(app, api, user):
     assert api.post(f"/v1/users/{user.id}/mfa/reset").status_code == 404
 
 
-def test_set_password_link_is_one_time_and_expires(client, api, user, browser, rp):
-    link = api.post(f"/v1/users/{user.id}/password-link").get_json()
-    path = link["url"].split("localhost", 1)[1]
+def test_set_password_link_is_one_time_and_expires(app, client, api, user, browser, rp, smtp):
+    sent = api.post(f"/v1/users/{user.id}/password-link").get_json()
+    assert sent["sent_to"] == "alice@example.com" and "url" not in sent  # mailed, never shown
+    deliver_mail(app, smtp)
+    assert smtp.messages[0]["Subject"].startswith("Set your")
+    path = smtp.links("http://localhost")[0].split("localhost", 1)[1]
     page = client.get(path)
     assert page.status_code == 200 and "alice" in page.get_data(as_text=True)
     weak = client.post(path, data={"new_password": "x", "new_password_again": "x",
@@ -285,9 +288,11 @@ def test_set_password_link_is_one_time_and_expires(client, api, user, browser, r
                                    "a brand new passphrase", "csrf_token": csrf_from(page.get_data(as_text=True))})
     assert done.status_code == 200
     assert client.get(path).status_code == 404
-    expiring = api.post(f"/v1/users/{user.id}/password-link").get_json()
+    api.post(f"/v1/users/{user.id}/password-link")
+    deliver_mail(app, smtp)
+    expiring = smtp.links("http://localhost")[-1].split("localhost", 1)[1]
     clock.advance(86401)
-    assert client.get(expiring["url"].split("localhost", 1)[1]).status_code == 404
+    assert client.get(expiring).status_code == 404
 
 
 def test_audit_query_filters_and_shows_a_sign_in(client, api, browser, user, rp):

@@ -152,10 +152,13 @@ def _requests(w: World, action: str, target: str):
             uid = _user_of(w, target)
             return (("POST", f"/admin/users/{uid}/mfa/reset", yes, 303),
                     ("POST", f"/v1/users/{uid}/mfa/reset", None, 200))
-        case "create a set-password link":
+        case "send a set-password link":
             uid = _user_of(w, target)
-            return (("POST", f"/admin/users/{uid}/password-link", {}, 200),
+            return (("POST", f"/admin/users/{uid}/password-link", {}, 303),
                     ("POST", f"/v1/users/{uid}/password-link", None, 200))
+        case "invite a person":
+            new = {"username": "invitee", "email": "invitee@example.com"}
+            return ("POST", "/admin/users/invite", new, 303), ("POST", "/v1/invitations", new, 201)
         case "delete a user":
             uid = _user_of(w, target)
             return ("POST", f"/admin/users/{uid}/delete", yes, 303), ("DELETE", f"/v1/users/{uid}", None, 204)
@@ -177,6 +180,8 @@ def _requests(w: World, action: str, target: str):
             return ("POST", "/admin/roles/billing/delete", yes, 303), ("DELETE", "/v1/roles/billing", None, 204)
         case "read the audit log":
             return ("GET", "/admin/audit", None, 200), ("GET", "/v1/audit", None, 200)
+        case "read the mail outbox":
+            return ("GET", "/admin/mail", None, 200), ("GET", "/v1/mail", None, 200)
     raise AssertionError(f"the matrix row {action!r} has no request in this test")
 
 

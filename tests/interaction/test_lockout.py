@@ -29,7 +29,8 @@ def _normalized(html: str, username: str, path: str) -> str:
     """The page with what differs by construction taken out: the per-session CSRF token, the
     interaction's own id and the name typed (echoed back into the field)."""
     html = re.sub(r'name="csrf_token" value="[^"]+"', 'name="csrf_token" value=""', html)
-    return html.replace(path, "/interaction/UID").replace(f'value="{username}"', 'value="NAME"')
+    html = html.replace(path, "/interaction/UID").replace(path.rsplit("/", 1)[1], "UID")  # ?uid= links too
+    return html.replace(f'value="{username}"', 'value="NAME"')
 
 
 def test_unknown_and_known_names_answer_byte_identically_at_every_attempt(app, user, rp, settings):

@@ -8,8 +8,10 @@ from __future__ import annotations
 import pytest
 
 from idp.extensions import db
+from idp.services import users as user_service
+from idp.services.runtime import current
 from tests.admin.api_helpers import BASE, automation_client, token
-from tests.conftest import basic_auth, make_app
+from tests.conftest import PASSWORD, basic_auth, deliver_mail, make_app
 
 ISSUER = "https://id.example.com"
 FORGED = {"X-Forwarded-Prefix": ".attacker.example", "X-Forwarded-Host": "attacker.example",
@@ -47,10 +49,17 @@ def test_discovery_cannot_be_poisoned_through_proxy_headers(proxied):
         assert document["registration_endpoint"] == ISSUER + "/register"
 
 
-def test_links_and_registration_uris_come_from_the_issuer(app, proxied, user):
+def test_links_and_registration_uris_come_from_the_issuer(app, proxied, _proxied_app, user, smtp):
     robot = automation_client(app)
     bearer = {"Authorization": f"Bearer {token(proxied, robot)}"}
-    link = proxied.post(f"{BASE}/v1/users/{user.id}/password-link", headers=bearer | FORGED).get_json()
+    sent = proxied.post(f"{BASE}/v1/users/{user.id}/password-link", headers=bearer | FORGED).get_json()
+    assert sent["sent_to"] == "alice@example.com" and "url" not in sent
+    deliver_mail(_proxied_app, smtp)
+    mailed = smtp.messages[0].get_body(("plain",)).get_content()
+    assert ISSUER + "/account/set-password/" in mailed and "attacker" not in mailed
+    with app.app_context():
+        no_address = user_service.create(current().passwords, username="bob", password=PASSWORD)
+    link = proxied.post(f"{BASE}/v1/users/{no_address.id}/password-link", headers=bearer | FORGED).get_json()
     assert link["url"].startswith(ISSUER + "/account/set-password/"), link["url"]
     issued = proxied.post(f"{BASE}/v1/initial-access-tokens", headers=bearer | FORGED).get_json()
     assert issued["registration_endpoint"] == ISSUER + "/register"

@@ -127,6 +127,13 @@ def test_valid_issuers_are_accepted(instance, issuer):
     ({"key_encryption_key": "too-short"}, "key_encryption_key"),
     ({"secret_key": "short"}, "secret_key"),
     ({"no_such_setting": 1}, "no_such_setting"),
+    ({"smtp_security": "ssl"}, "smtp_security"),
+    ({"mail_from": "Idp <no-reply@example.com>\r\nBcc: x@y.z"}, "mail_from"),
+    ({"registration": "yes"}, "registration"),
+    ({"magic_link": 2}, "magic_link"),
+    ({"magic_link_ttl": 601}, "magic_link_ttl"),
+    ({"password_reset_ttl": 86401}, "password_reset_ttl"),
+    ({"mail_max_attempts": 0}, "mail_max_attempts"),
 ])
 def test_invalid_values_are_refused_naming_the_setting(instance, overrides, named):
     with pytest.raises(ConfigurationError, match=named):
@@ -178,6 +185,7 @@ def test_secrets_are_not_shown_in_repr(instance):
     settings = load(instance)
     assert settings.secret_key not in repr(settings)
     assert settings.key_encryption_key not in repr(settings)
+    assert "smtp-secret" not in repr(load(instance, smtp_password="smtp-secret"))
 
 
 def test_a_truncated_generated_secret_is_refused(tmp_path):

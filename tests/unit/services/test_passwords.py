@@ -54,8 +54,17 @@ def test_a_hash_made_with_other_parameters_verifies_but_needs_rehash():
 def test_password_strength_rules():
     assert check_strength("short") is not None
     assert "8" in check_strength("1234567")
-    assert check_strength("12345678") is None
+    assert check_strength("a8d7f6g5") is None
     assert check_strength("x" * (MAX_LENGTH + 1)) is not None
+
+
+@pytest.mark.parametrize("common", ["12345678", "password", "Password1", "qwertyuiop", "iloveyou"])
+def test_the_most_common_passwords_are_refused(common):
+    assert "commonly used" in check_strength(common)
+
+
+def test_a_password_equal_to_the_username_is_refused():
+    assert "username" in check_strength("Alice.Liddell", avoid=("alice.liddell", None))
 
 
 def _stored_hash(user_id: int) -> str:
