@@ -20,7 +20,6 @@ from .services.keys import KeyRing
 from .services.passwords import PasswordPolicy, Passwords
 from .services.runtime import Runtime
 
-PRODUCT_NAME = "Identity Provider"
 CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
        "form-action {form_action}; frame-ancestors 'none'; base-uri 'none'")
 # Only the logout page frames anything: the front-channel logout URIs of the clients it signs out of.
@@ -39,6 +38,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     configure_app(app, settings)
     configure_extensions(app, settings)
     configure_blueprints(app)
+    configure_branding(app, settings)
     configure_input_guard(app)
     configure_security_headers(app)
     configure_errorhandlers(app)
@@ -151,10 +151,6 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_api_bp)
     app.register_blueprint(admin_bp)
 
-    @app.context_processor
-    def _globals() -> dict:
-        return {"product_name": PRODUCT_NAME}
-
     @app.template_filter("when")
     def _when(timestamp: int | None) -> str:
         """A stored epoch-seconds time, readable (UTC)."""
@@ -165,9 +161,15 @@ def configure_blueprints(app: Flask) -> None:
     @app.get("/")
     def home():
         return render_template(
-            "errors/error.html", title=PRODUCT_NAME,
+            "errors/error.html", title=app.extensions["idp.brand"].name,
             message="This is an OpenID Connect identity provider. Sign in from an application that uses it.",
         )
+
+
+def configure_branding(app: Flask, settings: Settings) -> None:
+    from . import branding
+
+    branding.init_app(app, settings)
 
 
 MAX_DB_INT = 2**31 - 1

@@ -15,6 +15,7 @@ class UserView:
     enabled: bool
     claims: dict = field(default_factory=dict)
     is_admin: bool = False
+    created_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class ClientView:
     served_resources: tuple[str, ...] = ()
     logo_uri: str | None = None
     client_uri: str | None = None
+    policy_uri: str | None = None
+    tos_uri: str | None = None
     backchannel_logout_uri: str | None = None
     backchannel_logout_session_required: bool = False
     frontchannel_logout_uri: str | None = None

@@ -11,17 +11,10 @@ from flask import flash, g, redirect, render_template, request, url_for
 from .. import http
 from ..errors import AuthenticationFailed, Throttled, ValidationError
 from ..services import audit, consents, logout, password_login, sessions, throttle, users
+from ..services.claims import CLAIM_LABELS
 from ..services.runtime import current
 from . import bp
 from .auth import Person, person_or_sign_in
-
-CLAIM_LABELS = {
-    "name": ("Full name", "name"), "given_name": ("Given name", "given-name"),
-    "family_name": ("Family name", "family-name"), "middle_name": ("Middle name", "additional-name"),
-    "nickname": ("Nickname", "nickname"), "profile": ("Profile page", "url"), "picture": ("Picture URL", "photo"),
-    "website": ("Website", "url"), "gender": ("Gender", "sex"), "birthdate": ("Birth date (YYYY-MM-DD)", "bday"),
-    "zoneinfo": ("Time zone (e.g. Europe/Paris)", "off"), "locale": ("Language (e.g. en-GB)", "language"),
-}
 
 
 def signed_in(view):

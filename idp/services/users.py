@@ -25,7 +25,7 @@ def view(row: store.User) -> UserView:
     return UserView(
         id=row.id, sub=row.sub, username=row.username, email=row.email,
         email_verified=row.email_verified, enabled=row.enabled, claims=dict(row.claims or {}),
-        is_admin=row.is_admin,
+        is_admin=row.is_admin, created_at=row.created_at,
     )
 
 
@@ -53,12 +53,12 @@ def create(passwords: Passwords, *, username: str, password: str, email: str | N
     username = (username or "").strip().lower()
     email = (email or "").strip().lower() or None
     if not USERNAME_RE.match(username):
-        raise ValidationError("A username is 1–150 characters: letters, digits and . _ @ + -")
+        raise ValidationError("A username is 1–150 characters: letters, digits and . _ @ + -", field="username")
     if email and not EMAIL_RE.match(email):
-        raise ValidationError("That e-mail address does not look valid.")
+        raise ValidationError("That e-mail address does not look valid.", field="email")
     reason = check_strength(password)
     if reason:
-        raise ValidationError(reason)
+        raise ValidationError(reason, field="password")
     cleaned = _clean_claims(claims or {})
     if store.exists(username, email):
         raise ValidationError("A user with that username or e-mail already exists.")
@@ -130,9 +130,9 @@ def change_password(passwords: Passwords, user_id: int, current_password: str, n
         raise AuthenticationFailed("The current password is incorrect.")
     reason = check_strength(new_password)
     if reason:
-        raise ValidationError(reason)
+        raise ValidationError(reason, field="new_password")
     if new_password == current_password:
-        raise ValidationError("The new password must differ from the current one.")
+        raise ValidationError("The new password must differ from the current one.", field="new_password")
     row.password_hash = passwords.hash(new_password)
     row.updated_at = clock.now()
     db.session.commit()
@@ -173,12 +173,30 @@ def update_profile(user_id: int, values: dict[str, str], editable: tuple[str, ..
 MAX_PAGE = 100
 
 
-def search(q: str = "", offset: int = 0, limit: int = 20) -> Page:
-    """Users whose username or e-mail contains `q`, a page at a time, by username."""
+SORTS = tuple(store.SORTS)
+
+
+def search(q: str = "", offset: int = 0, limit: int = 20, sort: str = "username", descending: bool = False) -> Page:
+    """Users whose username or e-mail contains `q`, a page at a time, by username (or another of SORTS)."""
     q = (q or "").strip()[:254]
     offset, limit = max(0, offset), min(max(1, limit), MAX_PAGE)
-    rows, total = store.search(q, offset, limit)
+    rows, total = store.search(q, offset, limit, sort if sort in SORTS else "username", descending)
     return Page(items=tuple(view(r) for r in rows), total=total, offset=offset, limit=limit)
+
+
+def find(login: str) -> UserView | None:
+    """The user with this username or e-mail address, if any."""
+    row = store.find_by_login((login or "")[:254])
+    return view(row) if row is not None else None
+
+
+def usernames(ids) -> dict[int, str]:
+    """Usernames by id (for showing names instead of ids); ids of deleted users are missing."""
+    return store.usernames(ids)
+
+
+def count() -> int:
+    return store.count()
 
 
 def _require(user_id: int) -> store.User:
@@ -262,7 +280,7 @@ def set_password_with_link(passwords: Passwords, token: str, new_password: str) 
         raise ValidationError("This link has expired or has already been used.")
     reason = check_strength(new_password)
     if reason:
-        raise ValidationError(reason)
+        raise ValidationError(reason, field="new_password")
     row = link_store.find(crypto.lookup_hash(token))
     if row is None or not link_store.claim(row.id, clock.now()):
         db.session.rollback()

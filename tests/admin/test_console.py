@@ -192,7 +192,49 @@ def test_manage_users_roles_and_groups(app, admin_client):
     assert "admin" in admin_client.get("/admin/roles").get_data(as_text=True)
 
 
+def _rows(html: str) -> str:
+    return html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+
+
 def test_audit_page_filters_and_pages(admin_client):
+    """Filters by event, outcome, person (by name) and date; people and applications by name; each
+    event has a readable page."""
     page = admin_client.get("/admin/audit?event=login&outcome=success&offset=0").get_data(as_text=True)
-    assert "login.password" in page and "mfa.totp" not in page
+    rows = _rows(page)
+    assert "login.password" in rows and "mfa.totp" not in rows
+    assert "Signed in with a password" in rows and "data-label=\"Who\">root<" in rows  # a name, not an id
     assert admin_client.get("/admin/audit?user_id=abc&offset=-4").status_code == 200
+    assert "login.password" in _rows(admin_client.get("/admin/audit?person=root").get_data(as_text=True))
+    assert _rows(admin_client.get("/admin/audit?person=nobody").get_data(as_text=True)).strip() == ""
+    assert _rows(admin_client.get("/admin/audit?until=2000-01-01").get_data(as_text=True)).strip() == ""
+    event_id = re.search(r'href="/admin/audit/(\d+)"', rows).group(1)
+    detail = admin_client.get(f"/admin/audit/{event_id}").get_data(as_text=True)
+    assert "Signed in with a password" in detail and "IP address" in detail
+    assert admin_client.get("/admin/audit/999999").status_code == 404
+
+
+def test_dashboard_counts_and_navigation(admin_client):
+    """The overview counts users, applications and the last day's sign-ins; the nav marks the current
+    page and offers sign-out."""
+    page = admin_client.get("/admin").get_data(as_text=True)
+    assert re.search(r"<strong>1</strong> users", page) and re.search(r"<strong>1</strong> sign-ins", page)
+    assert re.search(r'href="/admin"\s+aria-current="page">Overview', page)
+    assert 'action="/account/logout"' in page and ">Sign out<" in page
+    users_page = admin_client.get("/admin/users").get_data(as_text=True)
+    assert re.search(r'href="/admin/users"\s+aria-current="page">Users', users_page)
+
+
+def test_lists_search_sort_and_page(app, admin_client):
+    with app.app_context():
+        for n in range(30):
+            user_service.create(current().passwords, username=f"user{n:02d}", password=PASSWORD,
+                                email=f"z{n:02d}@example.com")
+    first = _rows(admin_client.get("/admin/users").get_data(as_text=True))
+    assert "user00" in first and "user29" not in first  # 25 a page, by username
+    second = admin_client.get("/admin/users?offset=25").get_data(as_text=True)
+    assert "user29" in _rows(second) and "26–31 of 31" in second
+    newest_first = _rows(admin_client.get("/admin/users?sort=username&dir=desc").get_data(as_text=True))
+    assert newest_first.index("user29") < newest_first.index("user28")
+    assert "user07" in _rows(admin_client.get("/admin/users?q=z07").get_data(as_text=True))
+    sorted_page = admin_client.get("/admin/users?sort=email").get_data(as_text=True)
+    assert 'aria-sort="ascending"' in sorted_page
