@@ -26,7 +26,8 @@ def record(event: str, *, subject_user_id: int | None = None, details: dict | No
 
 @bp.errorhandler(NotFound)
 def _not_found(error: NotFound):
-    return render_template("errors/error.html", title="Not found", message=str(error)), 404
+    return render_template("errors/error.html", title="Not found", message=str(error),
+                           links=[("Back to the admin console", url_for("admin.index"))]), 404
 
 
 @bp.errorhandler(Forbidden)

@@ -79,7 +79,9 @@ def _navigation() -> dict:
 
 def _refused(message: str = "Your roles do not allow this part of the admin console."):
     return render_template("errors/error.html", title="Not allowed", message=message,
-                           next_step="Ask an administrator for the role you need."), 403
+                           next_step="Ask an administrator for the role you need.",
+                           links=([("Back to the admin console", url_for("admin.index"))] if g.get("admin") else [])
+                           + [("Go to your account", url_for("account.index"))]), 403
 
 
 def actor() -> authorization.Actor:
@@ -128,7 +130,8 @@ def callback():
     if not completed:
         return render_template("errors/error.html", title="Sign-in not completed",
                                message="You did not finish signing in, so the admin console stays closed.",
-                               next_step="Open the admin console again to sign in."), 400
+                               next_step="Open the admin console again to sign in.",
+                               links=[("Open the admin console", url_for("admin.index"))]), 400
     admin = current_admin()
     if admin is None or not admin.permissions:
         return _refused()
