@@ -24,10 +24,11 @@ def set_password(token: str):
     new, again = request.form.get("new_password", ""), request.form.get("new_password_again", "")
     try:
         if new != again:
-            raise ValidationError("The two passwords are not the same.")
+            raise ValidationError("The two passwords are not the same.", field="new_password_again")
         users.set_password_with_link(current().passwords, token, new)
     except ValidationError as exc:
-        return render_template("account/set_password.html", user=user, token=token, error=str(exc)), 400
+        return render_template("account/set_password.html", user=user, token=token, error=str(exc),
+                               error_field=exc.field), 400
     ended = logout.end_other_sessions(user.id, None, reason="password_set_by_link", origin=http.origin())
     audit.record("password.set_by_link", origin=http.origin(), actor_user_id=user.id,
                  details={"ended_sessions": ended})

@@ -10,7 +10,7 @@ from ..storage import password_links as link_store
 from ..storage import users as store
 from ..types import Page, PasswordLinkView, UserView
 from . import clock, crypto
-from .claims import ADDRESS_FIELDS, SCOPE_CLAIMS
+from .claims import ADDRESS_FIELDS, CLAIM_LABELS, SCOPE_CLAIMS
 from .passwords import Passwords, check_strength
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,149}$")
@@ -56,7 +56,7 @@ def create(passwords: Passwords, *, username: str, password: str, email: str | N
         raise ValidationError("A username is 1–150 characters: letters, digits and . _ @ + -", field="username")
     if email and not EMAIL_RE.match(email):
         raise ValidationError("That e-mail address does not look valid.", field="email")
-    reason = check_strength(password)
+    reason = check_strength(password, username=username)
     if reason:
         raise ValidationError(reason, field="password")
     cleaned = _clean_claims(claims or {})
@@ -128,7 +128,7 @@ def change_password(passwords: Passwords, user_id: int, current_password: str, n
     row = store.get(user_id)
     if row is None or not row.enabled:
         raise AuthenticationFailed("The current password is incorrect.")
-    reason = check_strength(new_password)
+    reason = check_strength(new_password, username=row.username)
     if reason:
         raise ValidationError(reason, field="new_password")
     if new_password == current_password:
@@ -153,10 +153,11 @@ def update_profile(user_id: int, values: dict[str, str], editable: tuple[str, ..
         if name not in values:
             continue
         value = (values[name] or "").strip()
+        label = CLAIM_LABELS.get(name, (name,))[0]
         if len(value) > MAX_CLAIM_LENGTH:
-            raise ValidationError(f"'{name}' is longer than {MAX_CLAIM_LENGTH} characters.")
+            raise ValidationError(f"{label} can be at most {MAX_CLAIM_LENGTH} characters long.", field=name)
         if any(ord(ch) < 32 for ch in value):
-            raise ValidationError(f"'{name}' must be a single line of text.")
+            raise ValidationError(f"{label} must be a single line of text.", field=name)
         if value != (claims.get(name) or ""):
             changed.append(name)
             if value:
@@ -278,7 +279,7 @@ def set_password_with_link(passwords: Passwords, token: str, new_password: str) 
     user = password_link_user(token)
     if user is None:
         raise ValidationError("This link has expired or has already been used.")
-    reason = check_strength(new_password)
+    reason = check_strength(new_password, username=user.username)
     if reason:
         raise ValidationError(reason, field="new_password")
     row = link_store.find(crypto.lookup_hash(token))

@@ -4,6 +4,7 @@ profile editing limited to the configured claims."""
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -253,7 +254,12 @@ def test_profile_edits_only_the_configured_claims(app, client, user):
 def test_profile_refuses_overlong_values_and_escapes_them(client, user):
     account_login(client)
     response = post_form(client, "/account/profile", "/account/profile", name="x" * 201)
-    assert response.status_code == 400 and "longer than 200" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    # The message names the field by its label, next to the field, which is marked invalid.
+    assert response.status_code == 400 and "Full name can be at most 200 characters long." in html
+    assert re.search(r'<p class="field-error" id="name-error">Full name can be at most', html)
+    assert re.search(r'id="name"[^>]*aria-describedby="name-error" aria-invalid="true"', html, re.S)
+    assert "&#39;name&#39;" not in html and "'name'" not in html
     post_form(client, "/account/profile", "/account/profile", name="<script>alert(1)</script>")
     html = client.get("/account").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
