@@ -151,6 +151,14 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_api_bp)
     app.register_blueprint(admin_bp)
 
+    from .services.mfa import webauthn
+
+    passkeys = webauthn.usable(app.extensions["idp"].settings)
+
+    @app.context_processor
+    def _globals() -> dict:
+        return {"passkeys_available": passkeys}
+
     @app.template_filter("when")
     def _when(timestamp: int | None) -> str:
         """A stored epoch-seconds time, readable (UTC)."""

@@ -109,3 +109,27 @@ def test_custom_not_found_page(client):
     html = missing.get_data(as_text=True)
     assert missing.status_code == 404 and "<h1>Page not found</h1>" in html and 'href="/account"' in html
     assert "requested URL was not found on the server" not in html  # not Werkzeug's words
+
+
+def test_passkeys_are_not_offered_where_browsers_refuse_them(tmp_path_factory, database_url, app):
+    """On an IP-address issuer the RP ID is invalid for WebAuthn: no passkey button, no script; on a
+    domain name (here localhost) they are offered."""
+    from idp.services.mfa import webauthn
+
+    ip_app = make_app(tmp_path_factory, database_url, issuer="http://127.0.0.1:8080")
+    page = ip_app.test_client().get("/interaction/x")  # any page of the sign-in: the expired one is enough
+    assert page.status_code == 400
+    with ip_app.app_context():
+        from idp.services.runtime import current
+
+        assert webauthn.usable(current().settings) is False
+    with app.app_context():
+        from idp.services.runtime import current
+
+        assert webauthn.usable(current().settings) is True
+    rp = make_client(app, name="Shop", redirect_uris=["https://app.example.com/cb"])
+    for flask_app, offered in ((ip_app, False), (app, True)):
+        client = flask_app.test_client()
+        html = client.get(_to_interaction(client, rp)).get_data(as_text=True)
+        assert ("Sign in with a passkey" in html) is offered
+        assert ("webauthn.js" in html) is offered
