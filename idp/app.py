@@ -159,6 +159,20 @@ def configure_blueprints(app: Flask) -> None:
     def _globals() -> dict:
         return {"passkeys_available": passkeys}
 
+    @app.template_filter("ago")
+    def _ago(timestamp: int | None) -> str:
+        """A stored epoch-seconds time as an approximate age ("5 minutes ago")."""
+        from .services import clock
+
+        if timestamp is None:
+            return "never"
+        seconds = max(0, clock.now() - timestamp)
+        for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+            if seconds >= size:
+                count = seconds // size
+                return f"{count} {unit}{'s' if count != 1 else ''} ago"
+        return "just now"
+
     @app.template_filter("when")
     def _when(timestamp: int | None) -> str:
         """A stored epoch-seconds time, readable (UTC)."""

@@ -60,7 +60,7 @@ def test_account_login_then_overview(client, user):
     assert page.status_code == 200 and page.headers["X-Frame-Options"] == "DENY"
     assert "Signed in as <strong>alice</strong>" in html
     assert '<h2 id="security">Security</h2>' in html
-    assert "this browser" in html  # the current session is listed and marked
+    assert "This device" in html  # the current session is listed and marked
 
 
 @pytest.mark.parametrize("next_url", ["//evil.example.com/account", "https://evil.example.com/", "/account\\@x"])
@@ -94,7 +94,7 @@ def test_sessions_are_listed_and_another_one_can_be_ended(app, client, user):
     account_login(other)
     account_login(client)
     html = client.get("/account").get_data(as_text=True)
-    assert html.count('action="/account/sessions/') == 2 and html.count('class="tag">this browser') == 1
+    assert html.count('action="/account/sessions/') == 2 and html.count('class="tag">This device') == 1
     with app.app_context():
         from idp.storage.sessions import SsoSession
 
