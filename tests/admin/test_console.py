@@ -238,3 +238,32 @@ def test_lists_search_sort_and_page(app, admin_client):
     assert "user07" in _rows(admin_client.get("/admin/users?q=z07").get_data(as_text=True))
     sorted_page = admin_client.get("/admin/users?sort=email").get_data(as_text=True)
     assert 'aria-sort="ascending"' in sorted_page
+
+
+def test_no_destructive_action_acts_without_its_confirmation_step(app, admin_client):
+    """Deleting, disabling or rotating: without confirm=yes the console answers with a confirmation page
+    repeating the form, and nothing changes."""
+    from idp.services import clients as client_service
+    from idp.services import mfa
+
+    token = csrf_from(admin_client.get("/admin/users").get_data(as_text=True))
+    with app.app_context():
+        bob = user_service.create(current().passwords, username="bob", password=PASSWORD)
+        secret = enrol_totp(app, bob)
+        shop = client_service.create(name="Shop", redirect_uris=["https://shop.example.com/cb"])
+        rbac.create(rbac.GROUP, "staff", "")
+    assert secret
+    cid = shop.client.client_id
+    for path, fields in ((f"/admin/clients/{cid}/delete", {}), (f"/admin/clients/{cid}/enabled", {"enabled": "0"}),
+                         (f"/admin/clients/{cid}/secret", {"grace_seconds": "0"}),
+                         (f"/admin/users/{bob.id}/delete", {}), (f"/admin/users/{bob.id}/enabled", {"enabled": "0"}),
+                         (f"/admin/users/{bob.id}/mfa/reset", {}), ("/admin/groups/staff/delete", {})):
+        asked = admin_client.post(path, data={"csrf_token": token, **fields})
+        html = asked.get_data(as_text=True)
+        assert asked.status_code == 200 and 'name="confirm" value="yes"' in html, path
+        assert f'action="{path}"' in html and ">Cancel</a>" in html, path
+    with app.app_context():
+        kept = client_service.find(cid)
+        assert kept.enabled and client_service.check_secret(kept, shop.client_secret)
+        assert user_service.get(bob.id).enabled and mfa.status(bob.id).totp
+        assert "staff" in [g.name for g in rbac.list_all(rbac.GROUP)]
