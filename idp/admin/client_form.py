@@ -5,6 +5,7 @@ Every string here is a whole sentence or label, ready to be wrapped for translat
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ..services.clients import DEVICE_CODE_GRANT
@@ -113,3 +114,13 @@ def label(name: str) -> str:
     """The label people see for a metadata field (for messages that name a field)."""
     field = FIELDS.get(name)
     return field.label if field else name.replace("_", " ")
+
+
+_FIELD_NAME = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
+
+
+def in_words(message: str) -> str:
+    """A service's message with the metadata names in it (`redirect_uris`, `jwks_uri`, …) replaced by
+    the labels people see on the form ("Redirect addresses")."""
+    names = {**{f.name: f.label for f in FIELDS.values()}, "token_endpoint_auth_method": "Application type"}
+    return _FIELD_NAME.sub(lambda m: f"“{names[m.group(0)]}”" if m.group(0) in names else m.group(0), message)

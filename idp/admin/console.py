@@ -80,9 +80,7 @@ def client_form() -> dict:
 def _form_page(client=None, values=None, error: ValidationError | None = None, status=200):
     """The client form; an error names its field (marked, with the message beside it) where it can."""
     field = getattr(error, "field", None)
-    message = str(error) if error else None
-    if message and field in spec.FIELDS:
-        message = message.replace(field, spec.label(field))
+    message = spec.in_words(str(error)) if error else None
     return render_template("admin/client_form.html", client=client, values=values or {}, error=message,
                            error_field=field if field in spec.FIELDS else None, sections=spec.SECTIONS,
                            auth_methods=spec.AUTH_METHOD_LABELS, grant_types=spec.GRANT_TYPE_LABELS,

@@ -267,3 +267,28 @@ def test_no_destructive_action_acts_without_its_confirmation_step(app, admin_cli
         assert kept.enabled and client_service.check_secret(kept, shop.client_secret)
         assert user_service.get(bob.id).enabled and mfa.status(bob.id).totp
         assert "staff" in [g.name for g in rbac.list_all(rbac.GROUP)]
+
+
+def test_client_form_errors_are_at_the_field_in_words(admin_client):
+    token = csrf_from(admin_client.get("/admin/clients/new").get_data(as_text=True))
+    base = {"csrf_token": token, "name": "Shop", "auth_method": "client_secret_basic",
+            "redirect_uris": "https://shop.example.com/cb", "grant_types": "authorization_code", "scopes": "openid"}
+    bad = admin_client.post("/admin/clients/new", data=base | {"refresh_token_ttl": "60",
+                                                                "refresh_token_idle_ttl": "600"})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 400
+    assert "“Refresh token idle lifetime” must not exceed “Refresh token lifetime”" in html
+    assert "refresh_token_idle_ttl must" not in html  # no internal names
+    wildcard = admin_client.post("/admin/clients/new", data=base | {"redirect_uris": "https://shop.example.com/*"})
+    html = wildcard.get_data(as_text=True)
+    assert re.search(r'<a href="#redirect_uris">Redirect URI', html)  # the summary links to the field
+    assert re.search(r'<p class="field-error" id="redirect_uris-error">', html)
+    assert re.search(r'id="redirect_uris"[^>]*aria-describedby="redirect_uris-hint redirect_uris-error" '
+                     r'aria-invalid="true"', html)
+    policy = admin_client.post("/admin/clients/new", data=base | {"policy_uri": "http://shop.example.com/p"})
+    assert 'id="policy_uri-error"' in policy.get_data(as_text=True)
+    created = admin_client.post("/admin/clients/new", data=base | {"policy_uri": "https://shop.example.com/p",
+                                                                    "tos_uri": "https://shop.example.com/t"})
+    client_id = re.search(r'id="client-id">([^<]+)<', created.get_data(as_text=True)).group(1)
+    edit = admin_client.get(f"/admin/clients/{client_id}").get_data(as_text=True)
+    assert 'value="https://shop.example.com/p"' in edit and 'value="https://shop.example.com/t"' in edit

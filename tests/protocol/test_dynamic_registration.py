@@ -202,3 +202,13 @@ def test_dynamic_registration_accepts_a_key_client_that_then_authenticates(clien
     form = {"token": "x", **auth_form(body["client_id"], "http://localhost", alg="ES256")}
     assert client.post("/introspect", data=form).status_code == 200
 
+
+
+def test_policy_and_terms_links_are_registered_and_returned(dcr, initial_token):
+    """OIDC Registration §2 policy_uri and tos_uri: kept (https only) and shown on the consent page."""
+    links = {"policy_uri": "https://self.example.com/privacy", "tos_uri": "https://self.example.com/terms"}
+    response = dcr.post("/register", json=METADATA | links, headers={"Authorization": f"Bearer {initial_token}"})
+    assert response.status_code == 201 and {k: response.get_json()[k] for k in links} == links
+    refused = dcr.post("/register", json=METADATA | {"tos_uri": "javascript:alert(1)"},
+                       headers={"Authorization": f"Bearer {initial_token}"})
+    assert refused.status_code == 400 and refused.get_json()["error"] == "invalid_client_metadata"
