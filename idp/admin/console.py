@@ -347,10 +347,16 @@ def user_delete(user_id: int):
 # --- roles and groups ----------------------------------------------------------------------------
 
 
+ROLE_SORTS = {"name": lambda r: r.name, "members": lambda r: r.members}
+
+
 @bp.get("/roles")
 @requires("role.list")
 def roles_page():
-    return render_template("admin/roles.html", roles=rbac.list_all(rbac.ROLE), groups=rbac.list_all(rbac.GROUP))
+    view = listing.read(tuple(ROLE_SORTS), "name")
+    pages = {kind: listing.in_memory(rbac.list_all(kind), view, lambda r: f"{r.name} {r.description}", ROLE_SORTS)
+             for kind in (rbac.ROLE, rbac.GROUP)}
+    return render_template("admin/roles.html", roles=pages[rbac.ROLE], groups=pages[rbac.GROUP], listing=view)
 
 
 @bp.post("/<any(role, group):kind>s")

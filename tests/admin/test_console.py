@@ -292,3 +292,17 @@ def test_client_form_errors_are_at_the_field_in_words(admin_client):
     client_id = re.search(r'id="client-id">([^<]+)<', created.get_data(as_text=True)).group(1)
     edit = admin_client.get(f"/admin/clients/{client_id}").get_data(as_text=True)
     assert 'value="https://shop.example.com/p"' in edit and 'value="https://shop.example.com/t"' in edit
+
+
+def test_roles_page_searches_and_sorts(app, admin_client):
+    with app.app_context():
+        rbac.create(rbac.GROUP, "staff", "Everyone employed")
+        rbac.create(rbac.GROUP, "contractors", "")
+    found = _rows_all(admin_client.get("/admin/roles?q=employ").get_data(as_text=True))
+    assert "staff" in found and "contractors" not in found and ">admin<" not in found
+    by_name_desc = admin_client.get("/admin/roles?sort=name&dir=desc").get_data(as_text=True)
+    assert by_name_desc.index(">staff<") < by_name_desc.index(">contractors<")
+
+
+def _rows_all(html: str) -> str:
+    return "".join(part.split("</tbody>", 1)[0] for part in html.split("<tbody>")[1:])
