@@ -133,3 +133,15 @@ def test_passkeys_are_not_offered_where_browsers_refuse_them(tmp_path_factory, d
         html = client.get(_to_interaction(client, rp)).get_data(as_text=True)
         assert ("Sign in with a passkey" in html) is offered
         assert ("webauthn.js" in html) is offered
+
+
+def test_back_after_sign_in_without_a_home_page_says_so_and_links_on(app, client, user):
+    rp = make_client(app, name="Acme Notes", redirect_uris=["https://app.example.com/cb"], skip_consent=True)
+    location = _to_interaction(client, rp)
+    html = client.get(location).get_data(as_text=True)
+    resumed = client.post(location + "/login", data={"username": "alice", "password": PASSWORD,
+                                                     "csrf_token": csrf_from(html)})
+    assert client.get(resumed.headers["Location"]).headers["Location"].startswith("https://app.example.com/cb?")
+    back = client.get(location)
+    page = back.get_data(as_text=True)
+    assert back.status_code == 200 and "You are signed in to Acme Notes" in page and 'href="/account"' in page
