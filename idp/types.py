@@ -121,6 +121,7 @@ class LogoutRequestView:
     logged_out: bool
     cancelled: bool
     frontchannel: tuple[FrontChannelLogout, ...] = ()
+    client_uri: str | None = None  # the app's registered home page, for a way back
 
 
 @dataclass(frozen=True)
