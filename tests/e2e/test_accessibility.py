@@ -181,6 +181,10 @@ def test_every_page_passes_axe_at_both_widths(chromium, live_server, people):
         page.get_by_role("button", name="Create an initial access token").click()
         walk.check("console-initial-access-token")
 
+        # A person without a second factor: a device's consent page (with its code), then the set-up of a
+        # second factor inside the sign-in of an application that requires one.
+        _without_second_factor(chromium, app, base, walk)
+
         # Signing out ends at the signed-out page.
         page.goto(f"{base}/account")
         page.get_by_role("button", name="Sign out", exact=True).last.click()
@@ -190,6 +194,39 @@ def test_every_page_passes_axe_at_both_widths(chromium, live_server, people):
         context.close()
     assert len(walk.seen) >= 30
     assert walk.failures == [], "\n".join(walk.failures)
+
+
+def _without_second_factor(chromium, app, base: str, walk: Walk) -> None:
+    import requests
+
+    with app.app_context():
+        user_service.create(current().passwords, username="alice", password=PASSWORD, email="alice@example.com")
+    tv = make_client(app, name="Living-room TV", redirect_uris=[], token_endpoint_auth_method="none",
+                     grant_types=["urn:ietf:params:oauth:grant-type:device_code"], scopes=["openid", "profile"])
+    strict = make_client(app, name="Acme Bank", redirect_uris=[f"{APP}/bank"], require_mfa=True,
+                         scopes=["openid"])
+    started = requests.post(f"{base}/device_authorization", timeout=10,
+                            data={"client_id": tv.client.client_id, "scope": "openid profile"}).json()
+    context = chromium.new_context(bypass_csp=True, viewport=WIDTHS["desktop"])
+    page = context.new_page()
+    try:
+        page.goto(started["verification_uri_complete"])
+        page.get_by_role("button", name="Continue").click()
+        page.get_by_label("Username or e-mail").fill("alice")
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in", exact=True).click()
+        page.get_by_text(started["user_code"]).wait_for()
+        Walk.check(_with_page(walk, page), "device-consent")
+        query = urlencode({"response_type": "code", "client_id": strict.client.client_id, "scope": "openid",
+                           "redirect_uri": f"{APP}/bank", "code_challenge_method": "S256",
+                           "code_challenge": "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"})
+        page.goto(f"{base}/authorize?{query}")
+        page.get_by_role("heading", name="Set up two-step sign-in").wait_for()
+        Walk.check(_with_page(walk, page), "enrol")
+        page.get_by_role("link", name="Set up an authenticator app").click()
+        Walk.check(_with_page(walk, page), "enrol-authenticator-app")
+    finally:
+        context.close()
 
 
 def _with_page(walk: Walk, page) -> Walk:
