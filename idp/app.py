@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import UTC, datetime
 
-from flask import Flask, Response, abort, render_template, request
+from flask import Flask, Response, abort, render_template, request, url_for
 from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -20,8 +20,7 @@ from .services.keys import KeyRing
 from .services.passwords import PasswordPolicy, Passwords
 from .services.runtime import Runtime
 
-PRODUCT_NAME = "Identity Provider"
-CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:; "
+CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:{img_src}; "
        "form-action {form_action}; frame-ancestors 'none'; base-uri 'none'")
 # Only the logout page frames anything: the front-channel logout URIs of the clients it signs out of.
 FRAME_SRC = "; frame-src {frame_src}"
@@ -39,6 +38,7 @@ def create_app(overrides: dict | None = None) -> Flask:
     configure_app(app, settings)
     configure_extensions(app, settings)
     configure_blueprints(app)
+    configure_branding(app, settings)
     configure_input_guard(app)
     configure_security_headers(app)
     configure_errorhandlers(app)
@@ -155,9 +155,27 @@ def configure_blueprints(app: Flask) -> None:
 
     app.jinja_env.globals["_"] = gettext
 
+    from .services.mfa import webauthn
+
+    passkeys = webauthn.usable(app.extensions["idp"].settings)
+
     @app.context_processor
     def _globals() -> dict:
-        return {"product_name": PRODUCT_NAME}
+        return {"passkeys_available": passkeys}
+
+    @app.template_filter("ago")
+    def _ago(timestamp: int | None) -> str:
+        """A stored epoch-seconds time as an approximate age ("5 minutes ago")."""
+        from .services import clock
+
+        if timestamp is None:
+            return "never"
+        seconds = max(0, clock.now() - timestamp)
+        for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
+            if seconds >= size:
+                count = seconds // size
+                return f"{count} {unit}{'s' if count != 1 else ''} ago"
+        return "just now"
 
     @app.template_filter("when")
     def _when(timestamp: int | None) -> str:
@@ -169,9 +187,15 @@ def configure_blueprints(app: Flask) -> None:
     @app.get("/")
     def home():
         return render_template(
-            "errors/error.html", title=PRODUCT_NAME,
+            "errors/error.html", title=app.extensions["idp.brand"].name,
             message="This is an OpenID Connect identity provider. Sign in from an application that uses it.",
         )
+
+
+def configure_branding(app: Flask, settings: Settings) -> None:
+    from . import branding
+
+    branding.init_app(app, settings)
 
 
 MAX_DB_INT = 2**31 - 1
@@ -204,7 +228,9 @@ def configure_security_headers(app: Flask) -> None:
         if response.mimetype == "text/html":
             # Pages post to this server; a form_post response posts only to the client's redirect URI.
             target = getattr(response, "form_action", None) or "'self'"
-            csp = CSP.format(form_action=target)
+            # The sign-in and consent pages show the client's logo from its registered https origin only.
+            img_src = getattr(response, "img_src", None)
+            csp = CSP.format(form_action=target, img_src=f" {img_src}" if img_src else "")
             frame_src = getattr(response, "frame_src", None)
             if frame_src:
                 csp += FRAME_SRC.format(frame_src=frame_src)
@@ -252,7 +278,12 @@ def configure_errorhandlers(app: Flask) -> None:
             error_code = "invalid_request" if error.code is not None and error.code < 500 else "server_error"
             headers.append(("Cache-Control", "no-store"))
             return {"error": error_code, "error_description": error.description}, error.code, headers
-        page = render_template("errors/error.html", title=error.name, message=error.description)
+        if error.code == 404:
+            page = render_template("errors/error.html", title="Page not found",
+                                   message="There is nothing at this address. The link may be mistyped or out of "
+                                   "date.")
+        else:
+            page = render_template("errors/error.html", title=error.name, message=error.description)
         return page, error.code, headers
 
     @app.errorhandler(Exception)
@@ -264,9 +295,11 @@ def configure_errorhandlers(app: Flask) -> None:
             from .admin.problems import problem
 
             return problem(500, "The server could not complete the request.")
+        links = [("Try again", request.path)] if request.method == "GET" else []
         return render_template("errors/error.html", title="Something went wrong",
                                message="The server could not complete the request.",
-                               next_step="Try again in a moment."), 500
+                               next_step="Try again in a moment. If it keeps happening, tell the administrators.",
+                               links=links + [("Go to your account", url_for("account.index"))]), 500
 
 
 _JSON_PATHS = ("/token", "/userinfo", "/jwks.json", "/introspect", "/revoke", "/device_authorization", "/register",

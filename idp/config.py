@@ -110,6 +110,13 @@ class Settings:
     magic_link: int
     magic_link_ttl: int
     account_deletion_grace_days: int
+    product_name: str
+    brand_logo: str
+    brand_favicon: str
+    brand_accent_color: str
+    privacy_url: str
+    terms_url: str
+    support_url: str
 
     @property
     def editable_claims(self) -> tuple[str, ...]:
@@ -377,5 +384,27 @@ def validate(settings: Settings) -> None:
         raise ConfigurationError("metrics_token must be empty or at least 32 characters")
     if settings.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         raise ConfigurationError("log_level must be DEBUG, INFO, WARNING or ERROR")
+    _validate_branding(settings)
     if not settings.database_url.startswith(("sqlite:", "postgresql")):
         raise ConfigurationError("database_url must be an sqlite:// or postgresql+psycopg:// URL")
+
+
+def _validate_branding(settings: Settings) -> None:
+    from .branding import accent_problem, asset_problem
+
+    if not settings.product_name.strip() or len(settings.product_name) > 80:
+        raise ConfigurationError("product_name must be 1-80 characters")
+    for name, kinds, limit in (("brand_logo", (".svg", ".png", ".webp", ".jpg", ".jpeg"), 256 * 1024),
+                               ("brand_favicon", (".svg", ".png", ".ico"), 64 * 1024)):
+        problem = asset_problem(getattr(settings, name), kinds, limit)
+        if problem:
+            raise ConfigurationError(f"{name}: {problem}")
+    problem = accent_problem(settings.brand_accent_color)
+    if problem:
+        raise ConfigurationError(f"brand_accent_color: {problem}")
+    for name in ("privacy_url", "terms_url", "support_url"):
+        value = getattr(settings, name)
+        allowed = ("https://", "mailto:") if name == "support_url" else ("https://",)
+        if value and (not value.startswith(allowed) or any(c.isspace() for c in value) or len(value) > 500):
+            raise ConfigurationError(f"{name} must be empty or an https URL" + (" or mailto: address"
+                                     if name == "support_url" else ""))

@@ -10,7 +10,13 @@ class ConfigurationError(IdpError):
 
 
 class ValidationError(IdpError):
-    """Input to a service was rejected; the message says why, in words a person can act on."""
+    """Input to a service was rejected; the message says why, in words a person can act on. `field`
+    names the input at fault, when there is one (a page marks that field and puts the message next to
+    it)."""
+
+    def __init__(self, message: str = "", field: str | None = None):
+        super().__init__(message)
+        self.field = field
 
 
 class NotFound(IdpError):

@@ -65,8 +65,13 @@ def prometheus():
 
 @bp.get("/favicon.ico")
 def favicon():
+    from flask import current_app, redirect, url_for
+
     from .config import DATA_DIR
 
+    brand = current_app.extensions["idp.brand"]
+    if brand.favicon is not None:
+        return redirect(url_for("branding.favicon", v=brand.favicon.version), code=302)
     return send_from_directory(DATA_DIR / "static", "favicon.svg", mimetype="image/svg+xml", max_age=86400)
 
 

@@ -16,6 +16,7 @@ class UserView:
     claims: dict = field(default_factory=dict)
     is_admin: bool = False
     must_verify_email: bool = False  # self-registered and not confirmed yet: sign-in stops at verification
+    created_at: int | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,8 @@ class ClientView:
     served_resources: tuple[str, ...] = ()
     logo_uri: str | None = None
     client_uri: str | None = None
+    policy_uri: str | None = None
+    tos_uri: str | None = None
     backchannel_logout_uri: str | None = None
     backchannel_logout_session_required: bool = False
     frontchannel_logout_uri: str | None = None
@@ -122,6 +125,7 @@ class LogoutRequestView:
     logged_out: bool
     cancelled: bool
     frontchannel: tuple[FrontChannelLogout, ...] = ()
+    client_uri: str | None = None  # the app's registered home page, for a way back
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Node.js (from Debian) and the npm packages the independent-client tests drive: oauth4webapi (panva)
-# for PAR + DPoP + private_key_jwt against a live server. Packages go into .npm-local/ (ignored by git).
+# Node.js (from Debian) and the npm packages the tests use: oauth4webapi (panva) for PAR + DPoP +
+# private_key_jwt against a live server, and axe-core (Deque), injected into every page by the
+# accessibility walk (tests/e2e/test_accessibility.py). Packages go into .npm-local/ (ignored by git).
 #
 #   scripts/node.sh          install what is missing; prints nothing else on success
 set -euo pipefail
@@ -8,6 +9,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PREFIX=$ROOT/.npm-local
 OAUTH4WEBAPI_VERSION=3.8.8
+AXE_CORE_VERSION=4.14.1
 
 as_root() {
     if [[ $EUID -eq 0 ]]; then "$@"
@@ -25,9 +27,10 @@ if (( major < 18 )); then
     echo "node $major is too old for oauth4webapi (needs 18+: fetch and WebCrypto)" >&2
     exit 1
 fi
-installed=$(node -p "try { require('$PREFIX/node_modules/oauth4webapi/package.json').version } catch { '' }")
-if [[ $installed != "$OAUTH4WEBAPI_VERSION" ]]; then
+version_of() { node -p "try { require('$PREFIX/node_modules/$1/package.json').version } catch { '' }"; }
+if [[ $(version_of oauth4webapi) != "$OAUTH4WEBAPI_VERSION" || $(version_of axe-core) != "$AXE_CORE_VERSION" ]]; then
     mkdir -p "$PREFIX"
     [[ -f $PREFIX/package.json ]] || echo '{"private": true, "type": "module"}' > "$PREFIX/package.json"
-    npm install --prefix "$PREFIX" --no-audit --no-fund --silent "oauth4webapi@$OAUTH4WEBAPI_VERSION"
+    npm install --prefix "$PREFIX" --no-audit --no-fund --silent "oauth4webapi@$OAUTH4WEBAPI_VERSION" \
+        "axe-core@$AXE_CORE_VERSION"
 fi

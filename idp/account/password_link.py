@@ -36,12 +36,13 @@ def set_password(token: str):
     keep_tokens = request.form.get("keep_apps") == "1"
     try:
         if new != again:
-            raise ValidationError(_("The two passwords are not the same."))
+            raise ValidationError(_("The two passwords are not the same."), field="new_password_again")
         user, purpose = users.set_password_with_link(current().passwords, token, new)
     except ValidationError as exc:
         if users.password_link_user(token) is None:
             return _dead_link()
-        return render_template("account/set_password.html", user=user, token=token, error=str(exc)), 400
+        return render_template("account/set_password.html", user=user, token=token, error=str(exc),
+                               error_field=exc.field), 400
     ended = logout.end_other_sessions(user.id, None, reason=f"password_set_by_{purpose}", origin=http.origin())
     revoked = 0 if keep_tokens else tokens.revoke_grants(user.id)
     audit.record("password.set_by_link", origin=http.origin(), actor_user_id=user.id,

@@ -11,17 +11,10 @@ from flask import flash, g, redirect, render_template, request, url_for
 from .. import http
 from ..errors import AuthenticationFailed, Throttled, ValidationError
 from ..services import audit, consents, logout, password_login, sessions, throttle, users
+from ..services.claims import CLAIM_LABELS
 from ..services.runtime import current
 from . import bp
 from .auth import Person, person_or_sign_in
-
-CLAIM_LABELS = {
-    "name": ("Full name", "name"), "given_name": ("Given name", "given-name"),
-    "family_name": ("Family name", "family-name"), "middle_name": ("Middle name", "additional-name"),
-    "nickname": ("Nickname", "nickname"), "profile": ("Profile page", "url"), "picture": ("Picture URL", "photo"),
-    "website": ("Website", "url"), "gender": ("Gender", "sex"), "birthdate": ("Birth date (YYYY-MM-DD)", "bday"),
-    "zoneinfo": ("Time zone (e.g. Europe/Paris)", "off"), "locale": ("Language (e.g. en-GB)", "language"),
-}
 
 
 def signed_in(view):
@@ -69,13 +62,13 @@ def index():
 def profile():
     editable = current().settings.editable_claims
     fields = [(name, *CLAIM_LABELS[name]) for name in editable]
-    error, values = None, {name: g.user.claims.get(name) or "" for name in editable}
+    error, error_field, values = None, None, {name: g.user.claims.get(name) or "" for name in editable}
     if request.method == "POST":
         values = {name: request.form[name] for name in editable if name in request.form}
         try:
             changed = users.update_profile(g.user.id, values, editable)
         except ValidationError as exc:
-            error = str(exc)
+            error, error_field = str(exc), exc.field
         else:
             if changed:
                 audit.record("profile.update", origin=http.origin(), actor_user_id=g.user.id,
@@ -83,7 +76,8 @@ def profile():
             flash("Your profile was saved." if changed else "Nothing was changed.")
             return redirect(url_for("account.index"), code=303)
     values = {name: values.get(name, "") for name in editable}
-    return render_template("account/profile.html", fields=fields, values=values, error=error), 400 if error else 200
+    return render_template("account/profile.html", fields=fields, values=values, error=error,
+                           error_field=error_field), 400 if error else 200
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -96,7 +90,7 @@ def password():
     current_password = request.form.get("current_password", "")
     try:
         if new != again:
-            raise ValidationError("The two new passwords are not the same.")
+            raise ValidationError("The two new passwords are not the same.", field="new_password_again")
         password_login.reauthenticate(rt.settings, rt.passwords, g.user, password=current_password,
                                       origin=http.origin(), known_browser=http.read(http.KNOWN_BROWSER_COOKIE),
                                       action="changing the password")
@@ -106,9 +100,10 @@ def password():
     except AuthenticationFailed:
         audit.record("password.change", outcome=audit.FAILURE, origin=http.origin(), actor_user_id=g.user.id,
                      reason="wrong current password")
-        return render_template("account/password.html", error="The current password is incorrect."), 401
+        return render_template("account/password.html", error="The current password is incorrect.",
+                               error_field="current_password"), 401
     except ValidationError as exc:
-        return render_template("account/password.html", error=str(exc)), 400
+        return render_template("account/password.html", error=str(exc), error_field=exc.field), 400
     ended = logout.end_other_sessions(g.user.id, g.session.id, reason="password_changed", origin=http.origin())
     audit.record("password.change", origin=http.origin(), actor_user_id=g.user.id, details={"ended_sessions": ended})
     flash(f"Your password was changed. Signed out of {ended} other session{'s' if ended != 1 else ''}.")

@@ -6,4 +6,6 @@ from flask import Blueprint
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 api_bp = Blueprint("admin_api", __name__, url_prefix="/admin/api")
 
-from . import api, console, console_auth  # noqa: E402,F401
+from . import api, console, console_auth, console_overview, listing  # noqa: E402,F401
+
+listing.init(bp)

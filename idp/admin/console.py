@@ -22,19 +22,12 @@ from ..services import (
     users,
 )
 from ..services.authorization import Target
+from ..services.claims import CLAIM_LABELS
 from ..services.runtime import current
-from . import bp
+from . import bp, listing
+from . import client_form as spec
+from .client_form import CHECKBOXES, LISTS, OPTIONAL_TEXTS, TTLS
 from .console_auth import _refused, authorize, requires
-
-CHECKBOXES = ("require_pkce", "skip_consent", "require_mfa", "backchannel_logout_session_required",
-              "frontchannel_logout_session_required", "require_pushed_authorization_requests",
-              "dpop_bound_access_tokens", "fapi2")
-# High-assurance text fields (empty: not set): keys by reference and the signing algorithms.
-OPTIONAL_TEXTS = ("backchannel_logout_uri", "frontchannel_logout_uri", "logo_uri", "client_uri", "jwks_uri",
-                  "token_endpoint_auth_signing_alg", "request_object_signing_alg", "id_token_signed_response_alg",
-                  "access_token_signed_response_alg")
-LISTS = ("redirect_uris", "post_logout_redirect_uris", "resources", "served_resources", "allowed_cors_origins")
-TTLS = ("access_token_ttl", "id_token_ttl", "refresh_token_ttl", "refresh_token_idle_ttl")
 
 
 def record(event: str, *, subject_user_id: int | None = None, details: dict | None = None,
@@ -45,7 +38,8 @@ def record(event: str, *, subject_user_id: int | None = None, details: dict | No
 
 @bp.errorhandler(NotFound)
 def _not_found(error: NotFound):
-    return render_template("errors/error.html", title="Not found", message=str(error)), 404
+    return render_template("errors/error.html", title="Not found", message=str(error),
+                           links=[("Back to the admin console", url_for("admin.index"))]), 404
 
 
 @bp.errorhandler(Forbidden)
@@ -68,12 +62,6 @@ def confirmed(title: str, message: str, button: str, back: str | None = None):
                            action=request.path, back=back or url_for("admin.index"))
 
 
-@bp.get("")
-@requires(None)
-def index():
-    return render_template("admin/index.html", admin=g.admin)
-
-
 # --- clients -------------------------------------------------------------------------------------
 
 
@@ -91,7 +79,7 @@ def client_form() -> dict:
         raw = form.get(name, "").strip()
         if raw:
             if not raw.isdigit() or len(raw) > 9:
-                raise ValidationError(f"{name} must be a whole number of seconds.")
+                raise ValidationError(f"{spec.label(name)} must be a whole number of seconds.", field=name)
             values[name] = int(raw)
         else:
             values[name] = None
@@ -101,16 +89,26 @@ def client_form() -> dict:
     return values
 
 
-def _form_page(client=None, values=None, error=None, status=200):
-    return render_template("admin/client_form.html", client=client, values=values or {}, error=error,
-                           grant_types=clients.GRANT_TYPES, auth_methods=clients.AUTH_METHODS,
-                           formats=clients.ACCESS_TOKEN_FORMATS, checkboxes=CHECKBOXES, ttls=TTLS), status
+def _form_page(client=None, values=None, error: ValidationError | None = None, status=200):
+    """The client form; an error names its field (marked, with the message beside it) where it can."""
+    field = getattr(error, "field", None)
+    message = spec.in_words(str(error)) if error else None
+    return render_template("admin/client_form.html", client=client, values=values or {}, error=message,
+                           error_field=field if field in spec.FIELDS else None, sections=spec.SECTIONS,
+                           auth_methods=spec.AUTH_METHOD_LABELS, grant_types=spec.GRANT_TYPE_LABELS,
+                           formats=spec.FORMAT_LABELS), status
+
+
+CLIENT_SORTS = {"name": lambda c: c.name.lower(), "type": lambda c: c.token_endpoint_auth_method,
+                "created": lambda c: c.created_at or 0, "state": lambda c: not c.enabled}
 
 
 @bp.get("/clients")
 @requires("client.list")
 def clients_list():
-    return render_template("admin/clients.html", clients=clients.list_registered())
+    view = listing.read(tuple(CLIENT_SORTS), "name")
+    page = listing.in_memory(clients.list_registered(), view, lambda c: f"{c.name} {c.client_id}", CLIENT_SORTS)
+    return render_template("admin/clients.html", page=page, listing=view, auth_methods=spec.AUTH_METHOD_LABELS)
 
 
 @bp.route("/clients/new", methods=["GET", "POST"])
@@ -125,7 +123,7 @@ def client_new():
         authorize("client.create", Target(scopes=tuple(values["scopes"])))
         new = clients.create(admin_scopes_allowed=g.admin.permissions, **values)
     except ValidationError as exc:
-        return _form_page(values=request.form.to_dict(flat=False) | {"_raw": True}, error=str(exc), status=400)
+        return _form_page(values=request.form.to_dict(flat=False) | {"_raw": True}, error=exc, status=400)
     record("admin.client.create", details={"client": new.client.client_id, "scopes": list(new.client.scopes)})
     return render_template("admin/client_secret.html", client=new.client, secret=new.client_secret, created=True)
 
@@ -141,7 +139,7 @@ def client_edit(client_id: str):
         authorize("client.update", Target(client_id=client_id, scopes=tuple(values["scopes"])))
         updated = clients.update(client_id, values, admin_scopes_allowed=g.admin.permissions)
     except ValidationError as exc:
-        return _form_page(client=client, values=request.form.to_dict(flat=False) | {"_raw": True}, error=str(exc),
+        return _form_page(client=client, values=request.form.to_dict(flat=False) | {"_raw": True}, error=exc,
                           status=400)
     record("admin.client.update", details={"client": client_id})
     flash(f"{updated.name} was saved.")
@@ -212,16 +210,17 @@ def initial_access_token():
 # --- users ---------------------------------------------------------------------------------------
 
 
+def _invitation_days() -> int:
+    return max(1, current().settings.invitation_ttl // 86400)
+
+
 @bp.get("/users")
 @requires("user.list")
 def users_list():
-    try:
-        offset = max(0, int(request.args.get("offset", 0)))
-    except ValueError:
-        offset = 0
-    q = request.args.get("q", "")
-    return render_template("admin/users.html", page=users.search(q, offset, 20), q=q,
-                           invitation_days=max(1, current().settings.invitation_ttl // 86400))
+    view = listing.read(users.SORTS, "username")
+    page = users.search(view.q, view.offset, view.limit, view.sort, view.descending)
+    return render_template("admin/users.html", page=page, listing=view, error=request.args.get("error"),
+                           invitation_days=_invitation_days())
 
 
 @bp.post("/users")
@@ -232,8 +231,12 @@ def user_create():
                             password=request.form.get("password", ""), email=request.form.get("email") or None,
                             before_commit=_verification())
     except ValidationError as exc:
-        flash(str(exc))
-        return redirect(url_for("admin.users_list"), code=303)
+        view = listing.read(users.SORTS, "username")
+        page = users.search(view.q, view.offset, view.limit, view.sort, view.descending)
+        values = {"username": request.form.get("username", ""), "email": request.form.get("email", "")}
+        return render_template("admin/users.html", page=page, listing=view, error=str(exc), values=values,
+                               invitation_days=_invitation_days(),
+                               error_field=exc.field), 400
     record("admin.user.create", subject_user_id=user.id)
     return redirect(url_for("admin.user_page", user_id=user.id), code=303)
 
@@ -257,7 +260,8 @@ def user_page(user_id: int):
     return render_template("admin/user.html", user=user, roles=rbac.list_all(rbac.ROLE),
                            groups=rbac.list_all(rbac.GROUP), held=rbac.names_of(rbac.ROLE, user_id),
                            member_of=rbac.names_of(rbac.GROUP, user_id), mfa=mfa.status(user_id),
-                           editable=users.EDITABLE_CLAIMS, link=None)
+                           editable=users.EDITABLE_CLAIMS, link=None,
+                           claim_labels={name: label for name, (label, _) in CLAIM_LABELS.items()})
 
 
 @bp.post("/users/<int:user_id>/profile")
@@ -393,10 +397,16 @@ def user_delete(user_id: int):
 # --- roles and groups ----------------------------------------------------------------------------
 
 
+ROLE_SORTS = {"name": lambda r: r.name, "members": lambda r: r.members}
+
+
 @bp.get("/roles")
 @requires("role.list")
 def roles_page():
-    return render_template("admin/roles.html", roles=rbac.list_all(rbac.ROLE), groups=rbac.list_all(rbac.GROUP))
+    view = listing.read(tuple(ROLE_SORTS), "name")
+    pages = {kind: listing.in_memory(rbac.list_all(kind), view, lambda r: f"{r.name} {r.description}", ROLE_SORTS)
+             for kind in (rbac.ROLE, rbac.GROUP)}
+    return render_template("admin/roles.html", roles=pages[rbac.ROLE], groups=pages[rbac.GROUP], listing=view)
 
 
 @bp.post("/<any(role, group):kind>s")
@@ -429,25 +439,6 @@ def rbac_delete(kind: str, name: str):
         record(f"admin.{kind}.delete", details={"name": name})
         flash(f"The {kind} {name} was deleted.")
     return redirect(url_for("admin.roles_page"), code=303)
-
-
-# --- audit ---------------------------------------------------------------------------------------
-
-
-@bp.get("/audit")
-@requires("audit.read")
-def audit_page():
-    args = request.args
-
-    def number(name):
-        value = args.get(name, "").strip()
-        return int(value) if value.isdigit() and len(value) < 12 else None
-
-    outcome = args.get("outcome") if args.get("outcome") in (audit.SUCCESS, audit.FAILURE) else None
-    page = audit.search(event=args.get("event", "").strip(), outcome=outcome, user_id=number("user_id"),
-                        client_id=args.get("client_id", "").strip(), offset=number("offset") or 0, limit=50)
-    filters = {k: args.get(k, "") for k in ("event", "outcome", "user_id", "client_id")}
-    return render_template("admin/audit.html", page=page, filters=filters)
 
 
 @bp.get("/mail")

@@ -54,9 +54,35 @@ def current_admin() -> Admin | None:
     return Admin(user=user, session=s, permissions=rbac.permissions_of(user.id), second_factor=allowed)
 
 
+# The console's sections: (endpoint, label, the action that opens it, endpoint prefix marking it current).
+SECTIONS = (("admin.index", "Overview", None, "admin.index"),
+            ("admin.clients_list", "Applications", "client.list", "admin.client"),
+            ("admin.users_list", "Users", "user.list", "admin.user"),
+            ("admin.roles_page", "Roles & groups", "role.list", "admin.r"),
+            ("admin.audit_page", "Audit log", "audit.read", "admin.audit"),
+            ("admin.mail_page", "Mail", "mail.read", "admin.mail"))
+
+
+@bp.context_processor
+def _navigation() -> dict:
+    """The sections this administrator may open (services.authorization decides), the current one
+    marked: the console layout only shows what it is given."""
+    admin = g.get("admin")
+    if admin is None:
+        return {}
+    here = request.endpoint or ""
+    return {"console_nav": [
+        {"url": url_for(endpoint), "label": label, "current": here.startswith(prefix)}
+        for endpoint, label, action, prefix in SECTIONS
+        if action is None or authorization.allowed(actor(), action)
+    ], "admin": admin}
+
+
 def _refused(message: str = "Your roles do not allow this part of the admin console."):
     return render_template("errors/error.html", title="Not allowed", message=message,
-                           next_step="Ask an administrator for the role you need."), 403
+                           next_step="Ask an administrator for the role you need.",
+                           links=([("Back to the admin console", url_for("admin.index"))] if g.get("admin") else [])
+                           + [("Go to your account", url_for("account.index"))]), 403
 
 
 def actor() -> authorization.Actor:
@@ -105,7 +131,8 @@ def callback():
     if not completed:
         return render_template("errors/error.html", title="Sign-in not completed",
                                message="You did not finish signing in, so the admin console stays closed.",
-                               next_step="Open the admin console again to sign in."), 400
+                               next_step="Open the admin console again to sign in.",
+                               links=[("Open the admin console", url_for("admin.index"))]), 400
     admin = current_admin()
     if admin is None or not admin.permissions:
         return _refused()

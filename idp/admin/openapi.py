@@ -28,6 +28,7 @@ CLIENT_FIELDS = {
     "require_pkce": BOOL, "skip_consent": BOOL, "require_mfa": BOOL, "access_token_format": {"enum": ["jwt", "opaque"]},
     "access_token_ttl": N_INT, "id_token_ttl": N_INT, "refresh_token_ttl": N_INT, "refresh_token_idle_ttl": N_INT,
     "resources": STRS, "served_resources": STRS, "logo_uri": N_STR, "client_uri": N_STR,
+    "policy_uri": N_STR, "tos_uri": N_STR,
     "backchannel_logout_uri": N_STR, "backchannel_logout_session_required": BOOL, "frontchannel_logout_uri": N_STR,
     "frontchannel_logout_session_required": BOOL, "allowed_cors_origins": STRS,
     "jwks": {"type": ["object", "null"], "description": "The client's public JWK set, by value."},

@@ -55,7 +55,7 @@ def _finish(interaction: InteractionView, user: UserView, event: str, methods: l
     codes = recovery.generate(user.id)
     audit.record("mfa.recovery.generate", origin=http.origin(), actor_user_id=user.id,
                  details={"count": len(codes), "after": event})
-    response = Response(render_template("interaction/enrol_codes.html", codes=codes,
+    response = Response(render_template("interaction/enrol_codes.html", codes=codes, username=user.username,
                                         client_name=_client_name(interaction),
                                         next_url=url_for("protocol.resume", uid=interaction.uid)))
     response.headers["Cache-Control"] = "no-store"

@@ -28,7 +28,8 @@ METHOD_EVENTS = {"totp": "mfa.totp.verify", "recovery": "mfa.recovery.verify", "
 
 def _methods(user_id: int) -> list[str]:
     status = mfa.status(user_id)
-    return [m for m, ok in (("webauthn", bool(status.passkeys)), ("totp", status.totp),
+    passkeys = bool(status.passkeys) and webauthn.usable(current().settings)
+    return [m for m, ok in (("webauthn", passkeys), ("totp", status.totp),
                             ("recovery", status.recovery_codes_left > 0)) if ok]
 
 

@@ -9,7 +9,7 @@ from flask import Response, g, redirect, render_template, request, session, url_
 
 from .. import http
 from ..errors import AuthenticationFailed, Throttled
-from ..services import audit, clients, consents, interactions, password_login, policy, sessions, throttle
+from ..services import audit, clients, consents, device, interactions, password_login, policy, sessions, throttle
 from ..services.runtime import current
 from ..services.sessions import PASSWORD_ACR
 from ..types import InteractionView
@@ -25,8 +25,36 @@ def _interaction(uid: str) -> InteractionView | None:
     return interaction
 
 
-def _expired() -> tuple[str, int]:
-    return render_template("errors/error.html", title="Sign-in request expired", message=EXPIRED), 400
+def _expired(uid: str | None = None):
+    """A sign-in request that is over. When this browser finished it (Back after signing in), go on to
+    the application's registered home page if it has one; otherwise say so and offer ways on."""
+    ended = interactions.ended(uid, http.read(http.BROWSER_COOKIE)) if uid else None
+    client = clients.get(ended.client_id) if ended else None
+    if ended and ended.completed and client is not None and client.enabled:
+        if client.client_uri:
+            return redirect(client.client_uri, code=303)
+        return render_template("errors/error.html", title=f"You are signed in to {client.name}",
+                               message="This sign-in is finished. Switch back to the application's window, "
+                               "or manage your account here.", links=_ways_on(client)), 200
+    return render_template("errors/error.html", title="Sign-in request expired", message=EXPIRED,
+                           links=_ways_on(client)), 400
+
+
+def _ways_on(client) -> list[tuple[str, str]]:
+    """Links out of a dead end: the application's home page when it registered one, and the account page."""
+    links = [(f"Go to {client.name}", client.client_uri)] if client is not None and client.client_uri else []
+    return links + [("Go to your account", url_for("account.index"))]
+
+
+def client_branding(interaction: InteractionView):
+    """The application as the sign-in and consent pages show it (name, logo, links); the page's CSP
+    then allows images from the logo's own https origin only (see _allow_redirect_to_client)."""
+    client = clients.get(interaction.client_id)
+    if client is not None and client.logo_uri:
+        parts = urlsplit(client.logo_uri)
+        if parts.scheme == "https":
+            g.logo_origin = f"https://{parts.netloc}"
+    return client
 
 
 def _resume(uid: str) -> Response:
@@ -49,8 +77,9 @@ def _render_login(interaction: InteractionView, error: str | None = None, userna
     # as them, or to use another account (?other=1 empties the form).
     user = _current_user() if not hint and request.args.get("other") != "1" else None
     signed_in_as = user.username if user else None
+    client = client_branding(interaction)
     return render_template("interaction/login.html", uid=interaction.uid, client_name=_client_name(interaction),
-                           error=error, signed_in_as=signed_in_as,
+                           client=client, error=error, signed_in_as=signed_in_as,
                            registration_open=current().settings.registration == "open",
                            magic_link=bool(current().settings.magic_link),
                            username=username if username is not None else hint or signed_in_as), status
@@ -68,6 +97,8 @@ def _allow_redirect_to_client(response: Response) -> Response:
         parts = urlsplit(interaction.params.get("redirect_uri", ""))
         if parts.scheme in ("http", "https") and parts.netloc:
             response.form_action = f"'self' {parts.scheme}://{parts.netloc}"
+    if g.get("logo_origin") and response.mimetype == "text/html":
+        response.img_src = g.logo_origin
     return response
 
 
@@ -75,7 +106,7 @@ def _allow_redirect_to_client(response: Response) -> Response:
 def show(uid: str):
     interaction = _interaction(uid)
     if interaction is None:
-        return _expired()
+        return _expired(uid)
     return _show(interaction)
 
 
@@ -102,8 +133,11 @@ def _show(interaction: InteractionView):
 
         return render_register(interaction)
     if interaction.prompt == "consent" and user is not None:
+        pending = device.get_pending(interaction.device_code_id) if interaction.device_code_id else None
         return render_template("interaction/consent.html", uid=uid, client_name=_client_name(interaction),
-                               username=user.username, permissions=consents.describe(list(interaction.consent_scopes)))
+                               client=client_branding(interaction), username=user.username,
+                               user_code=pending.user_code if pending else None,
+                               permissions=consents.describe(list(interaction.consent_scopes)))
     return _render_login(interaction)
 
 
@@ -111,7 +145,7 @@ def _show(interaction: InteractionView):
 def login(uid: str):
     interaction = _interaction(uid)
     if interaction is None:
-        return _expired()
+        return _expired(uid)
     rt = current()
     username = request.form.get("username", "")
     try:
@@ -140,7 +174,7 @@ def login(uid: str):
 def select_account(uid: str):
     interaction = _interaction(uid)
     if interaction is None:
-        return _expired()
+        return _expired(uid)
     if request.form.get("choice") == "continue" and _current_user() is not None:
         interactions.record_account_selected(uid, http.read(http.BROWSER_COOKIE))
         return _resume(uid)

@@ -189,7 +189,7 @@ class _IssueCode:
 
     def approve(self, session: SessionView, user: UserView, acr: str) -> Response:
         code = codes.issue(current().settings, request=self.req, client_pk=self.client.id, session=session, acr=acr)
-        return respond(self.req.redirect_uri, self.mode, {"code": code, "state": self.state})
+        return respond(self.req.redirect_uri, self.mode, {"code": code, "state": self.state}, self.client.name)
 
     def deny(self) -> Response:
         raise AccessDeniedError("The person declined the request.")
@@ -206,7 +206,7 @@ def _process(params: dict[str, str], interaction: InteractionView | None) -> Res
         pending = Pending(request=req, client=client, interaction=interaction, params=params)
         return resume_flow(pending, _IssueCode(req, client, mode, state))
     except OAuth2Error as error:
-        return error_response(redirect_uri, mode, error, state)
+        return error_response(redirect_uri, mode, error, state, client.name if client else None)
 
 
 @bp.route("/authorize", methods=["GET", "POST"])

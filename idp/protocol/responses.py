@@ -35,13 +35,15 @@ def _csp_source(uri: str) -> str:
     return f"{parts.scheme}://{parts.netloc}" if parts.netloc else f"{parts.scheme}:"
 
 
-def authorization_response(redirect_uri: str, response_mode: str, params: dict) -> Response:
+def authorization_response(redirect_uri: str, response_mode: str, params: dict,
+                           client_name: str | None = None) -> Response:
     items = [(k, v) for k, v in params.items() if v is not None]
     items.append(("iss", current().settings.issuer))
     if response_mode == "form_post":
         # OAuth 2.0 Form Post Response Mode: an auto-submitting form (the submit is in a static
         # script, so the page works under a CSP without inline scripts; a button covers no-JS).
-        response = Response(render_template("protocol/form_post.html", action=redirect_uri, params=items))
+        response = Response(render_template("protocol/form_post.html", action=redirect_uri, params=items,
+                                            client_name=client_name))
         response.headers["Cache-Control"] = "no-store"
         response.form_action = _csp_source(redirect_uri)  # read by the CSP header hook
         return response
@@ -50,7 +52,8 @@ def authorization_response(redirect_uri: str, response_mode: str, params: dict) 
     return response
 
 
-def error_response(redirect_uri: str, response_mode: str, error: OAuth2Error, state: str | None) -> Response:
+def error_response(redirect_uri: str, response_mode: str, error: OAuth2Error, state: str | None,
+                   client_name: str | None = None) -> Response:
     params = {"error": error.error, "error_description": safe_description(error.get_error_description()),
               "state": state}
-    return authorization_response(redirect_uri, response_mode, params)
+    return authorization_response(redirect_uri, response_mode, params, client_name)

@@ -58,8 +58,25 @@ def search(*, event: str | None = None, outcome: str | None = None, user_id: int
     rows, total = store.query(event=(event or "")[:80] or None, outcome=outcome or None, user_id=user_id,
                               client_id=(client_id or "")[:64] or None, since=since, until=until,
                               offset=offset, limit=limit)
-    items = tuple(AuditEntry(id=r.id, at=r.at, event=r.event, outcome=r.outcome, actor_user_id=r.actor_user_id,
-                             subject_user_id=r.subject_user_id, client_id=r.client_id, ip_address=r.ip_address,
-                             user_agent=r.user_agent, reason=r.reason, details=dict(r.details or {}))
-                  for r in rows)
-    return Page(items=items, total=total, offset=offset, limit=limit)
+    return Page(items=tuple(_entry(r) for r in rows), total=total, offset=offset, limit=limit)
+
+
+def _entry(r: store.AuditEvent) -> AuditEntry:
+    return AuditEntry(id=r.id, at=r.at, event=r.event, outcome=r.outcome, actor_user_id=r.actor_user_id,
+                      subject_user_id=r.subject_user_id, client_id=r.client_id, ip_address=r.ip_address,
+                      user_agent=r.user_agent, reason=r.reason, details=dict(r.details or {}))
+
+
+def get(event_id: int) -> AuditEntry | None:
+    row = store.get(event_id)
+    return _entry(row) if row is not None else None
+
+
+def event_names() -> list[str]:
+    """The event names recorded so far (for a filter's choices)."""
+    return store.event_names()
+
+
+def count(*, event: str, outcome: str, since: int) -> int:
+    """How many events of this name (or dotted prefix) and outcome happened since a time."""
+    return store.query(event=event, outcome=outcome, since=since, offset=0, limit=1)[1]

@@ -88,6 +88,15 @@ def permission_for(action: str) -> str:
     return ACTIONS[action]
 
 
+def allowed(actor: Actor, action: str, target: Target | None = None) -> bool:
+    """authorize's answer as a yes or no (e.g. which console sections to link to)."""
+    try:
+        authorize(actor, action, target)
+    except Forbidden:
+        return False
+    return True
+
+
 def authorize(actor: Actor, action: str, target: Target | None = None) -> None:
     """Raise Forbidden (with a reason a person can act on) unless `actor` may do `action` to
     `target`. Without a target only the action's permission is checked (e.g. to open a section)."""

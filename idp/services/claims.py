@@ -91,3 +91,12 @@ def restrict(claims_request: dict | None, allowed_scopes) -> dict | None:
     reachable = {"sub"} | {c for scope in allowed_scopes for c in SCOPE_CLAIMS.get(scope, ())}
     return {member: {name: spec for name, spec in part.items() if name not in ALL_CLAIMS or name in reachable}
             for member, part in claims_request.items()}
+
+# Profile claims in words, with the autocomplete token of their form field.
+CLAIM_LABELS = {
+    "name": ("Full name", "name"), "given_name": ("Given name", "given-name"),
+    "family_name": ("Family name", "family-name"), "middle_name": ("Middle name", "additional-name"),
+    "nickname": ("Nickname", "nickname"), "profile": ("Profile page", "url"), "picture": ("Picture URL", "photo"),
+    "website": ("Website", "url"), "gender": ("Gender", "sex"), "birthdate": ("Birth date (YYYY-MM-DD)", "bday"),
+    "zoneinfo": ("Time zone (e.g. Europe/Paris)", "off"), "locale": ("Language (e.g. en-GB)", "language"),
+}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 from ..errors import NotFound, ValidationError
@@ -74,7 +75,8 @@ def view(row: store.Client) -> ClientView:
         id_token_ttl=row.id_token_ttl, refresh_token_ttl=row.refresh_token_ttl,
         refresh_token_idle_ttl=row.refresh_token_idle_ttl, access_token_format=row.access_token_format,
         resources=tuple(row.resources or ()), served_resources=tuple(row.served_resources or ()),
-        logo_uri=row.logo_uri, client_uri=row.client_uri, secret_hash=row.secret_hash, require_mfa=row.require_mfa,
+        logo_uri=row.logo_uri, client_uri=row.client_uri, policy_uri=row.policy_uri, tos_uri=row.tos_uri,
+        secret_hash=row.secret_hash, require_mfa=row.require_mfa,
         backchannel_logout_uri=row.backchannel_logout_uri,
         backchannel_logout_session_required=row.backchannel_logout_session_required,
         frontchannel_logout_uri=row.frontchannel_logout_uri,
@@ -131,7 +133,8 @@ FIELDS = ("name", "redirect_uris", "token_endpoint_auth_method", "grant_types", 
           "post_logout_redirect_uris", "require_pkce", "skip_consent", "access_token_ttl", "id_token_ttl",
           "refresh_token_ttl", "refresh_token_idle_ttl", "access_token_format", "resources", "served_resources",
           "require_mfa", "backchannel_logout_uri", "backchannel_logout_session_required", "frontchannel_logout_uri",
-          "frontchannel_logout_session_required", "logo_uri", "client_uri", "allowed_cors_origins",
+          "frontchannel_logout_session_required", "logo_uri", "client_uri", "policy_uri", "tos_uri",
+          "allowed_cors_origins",
           *HIGH_ASSURANCE_FIELDS)
 ADMIN_SCOPE_PREFIX = "admin:"
 
@@ -231,8 +234,19 @@ def _optional_uri(value: str | None, label: str) -> str | None:
     parts = unambiguous(value, label)
     if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(parts)) \
             or not parts.netloc or len(value) > 2000 or any(c.isspace() for c in value):
-        raise ValidationError(f"{label} must be an https URL.")
+        raise ValidationError(f"{label} must be an https URL.", field=label)
     return value
+
+
+@contextmanager
+def _about(field: str):
+    """Name the field at fault in a ValidationError raised inside, unless it names one already."""
+    try:
+        yield
+    except ValidationError as exc:
+        if exc.field is None:
+            exc.field = field
+        raise
 
 
 def _uris(values) -> list[str]:
@@ -253,16 +267,17 @@ def validate_metadata(*, name: str, redirect_uris: list[str], token_endpoint_aut
                       backchannel_logout_uri: str | None = None, backchannel_logout_session_required: bool = False,
                       frontchannel_logout_uri: str | None = None, frontchannel_logout_session_required: bool = False,
                       logo_uri: str | None = None, client_uri: str | None = None,
+                      policy_uri: str | None = None, tos_uri: str | None = None,
                       allowed_cors_origins: list[str] | None = None,
                       admin_scopes_allowed: frozenset[str] | tuple[str, ...] = (), **high_assurance) -> dict:
     """Check every field of a client registration, the same way for the CLI, the admin console, the
     admin API and dynamic registration. Returns the cleaned values. Admin scopes (`admin:…`) are
     refused unless listed in `admin_scopes_allowed` (what the registering administrator may grant)."""
     if not isinstance(name, str):
-        raise ValidationError("A client needs a name of 1–200 characters.")
+        raise ValidationError("A client needs a name of 1–200 characters.", field="name")
     name = (name or "").strip()
     if not name or len(name) > 200:
-        raise ValidationError("A client needs a name of 1–200 characters.")
+        raise ValidationError("A client needs a name of 1–200 characters.", field="name")
     if token_endpoint_auth_method not in AUTH_METHODS:
         raise ValidationError(f"token_endpoint_auth_method must be one of: {', '.join(AUTH_METHODS)}.")
     grant_types = list(grant_types or ["authorization_code"])
@@ -280,30 +295,38 @@ def validate_metadata(*, name: str, redirect_uris: list[str], token_endpoint_aut
     unknown = {sc for sc in scopes if sc not in STANDARD_SCOPES
                and not (API_SCOPE.match(sc) and len(sc) <= MAX_API_SCOPE_LENGTH)}
     if unknown:
-        raise ValidationError(f"Unsupported scopes: {', '.join(sorted(unknown))}.")
+        raise ValidationError(f"Unsupported scopes: {', '.join(sorted(unknown))}.", field="scopes")
     admin = {sc for sc in scopes if sc.startswith(ADMIN_SCOPE_PREFIX)}
     if admin - set(admin_scopes_allowed):
         raise ValidationError(f"You may not grant the administrative scopes: {', '.join(sorted(admin))}.")
-    uris = [validate_redirect_uri(u) for u in _uris(redirect_uris)]
+    with _about("redirect_uris"):
+        uris = [validate_redirect_uri(u) for u in _uris(redirect_uris)]
     if "authorization_code" in grant_types and not uris:
-        raise ValidationError("A client using the authorization code grant needs at least one redirect URI.")
-    logout_uris = [validate_redirect_uri(u) for u in _uris(post_logout_redirect_uris)]
-    backchannel_logout_uri = validate_logout_uri(backchannel_logout_uri, "backchannel_logout_uri")
-    frontchannel_logout_uri = validate_logout_uri(frontchannel_logout_uri, "frontchannel_logout_uri")
+        raise ValidationError("A client using the authorization code grant needs at least one redirect URI.",
+                              field="redirect_uris")
+    with _about("post_logout_redirect_uris"):
+        logout_uris = [validate_redirect_uri(u) for u in _uris(post_logout_redirect_uris)]
+    with _about("backchannel_logout_uri"):
+        backchannel_logout_uri = validate_logout_uri(backchannel_logout_uri, "backchannel_logout_uri")
+    with _about("frontchannel_logout_uri"):
+        frontchannel_logout_uri = validate_logout_uri(frontchannel_logout_uri, "frontchannel_logout_uri")
     for ttl_name, ttl in (("access_token_ttl", access_token_ttl), ("id_token_ttl", id_token_ttl),
                           ("refresh_token_ttl", refresh_token_ttl),
                           ("refresh_token_idle_ttl", refresh_token_idle_ttl)):
         if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 < ttl <= 10**8):
-            raise ValidationError(f"{ttl_name} must be a positive number of seconds.")
+            raise ValidationError(f"{ttl_name} must be a positive number of seconds.", field=ttl_name)
     if refresh_token_idle_ttl and refresh_token_ttl and refresh_token_idle_ttl > refresh_token_ttl:
         raise ValidationError("refresh_token_idle_ttl must not exceed refresh_token_ttl.")
     if access_token_format not in ACCESS_TOKEN_FORMATS:
         raise ValidationError(f"access_token_format must be one of: {', '.join(ACCESS_TOKEN_FORMATS)}.")
-    resources = list(dict.fromkeys(validate_resource(r) for r in _uris(resources)))
-    served = list(dict.fromkeys(validate_resource(r) for r in _uris(served_resources)))
+    with _about("resources"):
+        resources = list(dict.fromkeys(validate_resource(r) for r in _uris(resources)))
+    with _about("served_resources"):
+        served = list(dict.fromkeys(validate_resource(r) for r in _uris(served_resources)))
     if served and public:
         raise ValidationError("Only a confidential client can act as a resource server (it must authenticate).")
-    origins = list(dict.fromkeys(validate_origin(o) for o in _uris(allowed_cors_origins)))
+    with _about("allowed_cors_origins"):
+        origins = list(dict.fromkeys(validate_origin(o) for o in _uris(allowed_cors_origins)))
     unknown = set(high_assurance) - set(HIGH_ASSURANCE_FIELDS)
     if unknown:
         raise ValidationError(f"Unknown client fields: {', '.join(sorted(unknown))}.")
@@ -322,6 +345,7 @@ def validate_metadata(*, name: str, redirect_uris: list[str], token_endpoint_aut
         frontchannel_logout_uri=frontchannel_logout_uri,
         frontchannel_logout_session_required=bool(frontchannel_logout_session_required),
         logo_uri=_optional_uri(logo_uri, "logo_uri"), client_uri=_optional_uri(client_uri, "client_uri"),
+        policy_uri=_optional_uri(policy_uri, "policy_uri"), tos_uri=_optional_uri(tos_uri, "tos_uri"),
         allowed_cors_origins=origins,
     )
 
@@ -483,3 +507,9 @@ def _ensure_console(client_id: str, name: str, redirect_uri: str) -> ClientView:
         row.redirect_uris = [redirect_uri]
         db.session.commit()
     return view(row)
+
+
+def names(client_ids) -> dict[str, str]:
+    """Client names by client_id (for showing names instead of ids); unknown ids are missing."""
+    wanted = {c for c in client_ids if c}
+    return {r.client_id: r.name for r in store.all_clients() if r.client_id in wanted} if wanted else {}

@@ -3,6 +3,8 @@ pages. Bound to the browser that started it; single-use; expiring."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from ..extensions import db
 from ..storage import interactions as store
 from ..types import InteractionView
@@ -41,6 +43,25 @@ def _live(uid: str, browser_secret: str | None) -> store.Interaction | None:
     if not crypto.constant_time_equal(row.browser_hash, crypto.lookup_hash(browser_secret)):
         return None
     return row
+
+
+@dataclass(frozen=True)
+class Ended:
+    client_id: str
+    completed: bool  # finished (False: expired)
+
+
+def ended(uid: str, browser_secret: str | None) -> Ended | None:
+    """An interaction of this browser that is over: which client it was for and whether it finished
+    (so a page reached with Back can lead on instead of a dead end). None for live or unknown ones."""
+    if not uid or len(uid) > 64 or not browser_secret:
+        return None
+    row = store.find(uid)
+    if row is None or not crypto.constant_time_equal(row.browser_hash, crypto.lookup_hash(browser_secret)):
+        return None
+    if row.completed_at is None and clock.now() < row.expires_at:
+        return None
+    return Ended(client_id=row.client_id, completed=row.completed_at is not None)
 
 
 def get(uid: str, browser_secret: str | None) -> InteractionView | None:

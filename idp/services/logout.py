@@ -85,7 +85,8 @@ def end_other_sessions(user_id: int, keep_session_id: int | None, *, reason: str
 def _view(row: store.LogoutRequest) -> LogoutRequestView:
     client = clients.get_by_pk(row.client_pk) if row.client_pk is not None else None
     return LogoutRequestView(
-        uid=row.uid, client_name=client.name if client else None, redirect_to=row.redirect_to,
+        uid=row.uid, client_name=client.name if client else None, client_uri=client.client_uri if client else None,
+        redirect_to=row.redirect_to,
         logged_out=row.logged_out_at is not None, cancelled=row.cancelled,
         frontchannel=tuple(FrontChannelLogout(name, uri) for name, uri in row.frontchannel),
     )

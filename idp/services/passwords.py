@@ -60,7 +60,8 @@ def check_strength(password: str, avoid: tuple[str | None, ...] = ()) -> str | N
         return f"The password must be at most {MAX_LENGTH} characters long."
     lowered = password.lower()
     if lowered in common_passwords():
-        return "This password is one of the most commonly used ones, so it is easy to guess. Choose another."
+        return ("This password is on a list of common passwords that attackers try first. "
+                "Choose another one — a few unrelated words make a strong, memorable password.")
     if any(word and lowered == word.lower() for word in avoid):
         return "The password must not be your username or e-mail address."
     return None

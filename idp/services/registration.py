@@ -18,6 +18,7 @@ from . import clients, clock, crypto, outbound
 METADATA = {
     "redirect_uris": "redirect_uris", "token_endpoint_auth_method": "token_endpoint_auth_method",
     "grant_types": "grant_types", "client_name": "name", "client_uri": "client_uri", "logo_uri": "logo_uri",
+    "policy_uri": "policy_uri", "tos_uri": "tos_uri",
     "post_logout_redirect_uris": "post_logout_redirect_uris", "backchannel_logout_uri": "backchannel_logout_uri",
     "backchannel_logout_session_required": "backchannel_logout_session_required",
     "frontchannel_logout_uri": "frontchannel_logout_uri",
@@ -32,7 +33,7 @@ METADATA = {
 HIGH_ASSURANCE_OUT = ("jwks", "jwks_uri", "token_endpoint_auth_signing_alg", "request_object_signing_alg",
                       "require_pushed_authorization_requests", "dpop_bound_access_tokens",
                       "id_token_signed_response_alg")
-IGNORED = ("response_types", "scope", "contacts", "tos_uri", "policy_uri", "software_id", "software_version",
+IGNORED = ("response_types", "scope", "contacts", "software_id", "software_version",
            "client_id", "client_secret", "application_type")
 
 
@@ -69,7 +70,8 @@ def to_fields(metadata: dict, defaults: bool = True) -> dict:
         if not isinstance(metadata["scope"], str):
             raise ValidationError("scope must be a space-separated string.")
         out["scopes"] = metadata["scope"].split()
-    for name in ("name", "token_endpoint_auth_method", "client_uri", "logo_uri", "backchannel_logout_uri",
+    for name in ("name", "token_endpoint_auth_method", "client_uri", "logo_uri", "policy_uri", "tos_uri",
+                 "backchannel_logout_uri",
                  "frontchannel_logout_uri", "jwks_uri", "token_endpoint_auth_signing_alg",
                  "request_object_signing_alg", "id_token_signed_response_alg"):
         if name in out and out[name] is not None and not isinstance(out[name], str):
@@ -170,7 +172,7 @@ def metadata_of(client: ClientView) -> dict:
         "response_types": ["code"], "token_endpoint_auth_method": client.token_endpoint_auth_method,
         "scope": " ".join(client.scopes), "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
     }
-    for name in ("client_uri", "logo_uri", "backchannel_logout_uri", "frontchannel_logout_uri",
+    for name in ("client_uri", "logo_uri", "policy_uri", "tos_uri", "backchannel_logout_uri", "frontchannel_logout_uri",
                  *HIGH_ASSURANCE_OUT):
         if getattr(client, name):
             out[name] = getattr(client, name)

@@ -10,7 +10,7 @@ from ..extensions import db
 from ..storage import users as store
 from ..types import Page, PasswordLinkView, UserView
 from . import clock, crypto, email_links
-from .claims import ADDRESS_FIELDS, SCOPE_CLAIMS
+from .claims import ADDRESS_FIELDS, CLAIM_LABELS, SCOPE_CLAIMS
 from .passwords import Passwords, check_strength
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,149}$")
@@ -26,6 +26,7 @@ def view(row: store.User) -> UserView:
         id=row.id, sub=row.sub, username=row.username, email=row.email,
         email_verified=row.email_verified, enabled=row.enabled, claims=dict(row.claims or {}),
         is_admin=row.is_admin, must_verify_email=row.must_verify_email and not row.email_verified,
+        created_at=row.created_at,
     )
 
 
@@ -53,9 +54,9 @@ def _new_row(username: str, email: str | None, claims: dict | None, password_has
     username = (username or "").strip().lower()
     email = (email or "").strip().lower() or None
     if not USERNAME_RE.match(username):
-        raise ValidationError("A username is 1–150 characters: letters, digits and . _ @ + -")
+        raise ValidationError("A username is 1–150 characters: letters, digits and . _ @ + -", field="username")
     if email and not EMAIL_RE.match(email):
-        raise ValidationError("That e-mail address does not look valid.")
+        raise ValidationError("That e-mail address does not look valid.", field="email")
     cleaned = _clean_claims(claims or {})
     if store.exists(username, email):
         raise ValidationError("A user with that username or e-mail already exists.")
@@ -71,9 +72,9 @@ def create(passwords: Passwords, *, username: str, password: str, email: str | N
            before_commit: Callable[[UserView], None] | None = None) -> UserView:
     """Create a user in one transaction; refuses duplicates, weak passwords and malformed claims.
     `before_commit` joins that transaction (e.g. to queue the address's verification mail)."""
-    reason = check_strength(password)
+    reason = check_strength(password, avoid=(username, email))
     if reason:
-        raise ValidationError(reason)
+        raise ValidationError(reason, field="password")
     row = _new_row(username, email, claims, None, email_verified, is_admin)
     row.password_hash = passwords.hash(password)
     if before_commit is not None:
@@ -147,11 +148,11 @@ def change_password(passwords: Passwords, user_id: int, current_password: str, n
     row = store.get(user_id)
     if row is None or not row.enabled:
         raise AuthenticationFailed("The current password is incorrect.")
-    reason = check_strength(new_password)
+    reason = check_strength(new_password, avoid=(row.username, row.email))
     if reason:
-        raise ValidationError(reason)
+        raise ValidationError(reason, field="new_password")
     if new_password == current_password:
-        raise ValidationError("The new password must differ from the current one.")
+        raise ValidationError("The new password must differ from the current one.", field="new_password")
     row.password_hash = passwords.hash(new_password)
     row.updated_at = clock.now()
     db.session.commit()
@@ -172,10 +173,11 @@ def update_profile(user_id: int, values: dict[str, str], editable: tuple[str, ..
         if name not in values:
             continue
         value = (values[name] or "").strip()
+        label = CLAIM_LABELS.get(name, (name,))[0]
         if len(value) > MAX_CLAIM_LENGTH:
-            raise ValidationError(f"'{name}' is longer than {MAX_CLAIM_LENGTH} characters.")
+            raise ValidationError(f"{label} can be at most {MAX_CLAIM_LENGTH} characters long.", field=name)
         if any(ord(ch) < 32 for ch in value):
-            raise ValidationError(f"'{name}' must be a single line of text.")
+            raise ValidationError(f"{label} must be a single line of text.", field=name)
         if value != (claims.get(name) or ""):
             changed.append(name)
             if value:
@@ -192,12 +194,30 @@ def update_profile(user_id: int, values: dict[str, str], editable: tuple[str, ..
 MAX_PAGE = 100
 
 
-def search(q: str = "", offset: int = 0, limit: int = 20) -> Page:
-    """Users whose username or e-mail contains `q`, a page at a time, by username."""
+SORTS = tuple(store.SORTS)
+
+
+def search(q: str = "", offset: int = 0, limit: int = 20, sort: str = "username", descending: bool = False) -> Page:
+    """Users whose username or e-mail contains `q`, a page at a time, by username (or another of SORTS)."""
     q = (q or "").strip()[:254]
     offset, limit = max(0, offset), min(max(1, limit), MAX_PAGE)
-    rows, total = store.search(q, offset, limit)
+    rows, total = store.search(q, offset, limit, sort if sort in SORTS else "username", descending)
     return Page(items=tuple(view(r) for r in rows), total=total, offset=offset, limit=limit)
+
+
+def find(login: str) -> UserView | None:
+    """The user with this username or e-mail address, if any."""
+    row = store.find_by_login((login or "")[:254])
+    return view(row) if row is not None else None
+
+
+def usernames(ids) -> dict[int, str]:
+    """Usernames by id (for showing names instead of ids); ids of deleted users are missing."""
+    return store.usernames(ids)
+
+
+def count() -> int:
+    return store.count()
 
 
 def _require(user_id: int) -> store.User:
@@ -282,13 +302,13 @@ def set_password_with_link(passwords: Passwords, token: str, new_password: str) 
     link = email_links.find(token, email_links.PASSWORD_PURPOSES)
     if link is None:
         raise ValidationError("This link has expired or has already been used.")
-    reason = check_strength(new_password)
+    user_row = _require(link.user_id)
+    reason = check_strength(new_password, avoid=(user_row.username, user_row.email))
     if reason:
-        raise ValidationError(reason)
+        raise ValidationError(reason, field="new_password")
     if not email_links.claim(link):
         db.session.rollback()
         raise ValidationError("This link has expired or has already been used.")
-    user_row = _require(link.user_id)
     user_row.password_hash = passwords.hash(new_password)
     if link.purpose == email_links.INVITATION and user_row.email:
         user_row.email_verified = True

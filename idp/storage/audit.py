@@ -52,3 +52,11 @@ def query(*, event: str | None = None, outcome: str | None = None, user_id: int 
     total = db.session.scalar(select(func.count()).select_from(q.subquery()))
     rows = list(db.session.scalars(q.order_by(AuditEvent.id.desc()).offset(offset).limit(limit)))
     return rows, total
+
+
+def get(event_id: int) -> AuditEvent | None:
+    return db.session.get(AuditEvent, event_id)
+
+
+def event_names() -> list[str]:
+    return list(db.session.scalars(select(AuditEvent.event).distinct().order_by(AuditEvent.event)))

@@ -42,6 +42,9 @@ class Client(db.Model):
     served_resources: Mapped[list] = mapped_column(JSON, default=list, server_default="[]", nullable=False)
     logo_uri: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     client_uri: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    # OIDC Registration §2: links shown to people on the consent page.
+    policy_uri: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    tos_uri: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     # OpenID Connect Back-Channel Logout 1.0 §2.2 and Front-Channel Logout 1.0 §2 registration.
     backchannel_logout_uri: Mapped[str | None] = mapped_column(String(2000), nullable=True)
     backchannel_logout_session_required: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)

@@ -58,15 +58,33 @@ def add(user: User) -> User:
     return user
 
 
-def search(q: str, offset: int, limit: int) -> tuple[list[User], int]:
-    """Users whose username or e-mail contains `q` (case-insensitive), by username; and the total."""
+SORTS = {"username": User.username, "email": User.email, "created": User.created_at}
+
+
+def search(q: str, offset: int, limit: int, sort: str = "username", descending: bool = False) -> tuple[list[User], int]:
+    """Users whose username or e-mail contains `q` (case-insensitive), in `sort` order (a key of SORTS,
+    then by id); and the total."""
     query = select(User)
     if q:
         pattern = "%" + q.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
         query = query.where(or_(User.username.like(pattern, escape="\\"), User.email.like(pattern, escape="\\")))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    rows = list(db.session.scalars(query.order_by(User.username).offset(offset).limit(limit)))
+    column = SORTS.get(sort, User.username)
+    order = (column.desc(), User.id.desc()) if descending else (column.asc(), User.id.asc())
+    rows = list(db.session.scalars(query.order_by(*order).offset(offset).limit(limit)))
     return rows, total
+
+
+def usernames(ids) -> dict[int, str]:
+    """Usernames by id, for the ids that exist."""
+    ids = {i for i in ids if i is not None}
+    if not ids:
+        return {}
+    return {row.id: row.username for row in db.session.execute(select(User.id, User.username).where(User.id.in_(ids)))}
+
+
+def count() -> int:
+    return db.session.scalar(select(func.count()).select_from(User))
 
 
 def remove(user: User) -> None:

@@ -20,10 +20,29 @@
       headers: { "X-CSRFToken": csrfToken(form), "Accept": "application/json" }
     }).then(function (response) {
       return response.json().then(function (body) {
-        if (!response.ok) { throw new Error(body.error || "The server refused the request."); }
+        if (!response.ok) {
+          var refused = new Error(body.error || "The server refused the request. Reload the page and try again.");
+          refused.name = "ServerError";
+          throw refused;
+        }
         return body;
       });
     });
+  }
+
+  // The browser's own messages are technical and sometimes misleading; say what happened in plain words.
+  var MESSAGES = {
+    NotAllowedError: "The request was cancelled or timed out. Try again, or use another way to sign in.",
+    AbortError: "The request was cancelled. Try again.",
+    InvalidStateError: "This security key or passkey is already registered to your account.",
+    SecurityError: "Passkeys cannot be used on this address. Use another way to sign in.",
+    NotSupportedError: "This browser or device does not support this kind of security key or passkey.",
+    ConstraintError: "This security key cannot do what is needed (such as a PIN or fingerprint)."
+  };
+
+  function plainMessage(error) {
+    if (error.name === "ServerError") { return error.message; }
+    return MESSAGES[error.name] || "That did not work. Try again, or use another way to sign in.";
   }
 
   function submitWith(form, credential) {
@@ -49,8 +68,7 @@
       event.preventDefault();
       if (conditional) { conditional.abort(); conditional = null; }
       ceremony(form).catch(function (error) {
-        showError(form, error.name === "NotAllowedError"
-          ? "The request was cancelled or timed out. Try again." : (error.message || "That did not work."));
+        showError(form, plainMessage(error));
       });
     });
     if (form.dataset.conditional === "true" && PublicKeyCredential.isConditionalMediationAvailable) {

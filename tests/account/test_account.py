@@ -5,6 +5,7 @@ profile editing limited to the configured claims."""
 from __future__ import annotations
 
 import base64
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -60,7 +61,7 @@ def test_account_login_then_overview(client, user):
     assert page.status_code == 200 and page.headers["X-Frame-Options"] == "DENY"
     assert "Signed in as <strong>alice</strong>" in html
     assert '<h2 id="security">Security</h2>' in html
-    assert "this browser" in html  # the current session is listed and marked
+    assert "This device" in html  # the current session is listed and marked
 
 
 @pytest.mark.parametrize("next_url", ["//evil.example.com/account", "https://evil.example.com/", "/account\\@x"])
@@ -104,7 +105,7 @@ def test_sessions_are_listed_and_another_one_can_be_ended(app, client, user):
     account_login(other)
     account_login(client)
     html = client.get("/account").get_data(as_text=True)
-    assert html.count('action="/account/sessions/') == 2 and html.count('class="tag">this browser') == 1
+    assert html.count('action="/account/sessions/') == 2 and html.count('class="tag">This device') == 1
     with app.app_context():
         from idp.storage.sessions import SsoSession
 
@@ -264,7 +265,12 @@ def test_profile_edits_only_the_configured_claims(app, client, user):
 def test_profile_refuses_overlong_values_and_escapes_them(client, user):
     account_login(client)
     response = post_form(client, "/account/profile", "/account/profile", name="x" * 201)
-    assert response.status_code == 400 and "longer than 200" in response.get_data(as_text=True)
+    html = response.get_data(as_text=True)
+    # The message names the field by its label, next to the field, which is marked invalid.
+    assert response.status_code == 400 and "Full name can be at most 200 characters long." in html
+    assert re.search(r'<p class="field-error" id="name-error">Full name can be at most', html)
+    assert re.search(r'id="name"[^>]*aria-describedby="name-error" aria-invalid="true"', html, re.S)
+    assert "&#39;name&#39;" not in html and "'name'" not in html
     post_form(client, "/account/profile", "/account/profile", name="<script>alert(1)</script>")
     html = client.get("/account").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html

@@ -72,6 +72,13 @@ def test_new_recovery_codes_replace_the_old_ones(app, client, browser, user, rp)
     page = client.post("/account/security/recovery-codes", data={"password": PASSWORD, "csrf_token": csrf_from(index)})
     codes = re.findall(r'<li class="code">([a-z2-7-]{19})</li>', page.get_data(as_text=True))
     assert len(codes) == 10 and "old codes no" in page.get_data(as_text=True)
+    # A .txt download of exactly these codes (a data: link: it works without JavaScript), and a print button.
+    from urllib.parse import unquote
+
+    download = re.search(r'download="recovery-codes.txt" href="data:text/plain;charset=utf-8,([^"]+)"',
+                         page.get_data(as_text=True))
+    assert download and all(code in unquote(download.group(1)) for code in codes)
+    assert 'id="print-codes"' in page.get_data(as_text=True)
     assert 'id="codes-left">10<' in client.get("/account/security").get_data(as_text=True)
 
 

@@ -193,10 +193,120 @@ def test_manage_users_roles_and_groups(app, admin_client):
     assert "admin" in admin_client.get("/admin/roles").get_data(as_text=True)
 
 
+def _rows(html: str) -> str:
+    return html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+
+
 def test_audit_page_filters_and_pages(admin_client):
+    """Filters by event, outcome, person (by name) and date; people and applications by name; each
+    event has a readable page."""
     page = admin_client.get("/admin/audit?event=login&outcome=success&offset=0").get_data(as_text=True)
-    assert "login.password" in page and "mfa.totp" not in page
+    rows = _rows(page)
+    assert "login.password" in rows and "mfa.totp" not in rows
+    assert "Signed in with a password" in rows and "data-label=\"Who\">root<" in rows  # a name, not an id
     assert admin_client.get("/admin/audit?user_id=abc&offset=-4").status_code == 200
+    assert "login.password" in _rows(admin_client.get("/admin/audit?person=root").get_data(as_text=True))
+    assert _rows(admin_client.get("/admin/audit?person=nobody").get_data(as_text=True)).strip() == ""
+    assert _rows(admin_client.get("/admin/audit?until=2000-01-01").get_data(as_text=True)).strip() == ""
+    event_id = re.search(r'href="/admin/audit/(\d+)"', rows).group(1)
+    detail = admin_client.get(f"/admin/audit/{event_id}").get_data(as_text=True)
+    assert "Signed in with a password" in detail and "IP address" in detail
+    assert admin_client.get("/admin/audit/999999").status_code == 404
+
+
+def test_dashboard_counts_and_navigation(admin_client):
+    """The overview counts users, applications and the last day's sign-ins; the nav marks the current
+    page and offers sign-out."""
+    page = admin_client.get("/admin").get_data(as_text=True)
+    assert re.search(r"<strong>1</strong> users", page) and re.search(r"<strong>1</strong> sign-ins", page)
+    assert re.search(r'href="/admin"\s+aria-current="page">Overview', page)
+    assert 'action="/account/logout"' in page and ">Sign out<" in page
+    users_page = admin_client.get("/admin/users").get_data(as_text=True)
+    assert re.search(r'href="/admin/users"\s+aria-current="page">Users', users_page)
+
+
+def test_lists_search_sort_and_page(app, admin_client):
+    with app.app_context():
+        for n in range(30):
+            user_service.create(current().passwords, username=f"user{n:02d}", password=PASSWORD,
+                                email=f"z{n:02d}@example.com")
+    first = _rows(admin_client.get("/admin/users").get_data(as_text=True))
+    assert "user00" in first and "user29" not in first  # 25 a page, by username
+    second = admin_client.get("/admin/users?offset=25").get_data(as_text=True)
+    assert "user29" in _rows(second) and "26–31 of 31" in second
+    newest_first = _rows(admin_client.get("/admin/users?sort=username&dir=desc").get_data(as_text=True))
+    assert newest_first.index("user29") < newest_first.index("user28")
+    assert "user07" in _rows(admin_client.get("/admin/users?q=z07").get_data(as_text=True))
+    sorted_page = admin_client.get("/admin/users?sort=email").get_data(as_text=True)
+    assert 'aria-sort="ascending"' in sorted_page
+
+
+def test_no_destructive_action_acts_without_its_confirmation_step(app, admin_client):
+    """Deleting, disabling or rotating: without confirm=yes the console answers with a confirmation page
+    repeating the form, and nothing changes."""
+    from idp.services import clients as client_service
+    from idp.services import mfa
+
+    token = csrf_from(admin_client.get("/admin/users").get_data(as_text=True))
+    with app.app_context():
+        bob = user_service.create(current().passwords, username="bob", password=PASSWORD)
+        secret = enrol_totp(app, bob)
+        shop = client_service.create(name="Shop", redirect_uris=["https://shop.example.com/cb"])
+        rbac.create(rbac.GROUP, "staff", "")
+    assert secret
+    cid = shop.client.client_id
+    for path, fields in ((f"/admin/clients/{cid}/delete", {}), (f"/admin/clients/{cid}/enabled", {"enabled": "0"}),
+                         (f"/admin/clients/{cid}/secret", {"grace_seconds": "0"}),
+                         (f"/admin/users/{bob.id}/delete", {}), (f"/admin/users/{bob.id}/enabled", {"enabled": "0"}),
+                         (f"/admin/users/{bob.id}/mfa/reset", {}), ("/admin/groups/staff/delete", {})):
+        asked = admin_client.post(path, data={"csrf_token": token, **fields})
+        html = asked.get_data(as_text=True)
+        assert asked.status_code == 200 and 'name="confirm" value="yes"' in html, path
+        assert f'action="{path}"' in html and ">Cancel</a>" in html, path
+    with app.app_context():
+        kept = client_service.find(cid)
+        assert kept.enabled and client_service.check_secret(kept, shop.client_secret)
+        assert user_service.get(bob.id).enabled and mfa.status(bob.id).totp
+        assert "staff" in [g.name for g in rbac.list_all(rbac.GROUP)]
+
+
+def test_client_form_errors_are_at_the_field_in_words(admin_client):
+    token = csrf_from(admin_client.get("/admin/clients/new").get_data(as_text=True))
+    base = {"csrf_token": token, "name": "Shop", "auth_method": "client_secret_basic",
+            "redirect_uris": "https://shop.example.com/cb", "grant_types": "authorization_code", "scopes": "openid"}
+    bad = admin_client.post("/admin/clients/new", data=base | {"refresh_token_ttl": "60",
+                                                                "refresh_token_idle_ttl": "600"})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 400
+    assert "“Refresh token idle lifetime” must not exceed “Refresh token lifetime”" in html
+    assert "refresh_token_idle_ttl must" not in html  # no internal names
+    wildcard = admin_client.post("/admin/clients/new", data=base | {"redirect_uris": "https://shop.example.com/*"})
+    html = wildcard.get_data(as_text=True)
+    assert re.search(r'<a href="#redirect_uris">Redirect URI', html)  # the summary links to the field
+    assert re.search(r'<p class="field-error" id="redirect_uris-error">', html)
+    assert re.search(r'id="redirect_uris"[^>]*aria-describedby="redirect_uris-hint redirect_uris-error" '
+                     r'aria-invalid="true"', html)
+    policy = admin_client.post("/admin/clients/new", data=base | {"policy_uri": "http://shop.example.com/p"})
+    assert 'id="policy_uri-error"' in policy.get_data(as_text=True)
+    created = admin_client.post("/admin/clients/new", data=base | {"policy_uri": "https://shop.example.com/p",
+                                                                    "tos_uri": "https://shop.example.com/t"})
+    client_id = re.search(r'id="client-id">([^<]+)<', created.get_data(as_text=True)).group(1)
+    edit = admin_client.get(f"/admin/clients/{client_id}").get_data(as_text=True)
+    assert 'value="https://shop.example.com/p"' in edit and 'value="https://shop.example.com/t"' in edit
+
+
+def test_roles_page_searches_and_sorts(app, admin_client):
+    with app.app_context():
+        rbac.create(rbac.GROUP, "staff", "Everyone employed")
+        rbac.create(rbac.GROUP, "contractors", "")
+    found = _rows_all(admin_client.get("/admin/roles?q=employ").get_data(as_text=True))
+    assert "staff" in found and "contractors" not in found and ">admin<" not in found
+    by_name_desc = admin_client.get("/admin/roles?sort=name&dir=desc").get_data(as_text=True)
+    assert by_name_desc.index(">staff<") < by_name_desc.index(">contractors<")
+
+
+def _rows_all(html: str) -> str:
+    return "".join(part.split("</tbody>", 1)[0] for part in html.split("<tbody>")[1:])
 
 
 def test_admin_console_safe_next_refuses_control_characters(app):

@@ -32,7 +32,7 @@ def test_sessions_and_password_in_chromium(chromium, page, live_server, user):
         _account_login(phone, live_server.url)
         _account_login(page, live_server.url)
         sessions = page.get_by_role("region", name="Where you are signed in")
-        assert sessions.get_by_text("this browser").is_visible()
+        assert sessions.get_by_text("This device").is_visible()
         assert sessions.get_by_text("Safari on iPhone").is_visible()
         assert sessions.get_by_text("IP 127.0.0.1").first.is_visible()
 

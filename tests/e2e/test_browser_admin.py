@@ -40,16 +40,21 @@ def test_register_a_client_in_the_console_then_sign_in_with_it(chromium, page, l
     violations: list[str] = []
     page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     _console_sign_in(page, live_server, admin_secret)
-    page.get_by_role("link", name="Clients").first.click()
-    page.get_by_role("link", name="Register a client").click()
+    page.get_by_role("link", name="Applications").first.click()
+    assert page.get_by_role("link", name="Applications").first.get_attribute("aria-current") == "page"
+    page.get_by_role("link", name="Register an application").click()
     rp = RelyingParty("console_rp")
-    page.get_by_label("Name (shown on the consent page)").fill("Console App")
-    page.get_by_label("Redirect URIs", exact=True).fill(f"{rp.url}/callback")
+    page.get_by_label("Application name").fill("Console App")
+    page.get_by_label("Redirect addresses", exact=True).fill(f"{rp.url}/callback")
     page.get_by_label("Allowed scopes").fill("openid profile email roles")
     page.get_by_role("button", name="Register").click()
     client_id = page.locator("#client-id").inner_text().strip()
     client_secret = page.locator("#client-secret").inner_text().strip()
     assert "never shown again" in page.locator("[role=alert]").inner_text()
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.get_by_role("button", name="Copy client secret").click()  # progressive enhancement
+    page.get_by_text("Copied").wait_for()
+    assert page.evaluate("navigator.clipboard.readText()") == client_secret
 
     rp.start(live_server.url, client_id, client_secret, response_mode="form_post")
     try:
@@ -72,6 +77,7 @@ def test_register_a_client_in_the_console_then_sign_in_with_it(chromium, page, l
     log = page.locator("table.audit").inner_text()
     for event in ("login.password", "consent.grant", "token.issue"):
         assert event in log, event
+    assert "alice" in log and "Console App" in log  # names, not ids
     assert violations == []
 
 
@@ -80,7 +86,7 @@ def test_console_fits_a_phone_screen(chromium, live_server, admin_secret):
     try:
         tab = context.new_page()
         _console_sign_in(tab, live_server, admin_secret)
-        for path in ("/admin/clients/new", "/admin/users", "/admin/roles"):
+        for path in ("/admin/clients/new", "/admin/users", "/admin/roles", "/admin/audit", "/admin"):
             tab.goto(f"{live_server.url}{path}")
             assert tab.evaluate("document.documentElement.scrollWidth") <= 360, path
     finally:

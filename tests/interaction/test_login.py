@@ -30,8 +30,9 @@ def test_login_page_is_an_accessible_form(client, browser, rp):
     # "webauthn" offers passkeys in the username field's autofill (conditional UI)
     assert 'autocomplete="username webauthn"' in html and 'autocomplete="current-password"' in html
     assert "Example App" in html  # the person sees which app asked
-    # The password form works without JavaScript; the one script (passkeys) is a static file.
-    assert re.findall(r"<script[^>]*>", html) == ['<script src="/static/js/webauthn.js" defer>']
+    # The password form works without JavaScript; the scripts (show password, passkeys) are static files.
+    assert sorted(re.findall(r"<script[^>]*>", html)) == ['<script src="/static/js/password.js" defer>',
+                                                         '<script src="/static/js/webauthn.js" defer>']
     csp = page.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
     assert page.headers["X-Frame-Options"] == "DENY"

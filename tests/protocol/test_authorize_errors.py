@@ -371,6 +371,7 @@ def test_form_post_response_posts_code_state_and_iss(client, browser, user, rp, 
     assert fields["state"] == "st4te"
     assert fields["iss"] == settings.issuer
     assert response.headers["Cache-Control"] == "no-store"
+    assert f"<h1>Returning to {rp.client.name}</h1>" in html  # a heading that names the app
 
 
 def test_form_post_page_csp_allows_only_the_redirect_target_and_no_inline_script(client, browser, user, rp):

@@ -51,6 +51,9 @@ def approve(client, user_code: str, decision="allow", via_complete_uri: str | No
             response = client.post(location.path + "/login", data={
                 "username": "alice", "password": PASSWORD, "csrf_token": csrf_from(html)})
         elif 'name="decision"' in html:
+            # The consent page shows the code, so the person can check it is the device they hold.
+            shown = re.search(r'<strong class="code">([A-Z0-9-]+)</strong>', html).group(1)
+            assert shown.replace("-", "") == re.sub(r"[^A-Z0-9]", "", user_code.upper())
             response = client.post(location.path + "/consent", data={
                 "decision": decision, "csrf_token": csrf_from(html)})
         else:  # pragma: no cover - would be a bug in the pages

@@ -243,3 +243,13 @@ def test_a_self_registered_jwks_uri_is_fetched_only_from_the_checked_public_addr
     response = client.post("/introspect", data=form)
     assert name.connections() == []
     assert response.status_code == 400 and response.get_json()["error"] == "invalid_client"
+
+
+def test_policy_and_terms_links_are_registered_and_returned(dcr, initial_token):
+    """OIDC Registration §2 policy_uri and tos_uri: kept (https only) and shown on the consent page."""
+    links = {"policy_uri": "https://self.example.com/privacy", "tos_uri": "https://self.example.com/terms"}
+    response = dcr.post("/register", json=METADATA | links, headers={"Authorization": f"Bearer {initial_token}"})
+    assert response.status_code == 201 and {k: response.get_json()[k] for k in links} == links
+    refused = dcr.post("/register", json=METADATA | {"tos_uri": "javascript:alert(1)"},
+                       headers={"Authorization": f"Bearer {initial_token}"})
+    assert refused.status_code == 400 and refused.get_json()["error"] == "invalid_client_metadata"

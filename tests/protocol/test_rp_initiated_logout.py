@@ -117,7 +117,8 @@ def test_confirmation_can_be_declined(app, client, browser, user, logout_rp):
     path = urlsplit(client.get("/logout").headers["Location"]).path
     html = client.get(path).get_data(as_text=True)
     step = client.post(path, data={"decision": "stay", "csrf_token": csrf_from(html)})
-    assert "You are still signed in" in client.get(urlsplit(step.headers["Location"]).path).get_data(as_text=True)
+    stayed = client.get(urlsplit(step.headers["Location"]).path).get_data(as_text=True)
+    assert "You are still signed in" in stayed and 'href="/account">Go to your account<' in stayed  # a way on
     assert _signed_in(client, logout_rp)
 
 

@@ -12,6 +12,7 @@ with a discoverable credential.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -62,6 +63,20 @@ def relying_party(settings) -> tuple[str, str]:
     """(RP ID, allowed origin), both derived from the issuer."""
     parts = urlsplit(settings.issuer)
     return parts.hostname or "", f"{parts.scheme}://{parts.netloc}"
+
+
+def usable(settings) -> bool:
+    """Whether browsers accept passkeys for this issuer: the RP ID must be a domain name, not an IP
+    address (WebAuthn §5.1.3: "This is an invalid domain."), and the page a secure context (https, or
+    http on localhost). Where they cannot work, the pages do not offer them."""
+    parts = urlsplit(settings.issuer)
+    host = parts.hostname or ""
+    try:
+        ipaddress.ip_address(host)
+        return False
+    except ValueError:
+        pass
+    return bool(host) and (parts.scheme == "https" or host == "localhost" or host.endswith(".localhost"))
 
 
 def _descriptor(row: store.WebAuthnCredential) -> PublicKeyCredentialDescriptor:

@@ -1,0 +1,116 @@
+"""The console's overview (counts and recent security events) and the audit log: a filtered,
+paged table with people and applications by name, and one page per event."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from flask import render_template, request
+
+from ..errors import NotFound
+from ..services import audit, clients, clock, users
+from . import bp
+from .console_auth import requires
+
+DAY = 86400
+# Audit event names in words (others are shown as recorded).
+EVENT_LABELS = {
+    "login.password": "Signed in with a password", "login.passkey": "Signed in with a passkey",
+    "login.throttled": "Sign-in slowed down (too many failures)", "logout": "Signed out",
+    "logout.backchannel": "Back-channel logout sent", "consent.grant": "Allowed an application",
+    "consent.deny": "Denied an application", "consent.revoke": "Removed an application's access",
+    "token.issue": "Tokens issued", "token.refresh": "Tokens refreshed", "token.revoke": "Token revoked",
+    "token.refresh_reuse_detected": "A used refresh token was sent again",
+    "token.code_reuse_detected": "A used authorization code was sent again",
+    "mfa.totp.verify": "Second step: authenticator code", "mfa.webauthn.verify": "Second step: passkey",
+    "mfa.recovery.verify": "Second step: recovery code", "mfa.totp.enrol": "Set up an authenticator app",
+    "mfa.totp.disable": "Removed the authenticator app", "mfa.webauthn.register": "Added a passkey",
+    "mfa.webauthn.delete": "Removed a passkey", "mfa.webauthn.rename": "Renamed a passkey",
+    "mfa.recovery.generate": "Made new recovery codes", "password.change": "Changed the password",
+    "password.set_by_link": "Set a password with a link", "profile.update": "Changed the profile",
+    "device.enter": "Entered a device code", "device.done": "Answered a device request",
+    "client.register": "Application registered itself", "admin.client.create": "Registered an application",
+    "admin.client.update": "Changed an application", "admin.client.delete": "Deleted an application",
+    "admin.client.disable": "Disabled an application", "admin.client.enable": "Enabled an application",
+    "admin.client.rotate_secret": "Rotated an application's secret", "admin.user.create": "Created a user",
+    "admin.user.update": "Changed a user's profile", "admin.user.delete": "Deleted a user",
+    "admin.user.disable": "Disabled a user", "admin.user.enable": "Enabled a user",
+    "admin.user.mfa_reset": "Reset a user's second factors", "admin.user.roles": "Changed a user's roles",
+    "admin.user.password_link": "Made a set-password link",
+}
+
+
+@bp.app_template_filter("event_label")
+def event_label(event: str) -> str:
+    return EVENT_LABELS.get(event, event)
+RECENT_SECURITY_EVENTS = 8
+
+
+def _names(entries) -> tuple[dict[int, str], dict[str, str]]:
+    """Usernames and client names for the ids these audit entries mention."""
+    people = users.usernames({e.actor_user_id for e in entries} | {e.subject_user_id for e in entries})
+    apps = clients.names({e.client_id for e in entries} | {e.details.get("client") for e in entries
+                                                          if isinstance(e.details.get("client"), str)})
+    return people, apps
+
+
+@bp.get("")
+@requires(None)
+def index():
+    since = clock.now() - DAY
+    counts = {"users": users.count(), "clients": len(clients.list_registered()),
+              "sign_ins": audit.count(event="login", outcome=audit.SUCCESS, since=since),
+              "failures": audit.count(event="login", outcome=audit.FAILURE, since=since)
+              + audit.count(event="mfa", outcome=audit.FAILURE, since=since)}
+    recent = audit.search(outcome=audit.FAILURE, limit=RECENT_SECURITY_EVENTS).items
+    people, apps = _names(recent)
+    return render_template("admin/index.html", counts=counts, recent=recent, people=people, apps=apps)
+
+
+def _day(value: str, end: bool = False) -> int | None:
+    """A YYYY-MM-DD date from a filter as epoch seconds (UTC; the end of the day when `end`)."""
+    try:
+        day = datetime.strptime(value.strip(), "%Y-%m-%d").replace(tzinfo=UTC)
+    except ValueError:
+        return None
+    return int(day.timestamp()) + (DAY if end else 0)
+
+
+@bp.get("/audit")
+@requires("audit.read")
+def audit_page():
+    args = request.args
+
+    def number(name):
+        value = args.get(name, "").strip()
+        return int(value) if value.isdigit() and len(value) < 12 else None
+
+    filters = {k: args.get(k, "").strip()[:254] for k in ("event", "outcome", "person", "user_id", "client_id",
+                                                           "since", "until")}
+    outcome = filters["outcome"] if filters["outcome"] in (audit.SUCCESS, audit.FAILURE) else None
+    user_id, unknown_person = number("user_id"), False
+    if filters["person"] and user_id is None:
+        person = users.find(filters["person"])
+        user_id, unknown_person = (person.id, False) if person else (None, True)
+    page = audit.search(event=filters["event"], outcome=outcome, user_id=user_id, client_id=filters["client_id"],
+                        since=_day(filters["since"]), until=_day(filters["until"], end=True),
+                        offset=number("offset") or 0, limit=50)
+    if unknown_person:  # a name nobody has: nothing matches (rather than everything)
+        page = page.__class__(items=(), total=0, offset=0, limit=page.limit)
+    people, apps = _names(page.items)
+    if user_id is not None and not filters["person"]:
+        filters["person"] = users.usernames({user_id}).get(user_id, "")
+    filters.pop("user_id")
+    return render_template("admin/audit.html", page=page, filters={k: v for k, v in filters.items() if v},
+                           people=people, apps=apps, events=audit.event_names(),
+                           clients=sorted(clients.list_registered(), key=lambda c: c.name.lower()))
+
+
+@bp.get("/audit/<int:event_id>")
+@requires("audit.read")
+def audit_event(event_id: int):
+    entry = audit.get(event_id)
+    if entry is None:
+        raise NotFound("No such audit event.")
+    people, apps = _names([entry])
+    return render_template("admin/audit_event.html", e=entry, people=people, apps=apps)
