@@ -11,7 +11,9 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from flask import Blueprint, Flask, Response, abort, url_for
+from flask import Blueprint, Flask, Response, abort, has_request_context, url_for
+
+from . import http
 
 bp = Blueprint("branding", __name__, url_prefix="/branding")
 HEX = re.compile(r"#[0-9a-fA-F]{6}")
@@ -148,13 +150,17 @@ def init_app(app: Flask, settings) -> None:
 
     @app.context_processor
     def _branding() -> dict:
+        # Pages link their own origin's paths; mails render outside any request and need absolute URLs,
+        # which come from the issuer (never the Host header).
+        link = url_for if has_request_context() else http.issuer_url
+
         def asset_url(endpoint: str, asset: Asset | None) -> str | None:
-            return url_for(endpoint, v=asset.version) if asset else None
+            return link(endpoint, v=asset.version) if asset else None
 
         return {
             "brand": brand, "product_name": brand.name,
             "logo_url": asset_url("branding.logo", brand.logo),
             "favicon_url": asset_url("branding.favicon", brand.favicon)
-            or url_for("static", filename="favicon.svg"),
+            or link("static", filename="favicon.svg"),
             "theme_url": asset_url("branding.theme", brand.theme),
         }

@@ -25,9 +25,7 @@ SUBJECTS = {
 
 def render(kind: str, **context) -> tuple[str, str, str]:
     """(subject, text, html) of a mail of this kind."""
-    from .app import PRODUCT_NAME
-
-    context.setdefault("product_name", PRODUCT_NAME)
+    context.setdefault("product_name", current().settings.product_name.strip())
     context.setdefault("issuer", current().settings.issuer)
     return (SUBJECTS[kind](context), render_template(f"mail/{kind}.txt", **context),
             render_template(f"mail/{kind}.html", **context))

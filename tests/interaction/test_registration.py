@@ -54,7 +54,13 @@ def _users(app) -> list[str]:
 
 def test_off_by_default(app, client, rp):
     assert "create" not in client.get("/.well-known/openid-configuration").get_json()["prompt_values_supported"]
-    path = _start(client, rp, prompt="create")
+    _, challenge = pkce_pair()
+    refused = client.get("/authorize", query_string=dict(
+        response_type="code", client_id=rp.client.client_id, redirect_uri=rp.client.redirect_uris[0],
+        scope="openid email", state="s", code_challenge=challenge, code_challenge_method="S256", prompt="create"))
+    # Prompt Create 1.0 §4.1: a prompt value not in prompt_values_supported is invalid_request
+    assert refused.status_code == 302 and "error=invalid_request" in refused.headers["Location"]
+    path = _start(client, rp)
     page = client.get(path)
     assert 'name="password"' in page.text and "Create an account" not in page.text  # the sign-in page
     closed = client.get(path + "/register")
