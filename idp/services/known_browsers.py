@@ -4,8 +4,10 @@ After a successful password sign-in the browser gets a signed, long-lived cookie
 (and a random nonce for this browser). A browser that holds a valid one for the account being
 signed in to is judged by its own failures only; every other browser shares the account-wide limit.
 So a stranger who keeps guessing a person's password locks out strangers, not the owner's own
-browser. The cookie says nothing secret (a nonce and user ids) and is only trusted when its HMAC
-checks out with the server's secret key."""
+browser. The cookie says nothing secret (a nonce, user ids and tags) and is only trusted when its
+HMAC checks out with the server's secret key. Each account's entry carries a tag bound to the
+account's password hash, so changing (or resetting) the password makes every browser a stranger
+again: whoever knew the old password cannot keep per-browser guessing budgets for the new one."""
 
 from __future__ import annotations
 
@@ -37,21 +39,32 @@ def _read(settings, cookie: str | None) -> dict | None:
         return None
     if not isinstance(data, dict) or not isinstance(data.get("n"), str) or not isinstance(data.get("u"), list):
         return None
+    data["u"] = [e for e in data["u"] if isinstance(e, list) and len(e) == 2 and isinstance(e[0], int)
+                 and not isinstance(e[0], bool) and isinstance(e[1], str)]
     return data
 
 
-def browser_key(settings, cookie: str | None, user_id: int | None) -> str | None:
-    """This browser's own throttle key for the account, if it signed in to that account before."""
+def _tag(settings, nonce: str, user_id: int, password_hash: str) -> str:
+    return _sign(settings, f"{nonce}\x00{user_id}\x00{password_hash}")[:22]
+
+
+def browser_key(settings, cookie: str | None, user_id: int | None, password_hash: str | None) -> str | None:
+    """This browser's own throttle key for the account, if it signed in to that account before with
+    the password it has now (`password_hash`, the account's stored hash)."""
     data = _read(settings, cookie)
-    if data is None or user_id is None or user_id not in data["u"]:
+    if data is None or user_id is None or not password_hash:
+        return None
+    tag = _tag(settings, data["n"], user_id, password_hash)
+    if not any(u == user_id and crypto.constant_time_equal(t, tag) for u, t in data["u"]):
         return None
     return f"{data['n']}:{user_id}"
 
 
-def remember(settings, cookie: str | None, user_id: int) -> str:
+def remember(settings, cookie: str | None, user_id: int, password_hash: str) -> str:
     """The cookie value after a successful sign-in to `user_id` (same nonce if it had one)."""
     data = _read(settings, cookie) or {"n": crypto.random_token(16), "u": []}
-    accounts = [u for u in data["u"] if isinstance(u, int) and u != user_id][-(MAX_ACCOUNTS - 1):]
-    payload = crypto.b64url(json.dumps({"n": data["n"], "u": [*accounts, user_id]},
+    accounts = [e for e in data["u"] if e[0] != user_id][-(MAX_ACCOUNTS - 1):]
+    entry = [user_id, _tag(settings, data["n"], user_id, password_hash)]
+    payload = crypto.b64url(json.dumps({"n": data["n"], "u": [*accounts, entry]},
                                        separators=(",", ":")).encode())
     return f"{payload}.{_sign(settings, payload)}"

@@ -27,10 +27,11 @@ class PasswordCheck:
     known_browser: str = ""  # the known-browser cookie to set after this success
 
 
-def _keys(settings, submitted: str, user_id: int | None, known_browser: str | None,
+def _keys(settings, submitted: str, account: user_store.User | None, known_browser: str | None,
           ip_address: str | None) -> list[throttle.Key]:
     window, per_account = settings.login_failure_window, settings.login_max_failures_per_account
-    own = known_browsers.browser_key(settings, known_browser, user_id)
+    own = known_browsers.browser_key(settings, known_browser, account.id if account else None,
+                                     account.password_hash if account else None)
     if own:
         return [throttle.Key("password.browser", own, per_account, window, personal=True)]
     return [throttle.Key("password.ip", ip_address or "", settings.login_max_failures_per_ip, window),
@@ -47,7 +48,7 @@ def check(settings, passwords, *, login: str, password: str, origin: audit.Origi
     submitted = row.username if row is not None else login.strip().lower()
     details = {"login": login, **({"via": via} if via else {})}
     try:
-        reservation = throttle.reserve(_keys(settings, submitted, target, known_browser, origin.ip_address))
+        reservation = throttle.reserve(_keys(settings, submitted, row, known_browser, origin.ip_address))
     except Throttled:
         audit.record("login.throttled", outcome=audit.FAILURE, origin=origin, subject_user_id=target,
                      client_id=client_id, reason="too many failed passwords", details=details)
@@ -61,7 +62,8 @@ def check(settings, passwords, *, login: str, password: str, origin: audit.Origi
     reservation.succeeded()
     audit.record("login.password", origin=origin, actor_user_id=user.id, client_id=client_id,
                  details={"via": via} if via else {})
-    return PasswordCheck(user, known_browsers.remember(settings, known_browser, user.id))
+    stored = user_store.get(user.id)  # its hash as now stored (authenticate may have upgraded it)
+    return PasswordCheck(user, known_browsers.remember(settings, known_browser, user.id, stored.password_hash))
 
 
 def reauthenticate(settings, passwords, user: UserView, *, password: str, origin: audit.Origin,

@@ -90,6 +90,24 @@ def test_a_known_browser_is_judged_by_its_own_failures(app, user, rp, settings):
     assert owner.login(path).status_code == 429
 
 
+def test_a_password_change_makes_the_known_browsers_strangers(app, user, rp, settings):
+    """Someone who knew the old password made browsers "known" for alice; once she changes it, those
+    browsers share the account-wide limit again (else each would get its own budget of guesses at the
+    new password)."""
+    from idp.services import users as user_service
+
+    old_guesser = Browser(app.test_client())
+    old_guesser.sign_in(rp)
+    old_guesser.client.delete_cookie("idp_session")
+    with app.app_context():
+        user_service.change_password(app.extensions["idp"].passwords, user.id, PASSWORD, "a brand new passphrase")
+    path = _start(old_guesser, rp)
+    for _ in range(settings.login_max_failures_per_account):
+        assert old_guesser.login(path, password="guess").status_code == 401
+    owner = Browser(app.test_client())
+    assert owner.login(_start(owner, rp), password="a brand new passphrase").status_code == 429
+
+
 def test_a_forged_known_browser_cookie_counts_for_nothing(app, user, rp, settings):
     stranger = Browser(app.test_client())
     stranger.client.set_cookie(KNOWN_BROWSER, "eyJuIjoieCIsInUiOlsxXX0.forged")
