@@ -6,6 +6,7 @@ import logging
 from datetime import UTC, datetime
 
 from flask import Flask, Response, abort, render_template, request
+from flask.json.provider import DefaultJSONProvider
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -13,6 +14,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .config import DATA_DIR, Settings, load_settings
 from .errors import LogoutRequestRejected, UnsafeRedirect
 from .extensions import csrf, db, migrate
+from .services import json_input
 from .services.backchannel import Deliverer
 from .services.keys import KeyRing
 from .services.passwords import PasswordPolicy, Passwords
@@ -46,7 +48,16 @@ def create_app(overrides: dict | None = None) -> Flask:
     return app
 
 
+class JSONProvider(DefaultJSONProvider):
+    """Request bodies go through services.json_input: NUL characters and deep nesting are invalid JSON
+    (a 400 wherever a view reads JSON), never a 500 or a database error."""
+
+    def loads(self, s, **kwargs):
+        return json_input.loads(s, **kwargs)
+
+
 def configure_app(app: Flask, settings: Settings) -> None:
+    app.json = JSONProvider(app)
     app.config.update(
         SECRET_KEY=settings.secret_key,
         SQLALCHEMY_DATABASE_URI=settings.database_url,
@@ -62,8 +73,10 @@ def configure_app(app: Flask, settings: Settings) -> None:
         JSON_SORT_KEYS=False,
     )
     if settings.proxy_fix_hops:
+        # Proxy headers only say who the client is (address, scheme). Host and prefix are never trusted:
+        # every URL the provider publishes is built from the issuer (http.issuer_url).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.proxy_fix_hops, x_proto=settings.proxy_fix_hops,
-                                x_host=settings.proxy_fix_hops, x_prefix=settings.proxy_fix_hops)
+                                x_host=0, x_prefix=0)
 
 
 def _engine_options(url: str) -> dict:
@@ -84,11 +97,28 @@ def configure_extensions(app: Flask, settings: Settings) -> None:
     migrate.init_app(app, db, directory=str(DATA_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     if settings.database_url.startswith("sqlite"):
+        _private_sqlite_file(settings.database_url)
         _sqlite_pragmas(app)
     policy = PasswordPolicy(settings.password_time_cost, settings.password_memory_cost, settings.password_parallelism)
     app.extensions["idp"] = Runtime(settings=settings, keyring=KeyRing(settings), passwords=Passwords(policy),
                                     backchannel=Deliverer(app))
     app.extensions["idp.authorization_server"] = build_server()
+
+
+def _private_sqlite_file(url: str) -> None:
+    """Create a new SQLite database file readable by this user only (0600; SQLite gives its -wal and -shm
+    files the same mode): it holds password hashes and the audit trail."""
+    import os
+
+    from sqlalchemy import make_url
+
+    path = make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except OSError:  # exists already, or a folder SQLite will complain about itself
+        pass
 
 
 def _sqlite_pragmas(app: Flask) -> None:

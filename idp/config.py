@@ -24,6 +24,8 @@ ENV_PREFIX = "IDP_"
 # e-mail address, verification flags, `sub` and `preferred_username` stay with the administrators).
 EDITABLE_PROFILE_CLAIMS = ("name", "given_name", "family_name", "middle_name", "nickname", "profile", "picture",
                            "website", "gender", "birthdate", "zoneinfo", "locale")
+# Algorithms the server can sign ID tokens and JWT access tokens with (each has its own rotating key).
+SIGNING_ALGORITHMS = ("RS256", "PS256", "ES256")
 log = logging.getLogger(__name__)
 
 
@@ -77,11 +79,37 @@ class Settings:
     password_link_ttl: int
     dynamic_client_registration: int
     initial_access_token_ttl: int
+    registration_allowed_scopes: str
+    registration_allowed_grant_types: str
+    signing_algorithms: str
+    pushed_authorization_request_ttl: int
+    require_pushed_authorization_requests: int
+    client_assertion_max_lifetime: int
+    jwks_uri_timeout: int
+    jwks_uri_cache_ttl: int
+    dpop_proof_max_age: int
+    dpop_require_nonce: int
+    dpop_nonce_lifetime: int
 
     @property
     def editable_claims(self) -> tuple[str, ...]:
         """The profile claims people may change on the account page, in the configured order."""
         return tuple(dict.fromkeys(self.account_editable_claims.replace(",", " ").split()))
+
+    @property
+    def registration_scopes(self) -> frozenset[str]:
+        """Scopes a dynamically registered client may ask for."""
+        return frozenset(self.registration_allowed_scopes.replace(",", " ").split())
+
+    @property
+    def registration_grant_types(self) -> frozenset[str]:
+        """Grant types a dynamically registered client may ask for."""
+        return frozenset(self.registration_allowed_grant_types.replace(",", " ").split())
+
+    @property
+    def signing_algs(self) -> tuple[str, ...]:
+        """The algorithms this server signs with, RS256 first (it is always present: OIDC Core §15.1)."""
+        return tuple(dict.fromkeys(("RS256", *self.signing_algorithms.replace(",", " ").split())))
 
     @property
     def issuer_is_https(self) -> bool:
@@ -152,7 +180,6 @@ def _read_or_create_secret(path: Path, make) -> str:
     """Read a generated secret, or create it atomically (write a temporary file, then link it into
     place, so a process starting at the same moment never reads a half-written file)."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
         fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as fh:
@@ -170,8 +197,20 @@ def _read_or_create_secret(path: Path, make) -> str:
     return value
 
 
+def private_folder(path: Path) -> None:
+    """Create the instance folder readable by this user only (0700): it holds the secret key, the key-
+    encryption key and by default the SQLite database (password hashes, audit trail). An existing folder
+    others can read is left as the operator made it, with a warning."""
+    if not path.exists():
+        path.mkdir(parents=True, mode=0o700, exist_ok=True)
+        os.chmod(path, 0o700)  # whatever the umask
+    elif path.stat().st_mode & 0o077:
+        log.warning("instance folder %s is readable by other users; chmod 700 it", path)
+
+
 def _fill_instance_defaults(settings: Settings) -> Settings:
     instance = Path(settings.instance_path or Path.cwd() / "instance").resolve()
+    private_folder(instance)
     changes: dict = {"instance_path": str(instance)}
     if not settings.database_url:
         changes["database_url"] = f"sqlite:///{instance / 'idp.sqlite3'}"
@@ -223,6 +262,8 @@ def validate(settings: Settings) -> None:
         "login_max_failures_per_ip", "login_failure_window", "mfa_failure_window", "webauthn_challenge_ttl",
         "logout_token_ttl", "backchannel_logout_timeout", "backchannel_logout_max_attempts",
         "backchannel_logout_retry_delay", "password_link_ttl", "initial_access_token_ttl",
+        "pushed_authorization_request_ttl", "client_assertion_max_lifetime", "jwks_uri_timeout",
+        "jwks_uri_cache_ttl", "dpop_proof_max_age", "dpop_nonce_lifetime",
     ]
     for name in positive:
         if getattr(settings, name) <= 0:
@@ -250,12 +291,31 @@ def validate(settings: Settings) -> None:
         raise ConfigurationError("backchannel_logout_timeout must be at most 60 seconds")
     if settings.dynamic_client_registration not in (0, 1):
         raise ConfigurationError("dynamic_client_registration must be 0 (off) or 1 (on)")
+    if any(s.startswith("admin:") for s in settings.registration_scopes):
+        raise ConfigurationError("registration_allowed_scopes must not list admin scopes")
+    unknown_grants = settings.registration_grant_types - {
+        "authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code"}
+    if unknown_grants:
+        raise ConfigurationError(f"registration_allowed_grant_types: unknown {' '.join(sorted(unknown_grants))}")
     if settings.initial_access_token_ttl > 30 * 86400:
         raise ConfigurationError("initial_access_token_ttl must be at most 2592000 seconds (30 days)")
     if settings.password_link_ttl > 7 * 86400:
         raise ConfigurationError("password_link_ttl must be at most 604800 seconds (7 days)")
     if settings.logout_token_ttl > 600:
         raise ConfigurationError("logout_token_ttl must be at most 600 seconds (Back-Channel Logout 1.0 §2.4)")
+    unknown_algs = set(settings.signing_algs) - set(SIGNING_ALGORITHMS)
+    if unknown_algs:
+        raise ConfigurationError(f"signing_algorithms: {', '.join(sorted(unknown_algs))} unsupported; "
+                                 f"choose from: {' '.join(SIGNING_ALGORITHMS)}")
+    if settings.pushed_authorization_request_ttl > 600:
+        raise ConfigurationError("pushed_authorization_request_ttl must be at most 600 seconds (RFC 9126 §2.2)")
+    for name in ("require_pushed_authorization_requests", "dpop_require_nonce"):
+        if getattr(settings, name) not in (0, 1):
+            raise ConfigurationError(f"{name} must be 0 (off) or 1 (on)")
+    if settings.client_assertion_max_lifetime > 3600 or settings.dpop_proof_max_age > 3600:
+        raise ConfigurationError("client_assertion_max_lifetime and dpop_proof_max_age must be at most 3600 seconds")
+    if settings.jwks_uri_timeout > 30:
+        raise ConfigurationError("jwks_uri_timeout must be at most 30 seconds")
     not_editable = set(settings.editable_claims) - set(EDITABLE_PROFILE_CLAIMS)
     if not_editable:
         raise ConfigurationError(

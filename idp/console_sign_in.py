@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import hmac
 import secrets
 
 from flask import Response, redirect, request, session, url_for
@@ -20,7 +19,9 @@ from .types import ClientView
 
 def start(client: ClientView, state_key: str, next_url: str) -> Response:
     """Redirect to /authorize for `client`, remembering where to come back to under `state_key`."""
-    state = secrets.token_urlsafe(24)
+    # The page to return to rides in the state: the login page inside the flow starts a fresh cookie
+    # session, which drops what was saved here. Each console only follows it to its own pages.
+    state = f"{secrets.token_urlsafe(24)}.{base64.urlsafe_b64encode(next_url.encode()).decode().rstrip('=')}"
     verifier = secrets.token_urlsafe(48)  # PKCE is mandatory for public clients; the code is not redeemed
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     session[state_key] = {"state": state, "next": next_url}
@@ -31,10 +32,15 @@ def start(client: ClientView, state_key: str, next_url: str) -> Response:
 
 def finish(state_key: str) -> tuple[bool, str | None]:
     """Read the authorization response at a console's callback: (completed, next page or None).
-    Not completed: an error response, or one from another issuer (RFC 9207). A login page inside the
-    flow starts a fresh cookie session, dropping the saved state, so a matching state only decides
-    whether to return to the page asked for."""
-    pending = session.pop(state_key, None) or {}
-    matched = bool(pending) and hmac.compare_digest(pending.get("state", ""), request.args.get("state", ""))
+    Not completed: an error response, or one from another issuer (RFC 9207). The code is not redeemed
+    and the state decides nothing but which of the console's own pages to return to (the caller
+    checks it is one)."""
+    session.pop(state_key, None)
+    state = request.args.get("state", "")
     completed = request.args.get("iss") == current().settings.issuer and not request.args.get("error")
-    return completed, pending.get("next") if matched else None
+    _, _, encoded = state.partition(".")
+    try:
+        next_url = base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)).decode() if encoded else None
+    except ValueError:
+        next_url = None
+    return completed, next_url

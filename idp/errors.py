@@ -50,3 +50,11 @@ class Throttled(IdpError):
     def __init__(self, retry_after: int):
         super().__init__(f"retry after {retry_after}s")
         self.retry_after = retry_after
+
+
+class Forbidden(IdpError):
+    """An administrative action this actor may not take (services.authorization); the message says why."""
+
+    def __init__(self, action: str, message: str):
+        super().__init__(message)
+        self.action = action

@@ -50,10 +50,23 @@ class ClientView:
     previous_secret_hash: str | None = field(default=None, repr=False)
     previous_secret_expires_at: int | None = None
     created_at: int = 0
+    jwks: dict | None = None
+    jwks_uri: str | None = None
+    token_endpoint_auth_signing_alg: str | None = None
+    request_object_signing_alg: str | None = None
+    require_pushed_authorization_requests: bool = False
+    dpop_bound_access_tokens: bool = False
+    id_token_signed_response_alg: str | None = None
+    access_token_signed_response_alg: str | None = None
+    fapi2: bool = False
 
     @property
     def is_public(self) -> bool:
         return self.token_endpoint_auth_method == "none"
+
+    @property
+    def has_secret(self) -> bool:
+        return self.token_endpoint_auth_method in ("client_secret_basic", "client_secret_post")
 
 
 @dataclass(frozen=True)
@@ -146,6 +159,7 @@ class InteractionView:
     account_selected: bool
     expires_at: int
     device_code_id: int | None = None
+    denied: bool = False
 
 
 @dataclass(frozen=True)
@@ -187,7 +201,7 @@ class TotpEnrolment:
 @dataclass(frozen=True)
 class SigningKey:
     kid: str
-    private_key: object = field(repr=False)  # a joserfc RSAKey with the private part
+    private_key: object = field(repr=False)  # a joserfc RSAKey or ECKey with the private part
     public_jwk: dict = field(default_factory=dict)
 
 
@@ -252,6 +266,7 @@ class AccessTokenInfo:
     audience: tuple[str, ...] = ()
     auth_time: int | None = None
     acr: str | None = None
+    jkt: str | None = None  # RFC 9449 §6: bound to this DPoP key
 
 
 @dataclass(frozen=True)
@@ -271,6 +286,7 @@ class TokenRecord:
     jti: str | None = None
     auth_time: int | None = None
     acr: str | None = None
+    jkt: str | None = None
 
 
 @dataclass(frozen=True)
@@ -326,6 +342,7 @@ class RefreshGrant:
     amr: tuple[str, ...]
     resources: tuple[str, ...] = ()
     grant_expires_at: int | None = None
+    jkt: str | None = None  # public clients' refresh tokens are bound to their DPoP key
 
 
 @dataclass(frozen=True)

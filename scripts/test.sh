@@ -94,6 +94,11 @@ start=$SECONDS; status=0
 bash scripts/chromium.sh || status=$?
 record "chromium" "$status" $((SECONDS - start))
 
+banner "Node.js and oauth4webapi for the independent-client tests (scripts/node.sh)"
+start=$SECONDS; status=0
+bash scripts/node.sh || status=$?
+record "node + oauth4webapi" "$status" $((SECONDS - start))
+
 banner "ruff check idp tests"
 start=$SECONDS; status=0
 "$VENV/bin/ruff" check idp tests || status=$?

@@ -18,14 +18,15 @@ from sqlalchemy import text
 from idp import create_app
 from idp.extensions import db
 from idp.services import clients as client_service
-from idp.services import clock, device
+from idp.services import clock
 from idp.services import users as user_service
 from idp.services.runtime import current
 
 PASSWORD = "correct horse battery"
 # Tables emptied between tests. Signing keys survive (generating RSA keys is slow) unless a test
 # rotates them, which it does on purpose and checks.
-DATA_TABLES = ("audit_events", "leases", "user_roles", "user_groups", "roles", "groups", "password_links",
+DATA_TABLES = ("audit_events", "throttle_counters", "leases", "user_roles", "user_groups", "roles", "groups",
+               "password_links",
                "initial_access_tokens", "backchannel_deliveries", "logout_requests", "tokens", "authorization_codes",
                "device_codes", "consents", "interactions", "sso_sessions", "webauthn_challenges",
                "webauthn_credentials", "recovery_codes", "totp_credentials",
@@ -115,9 +116,21 @@ def app(_session_app):
     yield _session_app
     _stop_background(_session_app)
     clock.reset()
-    device.attempts.reset()
     with _session_app.app_context():
         _empty(_session_app)
+
+
+@pytest.fixture(scope="session")
+def _dcr_app(_session_app, tmp_path_factory, database_url):
+    return make_app(tmp_path_factory, database_url, dynamic_client_registration=1)
+
+
+@pytest.fixture()
+def dcr(app, _dcr_app):
+    """A test client of an app with dynamic registration on, over the same (emptied) database."""
+    yield _dcr_app.test_client()
+    with _dcr_app.app_context():
+        db.session.remove()
 
 
 def _stop_background(app) -> None:

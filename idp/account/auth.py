@@ -1,19 +1,21 @@
 """Who is signed in to the account pages, and how they sign in or step up.
 
-Account pages need a live SSO session, and, for a person with a second factor (or an administrator),
-a session at the MFA level: a password alone must not be enough to change the password, end
-sessions or remove factors. Missing either, the browser goes through the provider's own
-authorization flow with the built-in "account console" client, so the login, passkey and
-second-factor pages and their throttling apply unchanged; `/account/callback` returns it here."""
+The account pages are a relying party of this provider and nothing more: they sign in and step up only
+through the provider's own authorization flow with the built-in "account console" client, so the
+login, passkey, second-factor and enrolment pages, their throttling and the one policy apply
+unchanged; `/account/callback` returns the browser here. Whether the session is good enough is the
+policy's answer for that client (`policy.may_continue`): e.g. a person with a second factor (or an
+administrator) needs a session at the MFA level, so a password alone cannot change the password,
+end sessions or remove factors. `/account/login` is only an entry into that flow."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Response, redirect, render_template, url_for
+from flask import Response, redirect, render_template, request, url_for
 
 from .. import console_sign_in, http
-from ..services import clients, mfa, sessions, users
+from ..services import clients, policy
 from ..services.runtime import current
 from ..types import SessionView, UserView
 from . import bp
@@ -27,17 +29,22 @@ class Person:
     session: SessionView
 
 
-def needs_step_up(user: UserView, s: SessionView) -> bool:
-    return not mfa.satisfied(s) and (user.is_admin or mfa.status(user.id).enrolled)
-
-
 def current_person() -> Person | None:
-    """The signed-in person if their session is strong enough for the account pages, else None."""
-    s = sessions.current(current().settings, http.read(http.SESSION_COOKIE))
-    user = users.get_enabled(s.user_id) if s else None
-    if s is None or user is None or needs_step_up(user, s):
+    """The signed-in person if the policy lets them use the account pages as they are, else None."""
+    rt = current()
+    s, user = policy.signed_in(rt.settings, http.read(http.SESSION_COOKIE))
+    if s is None or user is None or not policy.may_continue(clients.ensure_account_console(rt.settings.issuer),
+                                                             s, user):
         return None
     return Person(user=user, session=s)
+
+
+def person_or_sign_in() -> Person | Response:
+    """The signed-in person, or the redirect into the sign-in flow that comes back to this page."""
+    person = current_person()
+    if person is None:
+        return sign_in_redirect(request.path if request.method == "GET" else url_for("account.index"))
+    return person
 
 
 def safe_next(value: str | None) -> str:
@@ -51,6 +58,12 @@ def sign_in_redirect(next_url: str) -> Response:
     """Send the browser through the authorization flow of the account console client."""
     client = clients.ensure_account_console(current().settings.issuer)
     return console_sign_in.start(client, STATE_KEY, safe_next(next_url))
+
+
+@bp.route("/login", methods=["GET"])
+def login():
+    """An entry into the account console's sign-in flow (kept for bookmarks and old links)."""
+    return sign_in_redirect(request.values.get("next") or "")
 
 
 @bp.route("/callback", methods=["GET"])

@@ -11,27 +11,21 @@ from __future__ import annotations
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 
 from .. import http
-from ..errors import SecondFactorFailed, ValidationError
-from ..services import audit, mfa, sessions, users
+from ..errors import AuthenticationFailed, SecondFactorFailed, Throttled, ValidationError
+from ..services import audit, mfa, password_login, throttle
 from ..services.mfa import recovery, totp, webauthn
+from ..services.mfa import throttle as mfa_throttle
 from ..services.runtime import current
 from . import bp
-from .auth import Person, needs_step_up, sign_in_redirect
+from .auth import Person, person_or_sign_in
 
 REAUTH_FAILED = "The password is not right, so nothing was changed. Try again."
 
 
 
-def signed_in() -> Person | Response | tuple:
-    """The signed-in person, or the page asking them to sign in (with their second factor, if they
-    have one)."""
-    s = sessions.current(current().settings, http.read(http.SESSION_COOKIE))
-    user = users.get_enabled(s.user_id) if s else None
-    if s is None or user is None:
-        return redirect(url_for("account.login", next=request.path), code=303)
-    if needs_step_up(user, s):
-        return sign_in_redirect(request.path)
-    return Person(user=user, session=s)
+def signed_in() -> Person | Response:
+    """The signed-in person, or the sign-in flow (with their second factor, if they have one)."""
+    return person_or_sign_in()
 
 
 def _elevate(response: Response, methods: list[str]) -> Response:
@@ -42,12 +36,18 @@ def _elevate(response: Response, methods: list[str]) -> Response:
     return response
 
 
-def _reauthenticated(person: Person, action: str) -> bool:
-    if users.check_password(current().passwords, person.user.id, request.form.get("password", "")):
-        return True
-    audit.record("account.reauthenticate", outcome=audit.FAILURE, origin=http.origin(),
-                 actor_user_id=person.user.id, reason=f"wrong password before {action}")
-    return False
+def _reauthentication_refused(person: Person, action: str):
+    """None when the password typed again is right (the one throttled check); else the page to show."""
+    rt = current()
+    try:
+        password_login.reauthenticate(rt.settings, rt.passwords, person.user, password=request.form.get("password", ""),
+                                      origin=http.origin(), known_browser=http.read(http.KNOWN_BROWSER_COOKIE),
+                                      action=action)
+    except Throttled as exc:
+        return _render_index(person, throttle.message(exc.retry_after), 429)
+    except AuthenticationFailed:
+        return _render_index(person, REAUTH_FAILED, 401)
+    return None
 
 
 def _back() -> Response:
@@ -104,17 +104,22 @@ def totp_confirm():
     if not isinstance(person, Person):
         return person
     settings = current().settings
-    try:
-        totp.confirm(settings, person.user.id, request.form.get("code", ""))
+
+    def setup_page(error: str, status: int):
+        return render_template("account/security/totp.html", enrolment=totp.begin(settings, person.user),
+                               username=person.user.username, error=error), status
+
+    try:  # the one second-factor check, so the first code is counted like any other
+        mfa_throttle.verify(settings, user_id=person.user.id, ip_address=http.client_ip(),
+                            check=lambda: totp.confirm(settings, person.user.id, request.form.get("code", "")))
     except ValidationError as exc:
         return _render_index(person, str(exc), 409)
+    except Throttled as exc:
+        return setup_page(mfa_throttle.message(exc.retry_after), 429)
     except SecondFactorFailed as exc:
         audit.record("mfa.totp.enrol", outcome=audit.FAILURE, origin=http.origin(), actor_user_id=person.user.id,
                      reason=str(exc))
-        page = render_template("account/security/totp.html", enrolment=totp.begin(settings, person.user),
-                               username=person.user.username,
-                               error="That code is not right. Enter the code your app shows now.")
-        return page, 400
+        return setup_page("That code is not right. Enter the code your app shows now.", 400)
     audit.record("mfa.totp.enrol", origin=http.origin(), actor_user_id=person.user.id)
     codes = _after_first_factor(person, "mfa.totp.enrol")
     if codes:
@@ -130,8 +135,9 @@ def totp_disable():
     person = signed_in()
     if not isinstance(person, Person):
         return person
-    if not _reauthenticated(person, "removing the authenticator app"):
-        return _render_index(person, REAUTH_FAILED, 401)
+    refused = _reauthentication_refused(person, "removing the authenticator app")
+    if refused:
+        return refused
     if totp.disable(person.user.id):
         audit.record("mfa.totp.disable", origin=http.origin(), actor_user_id=person.user.id)
     if mfa.drop_recovery_codes_if_unused(person.user.id):
@@ -150,8 +156,9 @@ def recovery_codes():
         return person
     if not mfa.status(person.user.id).enrolled:
         return _render_index(person, "Set up an authenticator app or a passkey first.", 409)
-    if not _reauthenticated(person, "replacing the recovery codes"):
-        return _render_index(person, REAUTH_FAILED, 401)
+    refused = _reauthentication_refused(person, "replacing the recovery codes")
+    if refused:
+        return refused
     codes = recovery.generate(person.user.id)
     audit.record("mfa.recovery.generate", origin=http.origin(), actor_user_id=person.user.id,
                  details={"count": len(codes), "after": "request"})
@@ -163,13 +170,13 @@ def recovery_codes():
 @bp.route("/security/passkeys/options", methods=["POST"])
 def passkey_options():
     person = signed_in()
-    secret = http.read(http.BROWSER_COOKIE)
     if not isinstance(person, Person):
         return jsonify(error="Sign in again to add a passkey."), 401
-    if not secret:
-        return jsonify(error="Reload the page and try again."), 400
-    response = Response(webauthn.registration_options(current().settings, person.user, secret),
-                        mimetype="application/json")
+    # The challenge is bound to this browser; whichever way the person signed in, the binding exists
+    # from here on (set on this response when the browser had none).
+    response = Response(mimetype="application/json")
+    secret = http.ensure_browser_secret(response)
+    response.set_data(webauthn.registration_options(current().settings, person.user, secret))
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -218,8 +225,9 @@ def passkey_delete(pk: int):
     person = signed_in()
     if not isinstance(person, Person):
         return person
-    if not _reauthenticated(person, "removing a passkey"):
-        return _render_index(person, REAUTH_FAILED, 401)
+    refused = _reauthentication_refused(person, "removing a passkey")
+    if refused:
+        return refused
     try:
         passkey = webauthn.delete(person.user.id, pk)
     except ValidationError as exc:

@@ -1,19 +1,19 @@
 """Thin views over the user, session, logout and consent services. Every page needs a signed-in
-person: without an SSO session the browser is sent to the account's own login page first."""
+person: without one (or with a session the policy finds too weak) the browser goes through the
+provider's sign-in flow first (see auth.py)."""
 
 from __future__ import annotations
 
 from functools import wraps
 
-from flask import flash, g, redirect, render_template, request, session, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 
 from .. import http
 from ..errors import AuthenticationFailed, Throttled, ValidationError
 from ..services import audit, consents, logout, password_login, sessions, throttle, users
 from ..services.runtime import current
-from ..services.sessions import PASSWORD_ACR
 from . import bp
-from .auth import needs_step_up, safe_next, sign_in_redirect
+from .auth import Person, person_or_sign_in
 
 CLAIM_LABELS = {
     "name": ("Full name", "name"), "given_name": ("Given name", "given-name"),
@@ -25,45 +25,17 @@ CLAIM_LABELS = {
 
 
 def signed_in(view):
-    """Run the view with g.session and g.user, or send the person to the account login page."""
+    """Run the view with g.session and g.user, or send the person through the sign-in flow."""
 
     @wraps(view)
     def wrapper(*args, **kwargs):
-        s = sessions.current(current().settings, http.read(http.SESSION_COOKIE))
-        user = users.get_enabled(s.user_id) if s else None
-        if user is None:
-            return redirect(url_for("account.login", next=request.path), code=303)
-        if needs_step_up(user, s):
-            return sign_in_redirect(request.path)  # a second factor first (see account/auth.py)
-        g.session, g.user = s, user
+        person = person_or_sign_in()
+        if not isinstance(person, Person):
+            return person
+        g.session, g.user = person.session, person.user
         return view(*args, **kwargs)
 
     return wrapper
-
-
-@bp.route("/login", methods=["GET", "POST"])
-def login():
-    next_url = safe_next(request.values.get("next"))
-    if request.method == "GET":
-        return render_template("account/login.html", next_url=next_url, username="", error=None)
-    rt = current()
-    username = request.form.get("username", "")[:254]
-    try:
-        user = password_login.check(rt.settings, rt.passwords, login=username,
-                                    password=request.form.get("password", ""), origin=http.origin(), via="account")
-    except Throttled as exc:
-        return render_template("account/login.html", next_url=next_url, username=username,
-                               error=throttle.message(exc.retry_after)), 429
-    except AuthenticationFailed:
-        return render_template("account/login.html", next_url=next_url, username=username,
-                               error="The username or password is incorrect. Check them and try again."), 401
-    cookie, _ = sessions.start(rt.settings, user_id=user.id, amr=["pwd"], acr=PASSWORD_ACR,
-                               user_agent=http.user_agent(), ip_address=http.client_ip(),
-                               replaces=http.read(http.SESSION_COOKIE))
-    session.clear()  # new CSRF token after sign-in
-    response = redirect(next_url, code=303)
-    http.set_cookie(response, http.SESSION_COOKIE, cookie)
-    return response
 
 
 @bp.route("/logout", methods=["POST"])
@@ -119,15 +91,22 @@ def profile():
 def password():
     if request.method == "GET":
         return render_template("account/password.html", error=None)
+    rt = current()
     new, again = request.form.get("new_password", ""), request.form.get("new_password_again", "")
+    current_password = request.form.get("current_password", "")
     try:
         if new != again:
             raise ValidationError("The two new passwords are not the same.")
-        users.change_password(current().passwords, g.user.id, request.form.get("current_password", ""), new)
-    except AuthenticationFailed as exc:
+        password_login.reauthenticate(rt.settings, rt.passwords, g.user, password=current_password,
+                                      origin=http.origin(), known_browser=http.read(http.KNOWN_BROWSER_COOKIE),
+                                      action="changing the password")
+        users.change_password(rt.passwords, g.user.id, current_password, new)
+    except Throttled as exc:
+        return render_template("account/password.html", error=throttle.message(exc.retry_after)), 429
+    except AuthenticationFailed:
         audit.record("password.change", outcome=audit.FAILURE, origin=http.origin(), actor_user_id=g.user.id,
                      reason="wrong current password")
-        return render_template("account/password.html", error=str(exc)), 401
+        return render_template("account/password.html", error="The current password is incorrect."), 401
     except ValidationError as exc:
         return render_template("account/password.html", error=str(exc)), 400
     ended = logout.end_other_sessions(g.user.id, g.session.id, reason="password_changed", origin=http.origin())

@@ -6,14 +6,15 @@ from __future__ import annotations
 
 from flask import g, jsonify, request, url_for
 
-from ..errors import NotFound, ValidationError
-from ..extensions import csrf
-from ..services import audit, clients, logout, mfa, rbac, registration, tokens, users
-from ..services.rbac import ADMIN_AUDIT, ADMIN_CLIENTS, ADMIN_ROLES, ADMIN_USERS
+from .. import http
+from ..errors import Forbidden, NotFound, ValidationError
+from ..extensions import csrf, db
+from ..services import audit, authorization, clients, json_input, logout, mfa, rbac, registration, tokens, users
+from ..services.authorization import Target
 from ..services.runtime import current
 from . import api_bp, serialize
 from .openapi import document
-from .problems import problem, record, requires
+from .problems import actor, problem, record, requires
 
 csrf.exempt(api_bp)
 V1 = "/v1"
@@ -29,11 +30,36 @@ def _not_found(error: NotFound):
     return problem(404, str(error))
 
 
+@api_bp.errorhandler(Forbidden)
+def _forbidden(error: Forbidden):
+    """services.authorization refused: nothing was changed; the refusal is audited."""
+    db.session.rollback()
+    record(f"admin.{error.action}", outcome=audit.FAILURE, reason=str(error),
+           subject_user_id=(request.view_args or {}).get("user_id"))
+    return problem(403, str(error))
+
+
+def authorize(action: str, target: Target | None = None) -> None:
+    authorization.authorize(actor(), action, target)
+
+
 def body() -> dict:
+    """The JSON object sent (services.json_input refuses NUL characters and deep nesting)."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise ValidationError("The request body must be a JSON object.")
+        raise ValidationError("The request body must be a JSON object (no NUL characters, at most "
+                              f"{json_input.MAX_DEPTH} levels deep).")
     return data
+
+
+def optional_body() -> dict:
+    """body(), or {} when nothing was sent."""
+    return body() if request.get_data(cache=True) else {}
+
+
+def _scopes(data: dict) -> tuple[str, ...]:
+    scopes = data.get("scopes")
+    return tuple(s for s in scopes if isinstance(s, str)) if isinstance(scopes, list) else ()
 
 
 def paging() -> tuple[int, int]:
@@ -60,13 +86,13 @@ def openapi():
 
 
 @api_bp.get(V1 + "/clients")
-@requires(ADMIN_CLIENTS)
+@requires("client.list")
 def list_clients():
     return jsonify({"items": [serialize.client(c) for c in clients.list_registered()]})
 
 
 @api_bp.post(V1 + "/clients")
-@requires(ADMIN_CLIENTS)
+@requires("client.create")
 def create_client():
     data = body()
     unknown = set(data) - set(clients.FIELDS)
@@ -75,6 +101,7 @@ def create_client():
     if "name" not in data:
         raise ValidationError("name is required.")
     data.setdefault("redirect_uris", [])
+    authorize("client.create", Target(scopes=_scopes(data)))
     # An API caller may grant a new client only the admin scopes it holds itself.
     new = clients.create(admin_scopes_allowed=g.caller.scopes, **data)
     record("admin.client.create", details={"client": new.client.client_id, "scopes": list(new.client.scopes)})
@@ -86,49 +113,53 @@ def create_client():
 
 
 @api_bp.get(V1 + "/clients/<client_id>")
-@requires(ADMIN_CLIENTS)
+@requires("client.read")
 def get_client(client_id: str):
     return jsonify(serialize.client(clients.find(client_id)))
 
 
 @api_bp.patch(V1 + "/clients/<client_id>")
-@requires(ADMIN_CLIENTS)
+@requires("client.update")
 def update_client(client_id: str):
     data = body()
+    authorize("client.update", Target(client_id=client_id, scopes=_scopes(data) if "scopes" in data else None))
     updated = clients.update(client_id, data, admin_scopes_allowed=g.caller.scopes)
     record("admin.client.update", details={"client": client_id, "fields": sorted(data)})
     return jsonify(serialize.client(updated))
 
 
 @api_bp.delete(V1 + "/clients/<client_id>")
-@requires(ADMIN_CLIENTS)
+@requires("client.delete")
 def delete_client(client_id: str):
+    authorize("client.delete", Target(client_id=client_id))
     clients.delete(client_id)
     record("admin.client.delete", details={"client": client_id})
     return "", 204
 
 
 @api_bp.post(V1 + "/clients/<client_id>/disable")
-@requires(ADMIN_CLIENTS)
+@requires("client.disable")
 def disable_client(client_id: str):
+    authorize("client.disable", Target(client_id=client_id))
     updated = clients.set_enabled(client_id, False)
     record("admin.client.disable", details={"client": client_id})
     return jsonify(serialize.client(updated))
 
 
 @api_bp.post(V1 + "/clients/<client_id>/enable")
-@requires(ADMIN_CLIENTS)
+@requires("client.enable")
 def enable_client(client_id: str):
+    authorize("client.enable", Target(client_id=client_id))
     updated = clients.set_enabled(client_id, True)
     record("admin.client.enable", details={"client": client_id})
     return jsonify(serialize.client(updated))
 
 
 @api_bp.post(V1 + "/clients/<client_id>/secret")
-@requires(ADMIN_CLIENTS)
+@requires("client.rotate_secret")
 def rotate_secret(client_id: str):
-    data = request.get_json(silent=True) or {}
-    grace = data.get("grace_seconds", 0) if isinstance(data, dict) else None
+    authorize("client.rotate_secret", Target(client_id=client_id))
+    grace = optional_body().get("grace_seconds", 0)
     new = clients.rotate_secret(client_id, grace)
     record("admin.client.rotate_secret", details={"client": client_id, "grace_seconds": grace})
     response = jsonify(serialize.client(new.client) | {"client_secret": new.client_secret})
@@ -137,14 +168,14 @@ def rotate_secret(client_id: str):
 
 
 @api_bp.post(V1 + "/initial-access-tokens")
-@requires(ADMIN_CLIENTS)
+@requires("initial_access_token.create")
 def initial_access_token():
     """An RFC 7591 initial access token: lets one client register itself at /register."""
     settings = current().settings
     token, expires_at = registration.issue_initial_access_token(settings.initial_access_token_ttl)
     record("admin.initial_access_token.create", details={"expires_at": expires_at})
     response = jsonify({"initial_access_token": token, "expires_at": expires_at,
-                        "registration_endpoint": url_for("protocol.register", _external=True),
+                        "registration_endpoint": http.issuer_url("protocol.register"),
                         "enabled": bool(settings.dynamic_client_registration)})
     response.status_code = 201
     response.headers["Cache-Control"] = "no-store"
@@ -155,7 +186,7 @@ def initial_access_token():
 
 
 @api_bp.get(V1 + "/users")
-@requires(ADMIN_USERS)
+@requires("user.list")
 def list_users():
     offset, limit = paging()
     page = users.search(request.args.get("q", ""), offset, limit)
@@ -169,16 +200,8 @@ def _user(user_id: int):
     return user
 
 
-def _check_role_grant(names: list[str], user_id: int) -> None:
-    """Granting or taking away an administrator role needs admin:roles, not only admin:users."""
-    current_admin = {n for n in rbac.names_of(rbac.ROLE, user_id) if n in rbac.BUILTIN_ROLES}
-    wanted_admin = {n for n in names if n in rbac.BUILTIN_ROLES}
-    if current_admin != wanted_admin and ADMIN_ROLES not in g.caller.scopes:
-        raise PermissionError
-
-
 @api_bp.post(V1 + "/users")
-@requires(ADMIN_USERS)
+@requires("user.create")
 def create_user():
     data = body()
     unknown = set(data) - {"username", "password", "email", "email_verified", "claims"}
@@ -198,15 +221,17 @@ def create_user():
 
 
 @api_bp.get(V1 + "/users/<int:user_id>")
-@requires(ADMIN_USERS)
+@requires("user.read")
 def get_user(user_id: int):
     return jsonify(serialize.user(_user(user_id)))
 
 
 @api_bp.patch(V1 + "/users/<int:user_id>")
-@requires(ADMIN_USERS)
+@requires("user.update")
 def update_user(user_id: int):
     data = body()
+    _user(user_id)
+    authorize("user.update", Target(user_id=user_id))
     unknown = set(data) - {"email", "email_verified", "claims"}
     if unknown:
         raise ValidationError(f"Unknown user fields: {', '.join(sorted(unknown))}.")
@@ -227,29 +252,30 @@ def disable_user_everywhere(user_id: int) -> dict:
 
 
 @api_bp.post(V1 + "/users/<int:user_id>/disable")
-@requires(ADMIN_USERS)
+@requires("user.disable")
 def disable_user(user_id: int):
     _user(user_id)
+    authorize("user.disable", Target(user_id=user_id))
     effects = disable_user_everywhere(user_id)
     record("admin.user.disable", subject_user_id=user_id, details=effects)
     return jsonify(serialize.user(_user(user_id)))
 
 
 @api_bp.post(V1 + "/users/<int:user_id>/enable")
-@requires(ADMIN_USERS)
+@requires("user.enable")
 def enable_user(user_id: int):
+    _user(user_id)
+    authorize("user.enable", Target(user_id=user_id))
     user = users.set_enabled(user_id, True)
     record("admin.user.enable", subject_user_id=user_id)
     return jsonify(serialize.user(user))
 
 
 @api_bp.delete(V1 + "/users/<int:user_id>")
-@requires(ADMIN_USERS)
+@requires("user.delete")
 def delete_user(user_id: int):
-    if rbac.names_of(rbac.ROLE, user_id) and ADMIN_ROLES not in g.caller.scopes and \
-            any(n in rbac.BUILTIN_ROLES for n in rbac.names_of(rbac.ROLE, user_id)):
-        return problem(403, "Deleting an administrator needs the admin:roles scope.")
     _user(user_id)
+    authorize("user.delete", Target(user_id=user_id))
     logout.end_other_sessions(user_id, None, reason="admin_deleted")
     users.delete(user_id)
     record("admin.user.delete", subject_user_id=user_id)
@@ -257,21 +283,23 @@ def delete_user(user_id: int):
 
 
 @api_bp.post(V1 + "/users/<int:user_id>/mfa/reset")
-@requires(ADMIN_USERS)
+@requires("user.mfa_reset")
 def reset_mfa(user_id: int):
     _user(user_id)
+    authorize("user.mfa_reset", Target(user_id=user_id))
     removed = mfa.reset(user_id)
     record("admin.user.mfa_reset", subject_user_id=user_id, details=removed)
     return jsonify({"removed": removed})
 
 
 @api_bp.post(V1 + "/users/<int:user_id>/password-link")
-@requires(ADMIN_USERS)
+@requires("user.password_link")
 def password_link(user_id: int):
     _user(user_id)
+    authorize("user.password_link", Target(user_id=user_id))
     link = users.issue_password_link(user_id, current().settings.password_link_ttl)
     record("admin.user.password_link", subject_user_id=user_id, details={"expires_at": link.expires_at})
-    response = jsonify({"url": url_for("account.set_password", token=link.token, _external=True),
+    response = jsonify({"url": http.issuer_url("account.set_password", token=link.token),
                         "expires_at": link.expires_at})
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -285,26 +313,22 @@ def _names(data: dict, key: str) -> list[str]:
 
 
 @api_bp.put(V1 + "/users/<int:user_id>/roles")
-@requires(ADMIN_USERS)
+@requires("user.roles")
 def set_roles(user_id: int):
     names = _names(body(), "roles")
     _user(user_id)
-    try:
-        _check_role_grant([n.strip().lower() for n in names], user_id)
-    except PermissionError:
-        record("admin.user.roles", subject_user_id=user_id, outcome=audit.FAILURE,
-               reason="admin roles need admin:roles", details={"roles": names})
-        return problem(403, "Granting or removing administrator roles needs the admin:roles scope.")
+    authorize("user.roles", Target(user_id=user_id, roles=tuple(names)))
     assigned = rbac.assign(rbac.ROLE, user_id, names)
     record("admin.user.roles", subject_user_id=user_id, details={"roles": assigned})
     return jsonify(serialize.user(_user(user_id)))
 
 
 @api_bp.put(V1 + "/users/<int:user_id>/groups")
-@requires(ADMIN_USERS)
+@requires("user.groups")
 def set_groups(user_id: int):
     names = _names(body(), "groups")
     _user(user_id)
+    authorize("user.groups", Target(user_id=user_id))
     assigned = rbac.assign(rbac.GROUP, user_id, names)
     record("admin.user.groups", subject_user_id=user_id, details={"groups": assigned})
     return jsonify(serialize.user(_user(user_id)))
@@ -326,6 +350,7 @@ for _kinds in ("roles", "groups"):
         data = body()
         if not isinstance(data.get("name"), str) or not isinstance(data.get("description") or "", str):
             raise ValidationError("name (and description) must be strings.")
+        authorize(f"{_kind(kinds)}.create", Target(role=data["name"] if kinds == "roles" else None))
         created = rbac.create(_kind(kinds), data["name"], data.get("description"))
         record(f"admin.{_kind(kinds)}.create", details={"name": created.name})
         response = jsonify(serialize.role(created))
@@ -337,6 +362,7 @@ for _kinds in ("roles", "groups"):
 
     def _update(name: str, kinds=_kinds):
         data = body()
+        authorize(f"{_kind(kinds)}.update", Target(role=name if kinds == "roles" else None))
         if not isinstance(data.get("description") or "", str):
             raise ValidationError("description must be a string.")
         updated = rbac.update(_kind(kinds), name, data.get("description"))
@@ -344,16 +370,19 @@ for _kinds in ("roles", "groups"):
         return jsonify(serialize.role(updated))
 
     def _delete(name: str, kinds=_kinds):
+        authorize(f"{_kind(kinds)}.delete", Target(role=name if kinds == "roles" else None))
         rbac.delete(_kind(kinds), name)
         record(f"admin.{_kind(kinds)}.delete", details={"name": name})
         return "", 204
 
-    _scope = ADMIN_ROLES
-    api_bp.add_url_rule(f"{V1}/{_kinds}", f"list_{_kinds}", requires(_scope)(_list), methods=["GET"])
-    api_bp.add_url_rule(f"{V1}/{_kinds}", f"create_{_kinds}", requires(_scope)(_create), methods=["POST"])
-    api_bp.add_url_rule(f"{V1}/{_kinds}/<name>", f"get_{_kinds}", requires(_scope)(_get), methods=["GET"])
-    api_bp.add_url_rule(f"{V1}/{_kinds}/<name>", f"update_{_kinds}", requires(_scope)(_update), methods=["PATCH"])
-    api_bp.add_url_rule(f"{V1}/{_kinds}/<name>", f"delete_{_kinds}", requires(_scope)(_delete), methods=["DELETE"])
+    _k = _kind(_kinds)
+    api_bp.add_url_rule(f"{V1}/{_kinds}", f"list_{_kinds}", requires(f"{_k}.list")(_list), methods=["GET"])
+    api_bp.add_url_rule(f"{V1}/{_kinds}", f"create_{_kinds}", requires(f"{_k}.create")(_create), methods=["POST"])
+    api_bp.add_url_rule(f"{V1}/{_kinds}/<name>", f"get_{_kinds}", requires(f"{_k}.read")(_get), methods=["GET"])
+    api_bp.add_url_rule(f"{V1}/{_kinds}/<name>", f"update_{_kinds}", requires(f"{_k}.update")(_update),
+                        methods=["PATCH"])
+    api_bp.add_url_rule(f"{V1}/{_kinds}/<name>", f"delete_{_kinds}", requires(f"{_k}.delete")(_delete),
+                        methods=["DELETE"])
 
 
 # --- audit ---------------------------------------------------------------------------------------
@@ -370,7 +399,7 @@ def _int_arg(name: str) -> int | None:
 
 
 @api_bp.get(V1 + "/audit")
-@requires(ADMIN_AUDIT)
+@requires("audit.read")
 def audit_log():
     offset, limit = paging()
     outcome = request.args.get("outcome") or None

@@ -6,27 +6,54 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 
 from .. import http
-from ..errors import NotFound, ValidationError
+from ..errors import Forbidden, NotFound, ValidationError
+from ..extensions import db
 from ..services import audit, clients, logout, mfa, rbac, registration, tokens, users
-from ..services.rbac import ADMIN_AUDIT, ADMIN_CLIENTS, ADMIN_ROLES, ADMIN_USERS
+from ..services.authorization import Target
 from ..services.runtime import current
 from . import bp
-from .console_auth import requires
+from .console_auth import _refused, authorize, requires
 
 CHECKBOXES = ("require_pkce", "skip_consent", "require_mfa", "backchannel_logout_session_required",
-              "frontchannel_logout_session_required")
+              "frontchannel_logout_session_required", "require_pushed_authorization_requests",
+              "dpop_bound_access_tokens", "fapi2")
+# High-assurance text fields (empty: not set): keys by reference and the signing algorithms.
+OPTIONAL_TEXTS = ("backchannel_logout_uri", "frontchannel_logout_uri", "logo_uri", "client_uri", "jwks_uri",
+                  "token_endpoint_auth_signing_alg", "request_object_signing_alg", "id_token_signed_response_alg",
+                  "access_token_signed_response_alg")
 LISTS = ("redirect_uris", "post_logout_redirect_uris", "resources", "served_resources", "allowed_cors_origins")
 TTLS = ("access_token_ttl", "id_token_ttl", "refresh_token_ttl", "refresh_token_idle_ttl")
 
 
-def record(event: str, *, subject_user_id: int | None = None, details: dict | None = None) -> None:
+def record(event: str, *, subject_user_id: int | None = None, details: dict | None = None,
+           outcome: str = audit.SUCCESS, reason: str | None = None) -> None:
     audit.record(event, origin=http.origin(), actor_user_id=g.admin.user.id, subject_user_id=subject_user_id,
-                 details={"via": "console", **(details or {})})
+                 outcome=outcome, reason=reason, details={"via": "console", **(details or {})})
 
 
 @bp.errorhandler(NotFound)
 def _not_found(error: NotFound):
     return render_template("errors/error.html", title="Not found", message=str(error)), 404
+
+
+@bp.errorhandler(Forbidden)
+def _forbidden(error: Forbidden):
+    """services.authorization refused: nothing was changed; the refusal is audited."""
+    db.session.rollback()
+    record(f"admin.{error.action}", outcome=audit.FAILURE, reason=str(error),
+           subject_user_id=(request.view_args or {}).get("user_id"))
+    return _refused(str(error))
+
+
+def confirmed(title: str, message: str, button: str, back: str | None = None):
+    """A destructive action's confirmation step, without JavaScript: unless the form says
+    `confirm=yes`, answer with a page that repeats the form's fields and asks again. None once
+    confirmed."""
+    if request.form.get("confirm") == "yes":
+        return None
+    fields = [(k, v) for k, v in request.form.items(multi=True) if k not in ("csrf_token", "confirm")]
+    return render_template("admin/confirm.html", title=title, message=message, button=button, fields=fields,
+                           action=request.path, back=back or url_for("admin.index"))
 
 
 @bp.get("")
@@ -56,8 +83,9 @@ def client_form() -> dict:
             values[name] = int(raw)
         else:
             values[name] = None
-    for name in ("backchannel_logout_uri", "frontchannel_logout_uri", "logo_uri", "client_uri"):
+    for name in OPTIONAL_TEXTS:
         values[name] = form.get(name, "").strip() or None
+    values["jwks"] = form.get("jwks", "").strip() or None  # JSON text, parsed by validate_metadata
     return values
 
 
@@ -68,13 +96,13 @@ def _form_page(client=None, values=None, error=None, status=200):
 
 
 @bp.get("/clients")
-@requires(ADMIN_CLIENTS)
+@requires("client.list")
 def clients_list():
     return render_template("admin/clients.html", clients=clients.list_registered())
 
 
 @bp.route("/clients/new", methods=["GET", "POST"])
-@requires(ADMIN_CLIENTS)
+@requires("client.create")
 def client_new():
     if request.method == "GET":
         return _form_page(values={"token_endpoint_auth_method": "client_secret_basic",
@@ -82,6 +110,7 @@ def client_new():
                                   "access_token_format": "jwt"})
     try:
         values = client_form()
+        authorize("client.create", Target(scopes=tuple(values["scopes"])))
         new = clients.create(admin_scopes_allowed=g.admin.permissions, **values)
     except ValidationError as exc:
         return _form_page(values=request.form.to_dict(flat=False) | {"_raw": True}, error=str(exc), status=400)
@@ -90,13 +119,14 @@ def client_new():
 
 
 @bp.route("/clients/<client_id>", methods=["GET", "POST"])
-@requires(ADMIN_CLIENTS)
+@requires("client.read")
 def client_edit(client_id: str):
     client = clients.find(client_id)
     if request.method == "GET":
         return _form_page(client=client, values=client.__dict__)
     try:
         values = client_form()
+        authorize("client.update", Target(client_id=client_id, scopes=tuple(values["scopes"])))
         updated = clients.update(client_id, values, admin_scopes_allowed=g.admin.permissions)
     except ValidationError as exc:
         return _form_page(client=client, values=request.form.to_dict(flat=False) | {"_raw": True}, error=str(exc),
@@ -107,9 +137,14 @@ def client_edit(client_id: str):
 
 
 @bp.post("/clients/<client_id>/enabled")
-@requires(ADMIN_CLIENTS)
+@requires("client.update")
 def client_enabled(client_id: str):
     enable = request.form.get("enabled") == "1"
+    authorize("client.enable" if enable else "client.disable", Target(client_id=client_id))
+    if not enable and (page := confirmed("Disable this client?", "Its users cannot sign in to it and its tokens "
+                                         "stop working until it is enabled again.", "Disable the client",
+                                         back=url_for("admin.client_edit", client_id=client_id))):
+        return page
     updated = clients.set_enabled(client_id, enable)
     record("admin.client.enable" if enable else "admin.client.disable", details={"client": client_id})
     flash(f"{updated.name} is now {'enabled' if enable else 'disabled'}.")
@@ -117,9 +152,14 @@ def client_enabled(client_id: str):
 
 
 @bp.post("/clients/<client_id>/delete")
-@requires(ADMIN_CLIENTS)
+@requires("client.delete")
 def client_delete(client_id: str):
     client = clients.find(client_id)
+    authorize("client.delete", Target(client_id=client_id))
+    if page := confirmed(f"Delete {client.name}?", "The client, its tokens, consents and pending logouts are "
+                         "deleted. This cannot be undone.", "Delete the client",
+                         back=url_for("admin.client_edit", client_id=client_id)):
+        return page
     clients.delete(client_id)
     record("admin.client.delete", details={"client": client_id})
     flash(f"{client.name} was deleted.")
@@ -127,8 +167,13 @@ def client_delete(client_id: str):
 
 
 @bp.post("/clients/<client_id>/secret")
-@requires(ADMIN_CLIENTS)
+@requires("client.rotate_secret")
 def client_secret(client_id: str):
+    authorize("client.rotate_secret", Target(client_id=client_id))
+    if page := confirmed("Rotate the client secret?", "A new secret is shown once; the old one stops working "
+                         "after the grace period.", "Rotate the secret",
+                         back=url_for("admin.client_edit", client_id=client_id)):
+        return page
     raw = request.form.get("grace_seconds", "0").strip() or "0"
     try:
         if not raw.isdigit() or len(raw) > 9:
@@ -142,21 +187,21 @@ def client_secret(client_id: str):
 
 
 @bp.post("/clients/initial-access-token")
-@requires(ADMIN_CLIENTS)
+@requires("initial_access_token.create")
 def initial_access_token():
     settings = current().settings
     token, expires_at = registration.issue_initial_access_token(settings.initial_access_token_ttl)
     record("admin.initial_access_token.create", details={"expires_at": expires_at})
     return render_template("admin/initial_access_token.html", token=token, expires_at=expires_at,
                            enabled=bool(settings.dynamic_client_registration),
-                           endpoint=url_for("protocol.register", _external=True))
+                           endpoint=http.issuer_url("protocol.register"))
 
 
 # --- users ---------------------------------------------------------------------------------------
 
 
 @bp.get("/users")
-@requires(ADMIN_USERS)
+@requires("user.list")
 def users_list():
     try:
         offset = max(0, int(request.args.get("offset", 0)))
@@ -167,7 +212,7 @@ def users_list():
 
 
 @bp.post("/users")
-@requires(ADMIN_USERS)
+@requires("user.create")
 def user_create():
     try:
         user = users.create(current().passwords, username=request.form.get("username", ""),
@@ -187,7 +232,7 @@ def _user(user_id: int):
 
 
 @bp.get("/users/<int:user_id>")
-@requires(ADMIN_USERS)
+@requires("user.read")
 def user_page(user_id: int):
     user = _user(user_id)
     return render_template("admin/user.html", user=user, roles=rbac.list_all(rbac.ROLE),
@@ -197,9 +242,10 @@ def user_page(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/profile")
-@requires(ADMIN_USERS)
+@requires("user.update")
 def user_profile(user_id: int):
     _user(user_id)
+    authorize("user.update", Target(user_id=user_id))
     claims = {name: request.form.get(name, "") for name in users.EDITABLE_CLAIMS
               if name in request.form and name not in ("address", "phone_number_verified")}
     try:
@@ -214,10 +260,16 @@ def user_profile(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/enabled")
-@requires(ADMIN_USERS)
+@requires("user.update")
 def user_enabled(user_id: int):
-    _user(user_id)
-    if request.form.get("enabled") == "1":
+    user = _user(user_id)
+    enable = request.form.get("enabled") == "1"
+    authorize("user.enable" if enable else "user.disable", Target(user_id=user_id))
+    if not enable and (page := confirmed(f"Disable {user.username}?", "Every session of this account ends and "
+                                         "every token is revoked.", "Disable the account",
+                                         back=url_for("admin.user_page", user_id=user_id))):
+        return page
+    if enable:
         users.set_enabled(user_id, True)
         record("admin.user.enable", subject_user_id=user_id)
         flash("The account is enabled.")
@@ -232,9 +284,14 @@ def user_enabled(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/mfa/reset")
-@requires(ADMIN_USERS)
+@requires("user.mfa_reset")
 def user_mfa_reset(user_id: int):
-    _user(user_id)
+    user = _user(user_id)
+    authorize("user.mfa_reset", Target(user_id=user_id))
+    if page := confirmed(f"Reset {user.username}'s second factors?", "The authenticator app, passkeys and "
+                         "recovery codes of this account are removed.", "Reset second factors",
+                         back=url_for("admin.user_page", user_id=user_id)):
+        return page
     removed = mfa.reset(user_id)
     record("admin.user.mfa_reset", subject_user_id=user_id, details=removed)
     flash("Every second factor of this account was removed.")
@@ -242,26 +299,25 @@ def user_mfa_reset(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/password-link")
-@requires(ADMIN_USERS)
+@requires("user.password_link")
 def user_password_link(user_id: int):
     user = _user(user_id)
+    authorize("user.password_link", Target(user_id=user_id))
     link = users.issue_password_link(user_id, current().settings.password_link_ttl)
     record("admin.user.password_link", subject_user_id=user_id, details={"expires_at": link.expires_at})
     return render_template("admin/password_link.html", user=user,
-                           url=url_for("account.set_password", token=link.token, _external=True),
+                           url=http.issuer_url("account.set_password", token=link.token),
                            expires_at=link.expires_at)
 
 
 @bp.post("/users/<int:user_id>/roles")
-@requires(ADMIN_USERS)
+@requires("user.roles")
 def user_roles(user_id: int):
     _user(user_id)
     roles = request.form.getlist("roles")
     groups = request.form.getlist("groups")
-    before = {n for n in rbac.names_of(rbac.ROLE, user_id) if n in rbac.BUILTIN_ROLES}
-    if before != {n for n in roles if n in rbac.BUILTIN_ROLES} and ADMIN_ROLES not in g.admin.permissions:
-        flash("Granting or removing administrator roles needs the admin role.")
-        return redirect(url_for("admin.user_page", user_id=user_id), code=303)
+    authorize("user.roles", Target(user_id=user_id, roles=tuple(roles)))
+    authorize("user.groups", Target(user_id=user_id))
     try:
         rbac.assign(rbac.ROLE, user_id, roles)
         rbac.assign(rbac.GROUP, user_id, groups)
@@ -274,15 +330,14 @@ def user_roles(user_id: int):
 
 
 @bp.post("/users/<int:user_id>/delete")
-@requires(ADMIN_USERS)
+@requires("user.delete")
 def user_delete(user_id: int):
     user = _user(user_id)
-    if user.id == g.admin.user.id:
-        flash("You cannot delete your own account here.")
-        return redirect(url_for("admin.user_page", user_id=user_id), code=303)
-    if user.is_admin and ADMIN_ROLES not in g.admin.permissions:
-        flash("Deleting an administrator needs the admin role.")
-        return redirect(url_for("admin.user_page", user_id=user_id), code=303)
+    authorize("user.delete", Target(user_id=user_id))
+    if page := confirmed(f"Delete {user.username}?", "The account, its sessions, tokens, factors and consents are "
+                         "deleted. This cannot be undone.", "Delete the user",
+                         back=url_for("admin.user_page", user_id=user_id)):
+        return page
     logout.end_other_sessions(user_id, None, reason="admin_deleted", origin=http.origin())
     users.delete(user_id)
     record("admin.user.delete", subject_user_id=user_id, details={"username": user.username})
@@ -294,14 +349,15 @@ def user_delete(user_id: int):
 
 
 @bp.get("/roles")
-@requires(ADMIN_ROLES)
+@requires("role.list")
 def roles_page():
     return render_template("admin/roles.html", roles=rbac.list_all(rbac.ROLE), groups=rbac.list_all(rbac.GROUP))
 
 
 @bp.post("/<any(role, group):kind>s")
-@requires(ADMIN_ROLES)
+@requires("role.create")
 def rbac_create(kind: str):
+    authorize(f"{kind}.create", Target(role=request.form.get("name", "") if kind == rbac.ROLE else None))
     try:
         created = rbac.create(kind, request.form.get("name", ""), request.form.get("description", ""))
     except ValidationError as exc:
@@ -313,8 +369,13 @@ def rbac_create(kind: str):
 
 
 @bp.post("/<any(role, group):kind>s/<name>/delete")
-@requires(ADMIN_ROLES)
+@requires("role.delete")
 def rbac_delete(kind: str, name: str):
+    authorize(f"{kind}.delete", Target(role=name if kind == rbac.ROLE else None))
+    if page := confirmed(f"Delete the {kind} {name}?", "Everyone holding it loses it. This cannot be undone.",
+                         f"Delete the {kind}",
+                         back=url_for("admin.roles_page")):
+        return page
     try:
         rbac.delete(kind, name)
     except ValidationError as exc:
@@ -329,7 +390,7 @@ def rbac_delete(kind: str, name: str):
 
 
 @bp.get("/audit")
-@requires(ADMIN_AUDIT)
+@requires("audit.read")
 def audit_page():
     args = request.args
 

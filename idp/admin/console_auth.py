@@ -1,8 +1,10 @@
-"""Who is signed in to the admin console. Like the account pages (see account/auth.py), the browser
-goes through this provider's own authorization flow with a built-in client, the "admin console", so
-the login, passkey and second-factor pages apply unchanged; the policy always asks administrators for
-a second factor (and sends one without any to set one up). A console page then also needs a role
-granting its permission (least privilege)."""
+"""Who is signed in to the admin console. Like the account pages (see account/auth.py), the console
+is a relying party of this provider: the browser signs in only through the provider's own
+authorization flow with a built-in client, the "admin console", so the login, passkey, second-factor
+and enrolment pages apply unchanged. Whether the session is good enough is the one policy's answer
+for that client: it asks everyone holding an administrative role for a second factor (and has one
+without any set it up inside the sign-in). A console page then also needs a role granting its
+permission (least privilege)."""
 
 from __future__ import annotations
 
@@ -12,7 +14,8 @@ from functools import wraps
 from flask import g, redirect, render_template, request, url_for
 
 from .. import console_sign_in, http
-from ..services import clients, mfa, rbac, sessions, users
+from ..errors import Forbidden
+from ..services import authorization, clients, policy, rbac
 from ..services.runtime import current
 from ..types import SessionView, UserView
 from . import bp
@@ -25,7 +28,7 @@ class Admin:
     user: UserView
     session: SessionView
     permissions: frozenset[str]
-    second_factor: bool
+    second_factor: bool  # the policy lets this session use the console (it reached the MFA level)
 
 
 def safe_next(value: str | None) -> str:
@@ -43,22 +46,33 @@ def sign_in_redirect(next_url: str):
 def current_admin() -> Admin | None:
     """The signed-in person (None without a live session), their admin permissions and whether the
     session reached the MFA level."""
-    s = sessions.current(current().settings, http.read(http.SESSION_COOKIE))
-    user = users.get_enabled(s.user_id) if s else None
+    rt = current()
+    s, user = policy.signed_in(rt.settings, http.read(http.SESSION_COOKIE))
     if s is None or user is None:
         return None
-    return Admin(user=user, session=s, permissions=rbac.permissions_of(user.id), second_factor=mfa.satisfied(s))
+    allowed = policy.may_continue(clients.ensure_admin_console(rt.settings.issuer), s, user)
+    return Admin(user=user, session=s, permissions=rbac.permissions_of(user.id), second_factor=allowed)
 
 
-def _refused():
-    return render_template("errors/error.html", title="Not allowed",
-                           message="Your roles do not allow this part of the admin console.",
+def _refused(message: str = "Your roles do not allow this part of the admin console."):
+    return render_template("errors/error.html", title="Not allowed", message=message,
                            next_step="Ask an administrator for the role you need."), 403
 
 
-def requires(permission: str | None):
-    """Run the page for a signed-in administrator whose roles grant `permission` (None: any admin
-    role); otherwise send them to sign in (or step up), or refuse with 403."""
+def actor() -> authorization.Actor:
+    """The signed-in administrator as services.authorization sees them."""
+    return authorization.Actor(permissions=g.admin.permissions, user_id=g.admin.user.id)
+
+
+def authorize(action: str, target: authorization.Target | None = None) -> None:
+    """Ask the one authorization function whether the signed-in administrator may do this (raises
+    Forbidden, answered with a 403 page by the blueprint's error handler)."""
+    authorization.authorize(actor(), action, target)
+
+
+def requires(action: str | None):
+    """Run the page for a signed-in administrator who may do `action` (None: any admin role);
+    otherwise send them to sign in (or step up), or refuse with 403."""
 
     def decorator(view):
         @wraps(view)
@@ -67,11 +81,16 @@ def requires(permission: str | None):
             back = request.path if request.method == "GET" else url_for("admin.index")
             if admin is None:
                 return sign_in_redirect(back)
-            if not admin.permissions or (permission and permission not in admin.permissions):
+            if not admin.permissions:
                 return _refused()
             if not admin.second_factor:
-                return sign_in_redirect(back)  # the policy asks administrators for a second factor
+                return sign_in_redirect(back)  # the policy wants more of this session (a second factor)
             g.admin = admin
+            if action is not None:
+                try:
+                    authorize(action)
+                except Forbidden:
+                    return _refused()
             return view(*args, **kwargs)
 
         return wrapper

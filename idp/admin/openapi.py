@@ -22,13 +22,19 @@ N_STR = {"type": ["string", "null"]}
 N_INT = {"type": ["integer", "null"]}
 
 CLIENT_FIELDS = {
-    "name": STR, "token_endpoint_auth_method": {"enum": ["client_secret_basic", "client_secret_post", "none"]},
+    "name": STR, "token_endpoint_auth_method": {
+        "enum": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]},
     "redirect_uris": STRS, "post_logout_redirect_uris": STRS, "grant_types": STRS, "scopes": STRS,
     "require_pkce": BOOL, "skip_consent": BOOL, "require_mfa": BOOL, "access_token_format": {"enum": ["jwt", "opaque"]},
     "access_token_ttl": N_INT, "id_token_ttl": N_INT, "refresh_token_ttl": N_INT, "refresh_token_idle_ttl": N_INT,
     "resources": STRS, "served_resources": STRS, "logo_uri": N_STR, "client_uri": N_STR,
     "backchannel_logout_uri": N_STR, "backchannel_logout_session_required": BOOL, "frontchannel_logout_uri": N_STR,
     "frontchannel_logout_session_required": BOOL, "allowed_cors_origins": STRS,
+    "jwks": {"type": ["object", "null"], "description": "The client's public JWK set, by value."},
+    "jwks_uri": N_STR, "token_endpoint_auth_signing_alg": N_STR, "request_object_signing_alg": N_STR,
+    "require_pushed_authorization_requests": BOOL, "dpop_bound_access_tokens": BOOL,
+    "id_token_signed_response_alg": N_STR, "access_token_signed_response_alg": N_STR,
+    "fapi2": {**BOOL, "description": "FAPI 2.0 Security Profile: PAR, PKCE, private_key_jwt and DPoP required."},
 }
 CLIENT = {"type": "object", "additionalProperties": False,
           "required": ["client_id", "enabled", "created_at", "previous_secret_expires_at", *CLIENT_FIELDS],
@@ -181,9 +187,11 @@ def document(issuer: str) -> dict:
     return {
         "openapi": "3.1.0",
         "info": {"title": "Identity provider admin API", "version": "1",
-                 "description": "Authorize with a bearer access token from this server carrying the admin scope "
-                                "each operation names (automation: the client_credentials grant). Errors are "
-                                "RFC 9457 problem details: 401 without a valid token, 403 without the scope."},
+                 "description": "Authorize with a bearer access token from this server whose audience is this "
+                                "provider's issuer alone, carrying the admin scope each operation names "
+                                "(automation: the client_credentials grant). No caller acts on a client, user or "
+                                "role holding an admin permission it lacks itself. Errors are RFC 9457 problem "
+                                "details: 401 without a valid token, 403 without the scope or the right."},
         "servers": [{"url": f"{issuer}/admin/api"}],
         "jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
         "components": {

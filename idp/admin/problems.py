@@ -8,7 +8,8 @@ from functools import wraps
 from flask import g, jsonify, request
 from werkzeug.http import HTTP_STATUS_CODES
 
-from ..services import audit, clients, rbac, tokens, users
+from ..errors import Forbidden
+from ..services import audit, authorization, clients, rbac, tokens, users
 from ..services.runtime import current
 
 PROBLEM_JSON = "application/problem+json"
@@ -46,9 +47,16 @@ def _bearer() -> str | None:
     return value.strip()
 
 
-def requires(scope: str):
-    """Run the view only for a live access token from this server carrying `scope`: 401 without a
-    (valid) token, 403 with one that lacks the scope (RFC 6750 §3.1)."""
+def actor() -> authorization.Actor:
+    """The API caller as services.authorization sees it."""
+    return authorization.Actor(permissions=g.caller.scopes, user_id=g.caller.user_id)
+
+
+def requires(action: str):
+    """Run the view only for a live access token from this server, issued for the admin API, carrying
+    the scope `action` needs (services.authorization): 401 without a (valid) token, 403 with one that
+    lacks the scope (RFC 6750 §3.1)."""
+    scope = authorization.permission_for(action)
 
     def decorator(view):
         @wraps(view)
@@ -62,14 +70,21 @@ def requires(scope: str):
             if info is None or clients.get(info.client_id) is None:
                 return problem(401, "The access token is invalid, expired or revoked.",
                                headers={"WWW-Authenticate": REALM + ', error="invalid_token"'})
+            if info.audience != (rt.settings.issuer,):
+                # Issued (also) for another API (RFC 8707 resource): that API could replay it here. The admin
+                # API's audience is this provider's issuer, alone (RFC 9068 §4, RFC 9700 §2.3).
+                return problem(401, "The access token was not issued for this provider's admin API.",
+                               headers={"WWW-Authenticate": REALM + ', error="invalid_token"'})
             granted = frozenset(info.scope.split()) & frozenset(rbac.ADMIN_SCOPES)
             if info.user_id is not None:
                 user = users.get_enabled(info.user_id)
                 granted &= rbac.permissions_of(info.user_id) if user is not None else frozenset()
-            if scope not in granted:
+            g.caller = Caller(client_id=info.client_id, user_id=info.user_id, scopes=granted)
+            try:
+                authorization.authorize(actor(), action)
+            except Forbidden:
                 return problem(403, f"The access token lacks the {scope} scope.",
                                headers={"WWW-Authenticate": REALM + f', error="insufficient_scope", scope="{scope}"'})
-            g.caller = Caller(client_id=info.client_id, user_id=info.user_id, scopes=granted)
             return view(*args, **kwargs)
 
         return wrapper

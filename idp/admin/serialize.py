@@ -22,6 +22,12 @@ def client(c: ClientView) -> dict:
         "frontchannel_logout_session_required": c.frontchannel_logout_session_required,
         "allowed_cors_origins": list(c.allowed_cors_origins),
         "previous_secret_expires_at": c.previous_secret_expires_at,
+        "jwks": c.jwks, "jwks_uri": c.jwks_uri, "token_endpoint_auth_signing_alg": c.token_endpoint_auth_signing_alg,
+        "request_object_signing_alg": c.request_object_signing_alg,
+        "require_pushed_authorization_requests": c.require_pushed_authorization_requests,
+        "dpop_bound_access_tokens": c.dpop_bound_access_tokens,
+        "id_token_signed_response_alg": c.id_token_signed_response_alg,
+        "access_token_signed_response_alg": c.access_token_signed_response_alg, "fapi2": c.fapi2,
     }
 
 

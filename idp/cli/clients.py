@@ -57,16 +57,35 @@ def clients() -> None:
               help="Add iss and sid query parameters to the front-channel logout URI.")
 @click.option("--cors-origin", "cors_origins", multiple=True,
               help="Browser app origin (https://app.example.com) allowed to call /token, /userinfo, /revoke.")
+@click.option("--jwks-uri", default=None, help="URL of the client's public JWK set (private_key_jwt, request "
+              "objects); https except loopback.")
+@click.option("--jwks", "jwks_file", type=click.File("r"), default=None,
+              help="File holding the client's public JWK set, registered by value.")
+@click.option("--require-par", is_flag=True, help="Authorization requests only through PAR (RFC 9126).")
+@click.option("--dpop-bound", is_flag=True, help="Access tokens only bound to a DPoP key (RFC 9449).")
+@click.option("--request-object-alg", default=None, help="The only alg accepted for request objects ('none' "
+              "lets the client send unsigned ones).")
+@click.option("--id-token-alg", default=None, help="ID token signing alg (RS256, PS256, ES256).")
+@click.option("--access-token-alg", default=None, help="JWT access token signing alg (RS256, PS256, ES256).")
+@click.option("--fapi2", is_flag=True, help="FAPI 2.0 Security Profile: requires private_key_jwt and keys; turns on "
+              "PAR, PKCE and DPoP.")
 @click.option("--json", "as_json", is_flag=True, help="Print client_id and client_secret as JSON.")
 @with_appcontext
 def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, require_pkce, skip_consent,
            require_mfa, access_token_ttl, id_token_ttl, refresh_token_ttl, refresh_token_idle_ttl,
            access_token_format, resources, served_resources, backchannel_logout_uri,
            backchannel_logout_session_required, frontchannel_logout_uri, frontchannel_logout_session_required,
-           cors_origins, as_json) -> None:
+           cors_origins, jwks_uri, jwks_file, require_par, dpop_bound, request_object_alg, id_token_alg,
+           access_token_alg, fapi2, as_json) -> None:
     """Register a client. The secret is printed once and cannot be shown again."""
     upgrade_database()
     try:
+        high_assurance = dict(
+            jwks=jwks_file.read() if jwks_file else None, jwks_uri=jwks_uri,
+            require_pushed_authorization_requests=require_par, dpop_bound_access_tokens=dpop_bound,
+            request_object_signing_alg=request_object_alg, id_token_signed_response_alg=id_token_alg,
+            access_token_signed_response_alg=access_token_alg, fapi2=fapi2,
+        )
         new = client_service.create(
             name=name, redirect_uris=_split(redirect_uris), post_logout_redirect_uris=_split(logout_uris),
             token_endpoint_auth_method=auth_method, grant_types=list(grant_types) or None,
@@ -81,6 +100,7 @@ def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, r
             frontchannel_logout_session_required=frontchannel_logout_session_required,
             allowed_cors_origins=_split(cors_origins),
             admin_scopes_allowed=rbac.ADMIN_SCOPES,  # whoever runs the CLI is the operator
+            **high_assurance,
         )
     except ValidationError as exc:
         raise click.ClickException(str(exc)) from None
@@ -93,7 +113,9 @@ def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, r
                                "access_token_format": c.access_token_format, "resources": list(c.resources),
                                "post_logout_redirect_uris": list(c.post_logout_redirect_uris),
                                "backchannel_logout_uri": c.backchannel_logout_uri,
-                               "frontchannel_logout_uri": c.frontchannel_logout_uri}))
+                               "frontchannel_logout_uri": c.frontchannel_logout_uri, "jwks_uri": c.jwks_uri,
+                               "require_pushed_authorization_requests": c.require_pushed_authorization_requests,
+                               "dpop_bound_access_tokens": c.dpop_bound_access_tokens, "fapi2": c.fapi2}))
         return
     click.echo(f"client_id:     {c.client_id}")
     if new.client_secret:

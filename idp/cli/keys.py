@@ -28,9 +28,10 @@ def list_keys() -> None:
     """Show every key: state, when it was created, began signing, retired, and leaves the JWKS."""
     upgrade_database()
     key_service.ensure_keys(current().settings)
-    click.echo(f"{'kid':44}  {'state':8}  {'created':20}  {'signing since':20}  {'retired':20}  unpublished after")
+    click.echo(f"{'kid':44}  {'alg':5}  {'state':8}  {'created':20}  {'signing since':20}  {'retired':20}  "
+               "unpublished after")
     for k in key_service.list_keys():
-        click.echo(f"{k.kid:44}  {k.state:8}  {_when(k.created_at):20}  {_when(k.activated_at):20}  "
+        click.echo(f"{k.kid:44}  {k.alg:5}  {k.state:8}  {_when(k.created_at):20}  {_when(k.activated_at):20}  "
                    f"{_when(k.retired_at):20}  {_when(k.unpublish_after)}")
 
 
@@ -44,7 +45,7 @@ def rotate(force: bool) -> None:
     settings = current().settings
     key_service.ensure_keys(settings)
     nexts = [k for k in key_service.list_keys() if k.state == "next"]
-    age = clock.now() - nexts[0].created_at
+    age = clock.now() - max(k.created_at for k in nexts)
     # A server process may serve its old JWKS until its next key-ring refresh, and relying parties
     # may then cache that document for jwks_max_age.
     needed = settings.jwks_max_age + settings.key_ring_refresh_seconds
@@ -56,4 +57,5 @@ def rotate(force: bool) -> None:
     kid = key_service.rotate(settings)
     if kid is None:
         raise click.ClickException("Another rotation happened at the same time; nothing changed. Run `idp keys list`.")
-    click.echo(f"{kid} now signs. Servers pick the change up within {settings.key_ring_refresh_seconds}s.")
+    click.echo(f"{kid} now signs RS256 (every algorithm's next key was promoted). "
+               f"Servers pick the change up within {settings.key_ring_refresh_seconds}s.")

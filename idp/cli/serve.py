@@ -13,6 +13,9 @@ from ..services import keys
 from ..services.runtime import current
 from .db_commands import upgrade_database
 
+# The first-start hint; the README shows the same command (a test runs it as printed). Not `alice`:
+# the README's "First login" creates her as an ordinary person.
+FIRST_ADMIN_COMMAND = "idp users create --admin --username root --email root@example.com"
 DEFAULT_PORT = 8000
 
 
@@ -72,7 +75,7 @@ def serve(host: str, port: int | None, workers: int | None, threads: int, shutdo
     click.echo(f"Discovery: {settings.issuer}/.well-known/openid-configuration")
     if not users.any_exist():
         click.echo("No users yet. Create the first administrator (admin console at /admin) with:\n"
-                   "  idp users create --admin --username alice --email alice@example.com\n"
+                   f"  {FIRST_ADMIN_COMMAND}\n"
                    "then sign in at " + settings.issuer + "/admin and set up a second factor when asked.")
     db.session.remove()
     db.engine.dispose()  # the workers open their own connections

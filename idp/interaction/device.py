@@ -7,7 +7,8 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, url_for
 
 from .. import http
-from ..services import clients, crypto, device, interactions
+from ..errors import Throttled
+from ..services import clients, device, interactions, throttle
 from ..services.runtime import current
 
 device_bp = Blueprint("device", __name__, url_prefix="/device")
@@ -20,8 +21,12 @@ def _render(user_code: str | None = None, error: str | None = None, status: int 
     return render_template("interaction/device.html", user_code=user_code, error=error), status
 
 
-def _attempt_keys(browser_secret: str) -> list[str]:
-    return [f"ip:{http.client_ip() or '-'}", f"browser:{crypto.lookup_hash(browser_secret)}"]
+def _attempt_keys(settings, browser_secret: str) -> list[throttle.Key]:
+    """RFC 8628 §5.1: user codes are guessable, so entry is rate-limited per IP address and per browser
+    on the shared database throttle (every attempt counted before the code is looked up)."""
+    window, limit = settings.device_user_code_window, settings.device_user_code_attempts
+    return [throttle.Key("device_code.ip", http.client_ip() or "-", limit, window),
+            throttle.Key("device_code.browser", browser_secret, limit, window)]
 
 
 @device_bp.route("", methods=["GET"])
@@ -33,15 +38,16 @@ def enter():
 def submit():
     rt = current()
     secret, new_browser = http.browser_secret()
-    keys = _attempt_keys(secret)
     typed = (request.form.get("user_code") or "")[:40]
-    if device.attempts.blocked(rt.settings, keys):
+    try:
+        reservation = throttle.reserve(_attempt_keys(rt.settings, secret))
+    except Throttled:
         return _render(typed, TOO_MANY, 429)
     pending = device.find_pending(typed)
     client = clients.get_by_pk(pending.client_pk) if pending else None
     if pending is None or client is None or not client.enabled:
-        device.attempts.failed(keys)
         return _render(typed, WRONG_CODE, 400)
+    reservation.succeeded()
     uid = interactions.start(
         rt.settings, client_id=client.client_id, prompt="login", consent_scopes=pending.scope.split(),
         params={"client_id": client.client_id, "scope": pending.scope}, browser_secret=secret,

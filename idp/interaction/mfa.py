@@ -9,8 +9,8 @@ from __future__ import annotations
 from flask import Response, jsonify, render_template, request, session
 
 from .. import http
-from ..errors import CounterRegression, SecondFactorFailed
-from ..services import audit, interactions, mfa, sessions, users
+from ..errors import CounterRegression, SecondFactorFailed, Throttled
+from ..services import audit, interactions, mfa, policy, sessions, users
 from ..services.mfa import recovery, throttle, totp, webauthn
 from ..services.runtime import current
 from ..services.sessions import MFA_ACR
@@ -36,11 +36,8 @@ def render(interaction: InteractionView, user: UserView, method: str | None = No
            status: int = 200):
     """The MFA page: the chosen (or first) enrolled method, with links to the others."""
     methods = _methods(user.id)
-    if not any(m in methods for m in ("webauthn", "totp")):
-        # Required (admin, or the app's setting) but nothing enrolled: say how to set one up.
-        return render_template("interaction/mfa_setup.html", uid=interaction.uid,
-                               client_name=_client_name(interaction), username=user.username,
-                               recovery="recovery" in methods), status
+    if not methods:  # the factors went away meanwhile: let the policy decide again
+        return _resume(interaction.uid)
     method = method if method in methods else methods[0]
     return render_template("interaction/mfa.html", uid=interaction.uid, client_name=_client_name(interaction),
                            username=user.username, method=method, others=[m for m in methods if m != method],
@@ -53,10 +50,6 @@ def _signed_in(uid: str) -> tuple[InteractionView, UserView] | None:
     if interaction is None or user is None:
         return None
     return interaction, user
-
-
-def _throttled(user_id: int | None) -> int:
-    return throttle.retry_after(current().settings, user_id=user_id, ip_address=http.client_ip())
 
 
 def _passed(uid: str, interaction: InteractionView, user: UserView, method: str, methods: list[str]) -> Response:
@@ -84,11 +77,13 @@ def _verify(uid: str, method: str, check) -> Response:
     if found is None:
         return _expired()
     interaction, user = found
-    wait = _throttled(user.id)
-    if wait:
-        return render(interaction, user, method, throttle.message(wait), 429)
+    if interaction.prompt != policy.MFA:
+        return _expired()  # this page is only the answer to the policy's second-factor prompt
     try:
-        methods = check(user)
+        methods = throttle.verify(current().settings, user_id=user.id, ip_address=http.client_ip(),
+                                  check=lambda: check(user))
+    except Throttled as exc:
+        return render(interaction, user, method, throttle.message(exc.retry_after), 429)
     except SecondFactorFailed as exc:
         return _failed(interaction, user, method, exc)
     return _passed(uid, interaction, user, method, methods)
@@ -150,15 +145,19 @@ def passkey_login(uid: str):
     if interaction is None:
         return _expired()
     rt = current()
-    wait = _throttled(None)
-    if wait:
-        return _render_login(interaction, throttle.message(wait), status=429)
-    try:
+
+    def check():
         assertion = webauthn.authenticate(rt.settings, request.form.get("credential", ""),
                                           http.read(http.BROWSER_COOKIE), None)
         user = users.get_enabled(assertion.user_id)
         if user is None:
             raise SecondFactorFailed("the passkey's account is disabled")
+        return assertion, user
+
+    try:
+        assertion, user = throttle.verify(rt.settings, user_id=None, ip_address=http.client_ip(), check=check)
+    except Throttled as exc:
+        return _render_login(interaction, throttle.message(exc.retry_after), status=429)
     except SecondFactorFailed as exc:
         regression = isinstance(exc, CounterRegression)
         audit.record("login.passkey", outcome=audit.FAILURE, origin=http.origin(), client_id=interaction.client_id,

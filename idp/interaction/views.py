@@ -9,7 +9,7 @@ from flask import Response, g, redirect, render_template, request, session, url_
 
 from .. import http
 from ..errors import AuthenticationFailed, Throttled
-from ..services import audit, clients, consents, interactions, password_login, sessions, throttle, users
+from ..services import audit, clients, consents, interactions, password_login, policy, sessions, throttle
 from ..services.runtime import current
 from ..services.sessions import PASSWORD_ACR
 from ..types import InteractionView
@@ -39,8 +39,7 @@ def _client_name(interaction: InteractionView) -> str:
 
 
 def _current_user():
-    s = sessions.current(current().settings, http.read(http.SESSION_COOKIE))
-    return users.get_enabled(s.user_id) if s else None
+    return policy.signed_in(current().settings, http.read(http.SESSION_COOKIE))[1]
 
 
 def _render_login(interaction: InteractionView, error: str | None = None, username: str | None = None,
@@ -84,10 +83,14 @@ def _show(interaction: InteractionView):
     if interaction.prompt == "select_account" and user is not None:
         return render_template("interaction/select_account.html", uid=uid,
                                client_name=_client_name(interaction), username=user.username)
-    if interaction.prompt == "mfa" and user is not None:
+    if interaction.prompt == policy.MFA and user is not None:
         from .mfa import render as render_mfa  # the MFA module builds on this one's helpers
 
         return render_mfa(interaction, user, method=request.args.get("method"))
+    if interaction.prompt == policy.MFA_ENROL and user is not None:
+        from .enrol import render as render_enrol
+
+        return render_enrol(interaction, user)
     if interaction.prompt == "consent" and user is not None:
         return render_template("interaction/consent.html", uid=uid, client_name=_client_name(interaction),
                                username=user.username, permissions=consents.describe(list(interaction.consent_scopes)))
@@ -102,14 +105,16 @@ def login(uid: str):
     rt = current()
     username = request.form.get("username", "")
     try:
-        user = password_login.check(rt.settings, rt.passwords, login=username,
-                                    password=request.form.get("password", ""), origin=http.origin(),
-                                    client_id=interaction.client_id)
+        checked = password_login.check(rt.settings, rt.passwords, login=username,
+                                       password=request.form.get("password", ""), origin=http.origin(),
+                                       known_browser=http.read(http.KNOWN_BROWSER_COOKIE),
+                                       client_id=interaction.client_id)
     except Throttled as exc:
         return _render_login(interaction, throttle.message(exc.retry_after), username=username[:254], status=429)
     except AuthenticationFailed:
         return _render_login(interaction, "The username or password is incorrect. Check them and try again.",
                              username=username[:254], status=401)
+    user = checked.user
     cookie, _ = sessions.start(rt.settings, user_id=user.id, amr=["pwd"], acr=PASSWORD_ACR,
                                user_agent=http.user_agent(), ip_address=http.client_ip(),
                                replaces=http.read(http.SESSION_COOKIE))
@@ -117,6 +122,7 @@ def login(uid: str):
     session.clear()  # new CSRF token and nothing carried over from before sign-in
     response = _resume(uid)
     http.set_cookie(response, http.SESSION_COOKIE, cookie)
+    http.remember_browser(response, checked.known_browser)
     return response
 
 

@@ -20,6 +20,7 @@ from . import (  # noqa: E402,F401
     end_session,
     introspection,
     jwks,
+    par,
     registration,
     revocation,
     token,

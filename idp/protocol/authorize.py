@@ -1,8 +1,9 @@
 """The authorization endpoint (RFC 6749 §3.1, §4.1; OIDC Core §3.1.2) and its resume point.
 
-The endpoint validates the request, asks the policy for the first unmet prompt, and either sends
-the person to `/interaction/<uid>` or answers the client. Pages finish an interaction and send the
-browser back to `/authorize/<uid>`, which re-validates the stored request and continues."""
+The endpoint validates the request and hands it to the one resume function (resume.py), which asks
+the policy for the first unmet prompt and either sends the person to `/interaction/<uid>` or issues
+the code. Pages finish an interaction and send the browser back to `/authorize/<uid>`, which
+re-validates the stored request and continues the same way."""
 
 from __future__ import annotations
 
@@ -17,38 +18,30 @@ from authlib.oauth2.rfc6749.errors import (
     UnsupportedResponseTypeError,
 )
 from authlib.oidc.core.errors import (
-    AccountSelectionRequiredError,
-    ConsentRequiredError,
-    InteractionRequiredError,
-    LoginRequiredError,
     RegistrationNotSupportedError,
     RequestNotSupportedError,
     RequestURINotSupportedError,
 )
-from flask import Response, redirect, request, url_for
+from flask import Response, request
 
 from .. import http
 from ..errors import UnsafeRedirect, ValidationError
 from ..extensions import csrf
 from ..services import claims as claim_rules
-from ..services import clients, codes, consents, interactions, policy, sessions, tokens, users
+from ..services import clients, codes, interactions, tokens
 from ..services.runtime import current
-from ..types import AuthorizationRequest, ClientView
-from . import bp, device
+from ..types import AuthorizationRequest, ClientView, InteractionView, SessionView, UserView
+from . import bp, device, request_resolution
 from .responses import RESPONSE_MODES, error_response, safe_description
 from .responses import authorization_response as respond
+from .resume import Pending
+from .resume import resume as resume_flow
 from .server import InvalidTargetError
 
 MAX_PARAM_LENGTH = 4096
 SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 §3.3
 PKCE_CHALLENGE = re.compile(r"^[A-Za-z0-9\-._~]{43,128}$")  # RFC 7636 §4.2
 KNOWN_PROMPTS = {"none", "login", "consent", "select_account"}
-PROMPT_ERRORS = {
-    policy.LOGIN: LoginRequiredError,
-    policy.CONSENT: ConsentRequiredError,
-    policy.SELECT_ACCOUNT: AccountSelectionRequiredError,
-    policy.MFA: InteractionRequiredError,  # OIDC Core §3.1.2.6: the person must act (give a second factor)
-}
 
 
 def _single_values(multi) -> dict[str, str]:
@@ -171,8 +164,21 @@ def _validate(params: dict[str, str], client: ClientView, redirect_uri: str) -> 
     )
 
 
-def _process(params: dict[str, str], uid: str | None) -> Response:
-    rt = current()
+class _IssueCode:
+    """The code flow's last step: a code to the redirect URI (RFC 6749 §4.1.2), or access_denied."""
+
+    def __init__(self, req: AuthorizationRequest, client: ClientView, mode: str, state: str | None):
+        self.req, self.client, self.mode, self.state = req, client, mode, state
+
+    def approve(self, session: SessionView, user: UserView, acr: str) -> Response:
+        code = codes.issue(current().settings, request=self.req, client_pk=self.client.id, session=session, acr=acr)
+        return respond(self.req.redirect_uri, self.mode, {"code": code, "state": self.state})
+
+    def deny(self) -> Response:
+        raise AccessDeniedError("The person declined the request.")
+
+
+def _process(params: dict[str, str], interaction: InteractionView | None) -> Response:
     client, redirect_uri = _client_and_redirect_uri(params)
     mode = params.get("response_mode") if params.get("response_mode") in RESPONSE_MODES else "query"
     state = params.get("state")
@@ -180,43 +186,8 @@ def _process(params: dict[str, str], uid: str | None) -> Response:
         state = None  # not echoed: the request is refused for it anyway
     try:
         req = _validate(params, client, redirect_uri)
-        secret, new_browser = http.browser_secret()
-        interaction = interactions.get(uid, secret) if uid else None
-        if uid and interaction is None:
-            raise UnsafeRedirect("This sign-in request has expired or was already completed. "
-                                 "Go back to the application and start again.")
-        if uid and interactions.was_denied(uid, secret):
-            raise AccessDeniedError("The person declined the request.")
-        session = sessions.current(rt.settings, http.read(http.SESSION_COOKIE))
-        user = users.get_enabled(session.user_id) if session else None
-        if user is None:
-            session = None
-        ctx = policy.Context(request=req, client=client, session=session,
-                             session_sub=user.sub if user else None, interaction=interaction, user=user)
-        prompt = policy.first_unmet(ctx)
-        if prompt:
-            if "none" in req.prompt:
-                raise PROMPT_ERRORS[prompt]()
-            if uid:
-                interactions.set_prompt(uid, secret, prompt)
-            else:
-                uid = interactions.start(rt.settings, client_id=client.client_id, params=params, prompt=prompt,
-                                         consent_scopes=consents.scopes_to_consent(req), browser_secret=secret)
-            response = redirect(url_for("interaction.show", uid=uid))
-            if new_browser:
-                http.set_cookie(response, http.BROWSER_COOKIE, secret)
-            return response
-        assert session is not None and user is not None
-        if req.id_token_hint_sub is not None and user.sub != req.id_token_hint_sub:
-            # Someone else signed in than the id_token_hint names (OIDC Core §3.1.2.1).
-            raise LoginRequiredError("The account signed in is not the one the application asked for.")
-        acr = policy.acr_for(req, session.acr)
-        if acr is None:  # an essential acr claim this session does not reach (OIDC Core §5.5.1.1)
-            raise AccessDeniedError("The requested authentication context class cannot be satisfied.")
-        if uid and not interactions.complete(uid, secret):
-            raise UnsafeRedirect("This sign-in request was already completed. Go back to the application.")
-        code = codes.issue(rt.settings, request=req, client_pk=client.id, session=session, acr=acr)
-        return respond(redirect_uri, mode, {"code": code, "state": state})
+        pending = Pending(request=req, client=client, interaction=interaction, params=params)
+        return resume_flow(pending, _IssueCode(req, client, mode, state))
     except OAuth2Error as error:
         return error_response(redirect_uri, mode, error, state)
 
@@ -225,7 +196,8 @@ def _process(params: dict[str, str], uid: str | None) -> Response:
 @csrf.exempt  # OIDC Core §3.1.2.1: POST comes from the client's site; state and PKCE protect the flow
 def authorize() -> Response:
     source = request.form if request.method == "POST" else request.args
-    return _process(_single_values(source), None)
+    params = request_resolution.resolve(_single_values(source))  # PAR request_uri / request object
+    return params if isinstance(params, Response) else _process(params, None)
 
 
 @bp.route("/authorize/<uid>", methods=["GET"])
@@ -236,5 +208,5 @@ def resume(uid: str) -> Response:
         raise UnsafeRedirect("This sign-in request has expired or was already completed. "
                              "Go back to the application and start again.")
     if device.is_device_interaction(interaction):
-        return device.resume(interaction, secret)
-    return _process(dict(interaction.params), uid)
+        return device.resume(interaction)
+    return _process(dict(interaction.params), interaction)

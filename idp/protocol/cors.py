@@ -27,7 +27,7 @@ def _preflight():
     if clients.origin_allowed(origin):
         _allow(response, origin)
         response.headers["Access-Control-Allow-Methods"] = "GET, POST"
-        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, DPoP"  # RFC 9449
         response.headers["Access-Control-Max-Age"] = "600"
     return response
 
@@ -37,4 +37,6 @@ def _actual(response: Response) -> Response:
     origin = request.headers.get("Origin")
     if origin and request.path in CORS_PATHS and request.method != "OPTIONS" and clients.origin_allowed(origin):
         _allow(response, origin)
+        # A browser app using DPoP must read the server's nonce and the DPoP challenge (RFC 9449 §8-9).
+        response.headers["Access-Control-Expose-Headers"] = "DPoP-Nonce, WWW-Authenticate"
     return response

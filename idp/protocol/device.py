@@ -2,12 +2,13 @@
 
 The /device page (interaction blueprint) takes the user code and starts an interaction; the login
 and consent pages then send the browser back to `/authorize/<uid>`, which hands device interactions
-to `resume` here: it asks the policy for the first unmet prompt and, once none is left, records the
-person's decision on the device code. Tokens are minted only when the device polls /token."""
+to `resume` here, which runs the one resume function (resume.py) — the same policy as /authorize,
+second factor and its enrolment included — and, once nothing is left to ask, records the person's
+decision on the device code. Tokens are minted only when the device polls /token."""
 
 from __future__ import annotations
 
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749.errors import InvalidScopeError, UnauthorizedClientError
@@ -16,10 +17,12 @@ from flask import Response, current_app, jsonify, redirect, request, url_for
 from .. import http
 from ..errors import UnsafeRedirect
 from ..extensions import csrf
-from ..services import clients, device, interactions, policy, sessions, tokens, users
+from ..services import clients, device, tokens
 from ..services.runtime import current
-from ..types import AuthorizationRequest, InteractionView
+from ..types import AuthorizationRequest, InteractionView, SessionView, UserView
 from . import bp
+from .resume import Pending
+from .resume import resume as resume_flow
 from .server import ALL_AUTH_METHODS, InvalidTargetError
 from .token import error_response, finish, precheck
 
@@ -27,8 +30,7 @@ EXPIRED = "This device sign-in has expired or was already completed. Start again
 
 
 def _absolute(endpoint: str, **values) -> str:
-    parts = urlsplit(current().settings.issuer)
-    return f"{parts.scheme}://{parts.netloc}" + url_for(endpoint, **values)
+    return http.issuer_url(endpoint, **values)
 
 
 def _scope(raw: str | None, client) -> str:
@@ -76,33 +78,34 @@ def is_device_interaction(interaction: InteractionView) -> bool:
     return interaction.device_code_id is not None
 
 
-def resume(interaction: InteractionView, secret: str | None) -> Response:
-    """Continue a device sign-in after a page finished its step (RFC 8628 §3.3)."""
-    rt = current()
-    uid = interaction.uid
+class _ApproveDevice:
+    """The device flow's last step: record the person's decision on the device code (RFC 8628 §3.3)."""
+
+    def __init__(self, request_id: int):
+        self.request_id = request_id
+
+    def approve(self, session: SessionView, user: UserView, acr: str) -> Response:
+        if not device.approve(self.request_id, session, acr):
+            raise UnsafeRedirect(EXPIRED)
+        return redirect(url_for("device.done", result="approved"), code=303)
+
+    def deny(self) -> Response:
+        device.deny(self.request_id)
+        return redirect(url_for("device.done", result="denied"), code=303)
+
+
+def resume(interaction: InteractionView) -> Response:
+    """Continue a device sign-in after a page finished its step, through the one resume function."""
     pending = device.get_pending(interaction.device_code_id)
     client = clients.get(interaction.client_id)
     if pending is None or client is None or client.id != pending.client_pk:
         raise UnsafeRedirect(EXPIRED)
-    if interactions.was_denied(uid, secret):
-        interactions.complete(uid, secret)
-        device.deny(pending.id)
-        return redirect(url_for("device.done", result="denied"), code=303)
-    session = sessions.current(rt.settings, http.read(http.SESSION_COOKIE))
-    user = users.get_enabled(session.user_id) if session else None
-    if user is None:
-        session = None
     # The person confirms the device on the consent page (RFC 8628 §5.4), unless the app is first-party.
     req = AuthorizationRequest(client_id=client.client_id, redirect_uri="", response_mode="query",
                                scopes=tuple(pending.scope.split()), resources=pending.resources,
                                prompt=() if client.skip_consent else ("consent",))
-    ctx = policy.Context(request=req, client=client, session=session, session_sub=user.sub if user else None,
-                         interaction=interaction)
-    prompt = policy.first_unmet(ctx)
-    if prompt:
-        interactions.set_prompt(uid, secret, prompt)
-        return redirect(url_for("interaction.show", uid=uid))
-    assert session is not None
-    if not interactions.complete(uid, secret) or not device.approve(pending.id, session):
-        raise UnsafeRedirect(EXPIRED)
-    return redirect(url_for("device.done", result="approved"), code=303)
+    try:
+        return resume_flow(Pending(request=req, client=client, interaction=interaction,
+                                   params=dict(interaction.params)), _ApproveDevice(pending.id))
+    except OAuth2Error as error:  # e.g. an essential acr the session does not reach
+        raise UnsafeRedirect(error.description or EXPIRED) from None

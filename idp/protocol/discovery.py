@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 from functools import cache
-from urllib.parse import urlsplit
 
-from flask import Response, current_app
+from flask import Response
 
+from .. import http
 from ..services.claims import ALL_CLAIMS, AUTH_CLAIMS, STANDARD_SCOPES
+from ..services.client_keys import CLIENT_SIGNING_ALGS
 from ..services.clients import GRANT_TYPES
-from ..services.keys import ALG
+from ..services.dpop import ALGS as DPOP_ALGS
 from ..services.runtime import current
 from ..services.sessions import ACR_LEVELS
 from . import bp
@@ -22,15 +23,11 @@ from .server import ALL_AUTH_METHODS
 
 
 def metadata() -> dict:
-    issuer = current().settings.issuer
-    parts = urlsplit(issuer)
-    # Built from the configured issuer alone (its path is where the provider is mounted), never from
-    # the request: Host, X-Forwarded-Host or X-Forwarded-Prefix must not reach a document every
-    # relying party caches.
-    urls = current_app.url_map.bind(parts.netloc, script_name=parts.path or "/", url_scheme=parts.scheme)
+    settings = current().settings
+    issuer = settings.issuer
 
     def endpoint(name: str) -> str:
-        return urls.build(name, force_external=True)
+        return http.issuer_url(name)  # from the issuer only: this document is cached for the process
 
     return {
         "issuer": issuer,
@@ -47,18 +44,28 @@ def metadata() -> dict:
         "response_modes_supported": ["query", "form_post"],
         "grant_types_supported": list(GRANT_TYPES),
         "subject_types_supported": ["public"],
-        "id_token_signing_alg_values_supported": [ALG],
+        "id_token_signing_alg_values_supported": list(settings.signing_algs),
         "token_endpoint_auth_methods_supported": list(ALL_AUTH_METHODS),
         "introspection_endpoint_auth_methods_supported": list(IntrospectionEndpoint.CLIENT_AUTH_METHODS),
         "revocation_endpoint_auth_methods_supported": list(RevocationEndpoint.CLIENT_AUTH_METHODS),
+        # RFC 8414 §2: the algs private_key_jwt assertions may be signed with, at each endpoint.
+        "token_endpoint_auth_signing_alg_values_supported": list(CLIENT_SIGNING_ALGS),
+        "introspection_endpoint_auth_signing_alg_values_supported": list(CLIENT_SIGNING_ALGS),
+        "revocation_endpoint_auth_signing_alg_values_supported": list(CLIENT_SIGNING_ALGS),
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nonce", "sid", *AUTH_CLAIMS,
                              *[c for c in ALL_CLAIMS if c != "sub"]],
         "claims_parameter_supported": True,
         "acr_values_supported": list(ACR_LEVELS),
-        "request_parameter_supported": False,
+        # RFC 9101 / OIDC Core §6: request objects by value; request_uri only as a PAR URN (never fetched).
+        "request_parameter_supported": True,
         "request_uri_parameter_supported": False,
         "require_request_uri_registration": False,
+        "request_object_signing_alg_values_supported": [*CLIENT_SIGNING_ALGS, "none"],
+        "dpop_signing_alg_values_supported": list(DPOP_ALGS),  # RFC 9449 §5.1
+        # RFC 9126 §5
+        "pushed_authorization_request_endpoint": endpoint("protocol.pushed_authorization_request"),
+        "require_pushed_authorization_requests": bool(settings.require_pushed_authorization_requests),
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "claim_types_supported": ["normal"],
         "ui_locales_supported": ["en"],
@@ -73,13 +80,13 @@ def metadata() -> dict:
 
 
 @cache
-def _document(issuer: str, registration: int) -> bytes:
+def _document(settings) -> bytes:
     return json.dumps(metadata(), separators=(",", ":")).encode()
 
 
 def _serve() -> Response:
     rt = current()
-    document = _document(rt.settings.issuer, rt.settings.dynamic_client_registration)
+    document = _document(rt.settings)
     response = Response(document, mimetype="application/json")
     response.headers["Cache-Control"] = f"public, max-age={rt.settings.discovery_max_age}"
     response.headers["Access-Control-Allow-Origin"] = "*"

@@ -14,7 +14,7 @@ from ..types import TokenRecord
 from . import bp
 from .token import finish, precheck
 
-CONFIDENTIAL_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+CONFIDENTIAL_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 
 
 class Token:

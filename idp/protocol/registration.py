@@ -5,8 +5,9 @@ metadata goes through exactly the validation of the admin console (services.regi
 
 from __future__ import annotations
 
-from flask import Response, abort, jsonify, request, url_for
+from flask import Response, abort, jsonify, request
 
+from .. import http
 from ..errors import NotFound, ValidationError
 from ..extensions import csrf
 from ..services import audit, registration
@@ -35,7 +36,7 @@ def _error(status: int, error: str, description: str, bearer: bool = False) -> R
 
 def _information(client, secret=None, reg_token=None, status=200) -> Response:
     body = registration.metadata_of(client)
-    body["registration_client_uri"] = url_for("protocol.manage_client", client_id=client.client_id, _external=True)
+    body["registration_client_uri"] = http.issuer_url("protocol.manage_client", client_id=client.client_id)
     if secret:
         body |= {"client_secret": secret, "client_secret_expires_at": 0}
     if reg_token:
@@ -59,7 +60,7 @@ def register() -> Response:
     if not token:
         return _error(401, "invalid_token", "An initial access token is required.", bearer=True)
     try:
-        result = registration.register(token, request.get_json(silent=True))
+        result = registration.register(current().settings, token, request.get_json(silent=True))
     except registration.InvalidRedirectUri as exc:
         return _error(400, "invalid_redirect_uri", str(exc))
     except ValidationError as exc:
@@ -85,7 +86,7 @@ def manage_client(client_id: str) -> Response:
             registration.delete(client_id, token)
             audit.record("client.register.delete", origin=_origin(), client_id=client_id)
             return Response(status=204)
-        updated = registration.update(client_id, token, request.get_json(silent=True))
+        updated = registration.update(current().settings, client_id, token, request.get_json(silent=True))
     except NotFound:
         return _error(401, "invalid_token", "Unknown client or wrong registration access token.", bearer=True)
     except registration.InvalidRedirectUri as exc:

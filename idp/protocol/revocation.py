@@ -17,7 +17,7 @@ from .token import finish, precheck
 
 class RevocationEndpoint(BaseRevocationEndpoint):
     # Public clients identify themselves with client_id (RFC 7009 §2.1, §5).
-    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "none"]
+    CLIENT_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
 
     def check_params(self, request, client):
         """`token` is required (checked before Authlib); the hint only orders the search (§2.1)."""

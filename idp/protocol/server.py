@@ -22,11 +22,16 @@ from ..services import clients, codes, consents, device, tokens, users
 from ..services.claims import STANDARD_SCOPES
 from ..services.runtime import current
 from ..types import ClientView, CodeGrant, DeviceGrant, RefreshGrant
+from .client_assertion import METHOD as PRIVATE_KEY_JWT
+from .client_assertion import PrivateKeyJWT
+from .dpop import token_binding
 from .introspection import IntrospectionEndpoint
 from .revocation import RevocationEndpoint
 
-CONFIDENTIAL_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+CONFIDENTIAL_AUTH_METHODS = ["client_secret_basic", "client_secret_post", PRIVATE_KEY_JWT]
 ALL_AUTH_METHODS = [*CONFIDENTIAL_AUTH_METHODS, "none"]
+SECRET_METHODS = ("client_secret_basic", "client_secret_post")
+SECRET_EITHER_WAY_ENDPOINTS = ("revocation", "introspection")
 
 
 class InvalidTargetError(OAuth2Error):
@@ -70,7 +75,11 @@ class Client(ClientMixin):
         return clients.check_secret(self.view, client_secret)
 
     def check_endpoint_auth_method(self, method, endpoint):
-        # One registered method per client, at every endpoint (RFC 7591 §2).
+        # One registered method per client at /token (RFC 7591 §2). At /revoke and /introspect a client
+        # with a secret may send it either way: both are advertised there, and common clients (Authlib's
+        # OAuth2Session.revoke_token) send client_secret_basic whatever the client registered.
+        if endpoint in SECRET_EITHER_WAY_ENDPOINTS and method in SECRET_METHODS:
+            return self.view.token_endpoint_auth_method in SECRET_METHODS
         return method == self.view.token_endpoint_auth_method
 
     def check_response_type(self, response_type):
@@ -121,6 +130,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         if user is None:
             raise InvalidGrantError("The user of this code is no longer active.")
         aud = audience(client, code.resources)
+        jkt = token_binding(client)
         if not codes.claim(code.id):
             # Lost a race with another redemption: that is a reuse, so revoke what it issued.
             codes.revoke_tokens_of(code.id)
@@ -131,7 +141,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             rt.settings, rt.keyring, origin=http.origin(),
             client=client, user=user, scope=code.scope, auth_time=code.auth_time,
             acr=code.acr, amr=code.amr, sid=code.sid, nonce=code.nonce, claims_request=code.claims_request,
-            code_id=code.id, audience=aud, resources=code.resources,
+            code_id=code.id, audience=aud, resources=code.resources, jkt=jkt,
             include_refresh_token="offline_access" in scopes and "refresh_token" in client.grant_types,
         )
         tokens.commit()
@@ -174,6 +184,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         if not client.skip_consent and not consents.covers(user.id, client.id, old.scope.split()):
             raise InvalidGrantError("The user has withdrawn consent for this application.")
         aud = audience(client, old.resources)
+        jkt = token_binding(client, old.jkt)
         if not tokens.claim_refresh(old.id):
             tokens.revoke_family(old.family_id)
             raise InvalidGrantError("The refresh token has already been used.")
@@ -184,6 +195,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             auth_time=old.auth_time, acr=old.acr, amr=old.amr, sid=old.sid, nonce=None,
             claims_request=old.claims_request, code_id=None, include_refresh_token=True, family_id=old.family_id,
             refresh_scope=old.scope, audience=aud, resources=old.resources, grant_expires_at=old.grant_expires_at,
+            jkt=jkt,
         )
         tokens.commit()
         return 200, body, self.TOKEN_RESPONSE_HEADER
@@ -209,12 +221,13 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
     def create_token_response(self):
         client: ClientView = self.request.client.view
         aud = audience(client)
+        jkt = token_binding(client)
         rt = current()
         body = tokens.issue_for_grant(
             rt.settings, rt.keyring, origin=http.origin(),
             client=client, user=None, scope=self.request.granted_scope, auth_time=None,
             acr=None, amr=(), sid=None, nonce=None, claims_request=None, code_id=None,
-            include_refresh_token=False, audience=aud,
+            include_refresh_token=False, audience=aud, jkt=jkt,
         )
         tokens.commit()
         return 200, body, self.TOKEN_RESPONSE_HEADER
@@ -256,6 +269,7 @@ class DeviceCodeGrant(grants.BaseGrant, grants.TokenEndpointMixin):
         if user is None:
             raise InvalidGrantError("The user who approved this device is no longer active.")
         aud = audience(client, grant.resources)
+        jkt = token_binding(client)
         if not device.claim(grant.id):
             raise InvalidGrantError("The device code has already been used.")
         rt = current()
@@ -263,7 +277,7 @@ class DeviceCodeGrant(grants.BaseGrant, grants.TokenEndpointMixin):
             rt.settings, rt.keyring, origin=http.origin(),
             client=client, user=user, scope=grant.scope, auth_time=grant.auth_time,
             acr=grant.acr, amr=grant.amr, sid=grant.sid, nonce=None, claims_request=None, code_id=None,
-            audience=aud, resources=grant.resources,
+            audience=aud, resources=grant.resources, jkt=jkt,
             include_refresh_token="offline_access" in grant.scope.split() and "refresh_token" in client.grant_types,
         )
         tokens.commit()
@@ -285,6 +299,7 @@ class IdpAuthorizationServer(AuthorizationServer):
 
 def build_server() -> IdpAuthorizationServer:
     server = IdpAuthorizationServer()
+    server.register_client_auth_method(PRIVATE_KEY_JWT, PrivateKeyJWT())
     server.register_grant(AuthorizationCodeGrant, [S256CodeChallenge(required=True)])
     server.register_grant(RefreshTokenGrant)
     server.register_grant(ClientCredentialsGrant)

@@ -12,10 +12,13 @@ from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestErro
 from flask import Response, current_app, json, request
 
 from ..extensions import csrf
-from . import bp
+from . import bp, dpop
 from .responses import safe_description
 
 MAX_PARAM_LENGTH = 4096
+# Signed JWTs may be longer than other parameters: a request object (RFC 9101) pushed to /par, a
+# client assertion (RFC 7523) signed with a large RSA key.
+MAX_JWT_PARAM_LENGTH = {"request": 16384, "client_assertion": 8192}
 REPEATABLE = ("resource",)  # RFC 8707 §2: a request may name several resources
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 # Descriptions for errors Authlib answers without one (RFC 6749 §5.2 error_description).
@@ -46,12 +49,15 @@ def malformed(required: str | None) -> str | None:
         values = request.form.getlist(key)
         if len(values) > 1 and key not in REPEATABLE:
             return f"The '{key[:40]}' parameter is repeated."
-        if any(len(v) > MAX_PARAM_LENGTH for v in values) or len(key) > MAX_PARAM_LENGTH:
+        limit = MAX_JWT_PARAM_LENGTH.get(key, MAX_PARAM_LENGTH)
+        if any(len(v) > limit for v in values) or len(key) > MAX_PARAM_LENGTH:
             return f"The '{key[:40]}' parameter is too long."
     if required and not request.form.get(required):
         return f"The '{required}' parameter is required."  # e.g. RFC 6749 §4.1.3, RFC 7662 §2.1
-    if request.headers.get("Authorization") and "client_secret" in request.form:
-        return "Use one client authentication method per request, not both Basic and client_secret."  # §2.3
+    credentials = [bool(request.headers.get("Authorization")),
+                   "client_secret" in request.form, "client_assertion" in request.form]
+    if sum(credentials) > 1:
+        return "Use one client authentication method per request."  # RFC 6749 §2.3
     return None
 
 
@@ -93,7 +99,11 @@ def token() -> Response:
     refused = precheck("grant_type")
     if refused is not None:
         return refused
-    return finish(current_app.extensions["idp.authorization_server"].create_token_response())
+    refused = dpop.check_token_request()
+    if refused is not None:
+        return finish(refused)
+    response = finish(current_app.extensions["idp.authorization_server"].create_token_response())
+    return dpop.with_nonce(response) if dpop.proof_of_request() is not None else response
 
 
 def finish(response: Response) -> Response:

@@ -20,7 +20,7 @@ from ..extensions import db
 from ..storage import backchannel as store
 from ..storage import clients as client_store
 from ..types import ClientView, DeliveryView
-from . import audit, clock, crypto
+from . import audit, clock, crypto, outbound
 from .keys import ALG, KeyRing
 
 log = logging.getLogger(__name__)
@@ -60,14 +60,23 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirect)
 
 
-def _post(uri: str, token: str, timeout: int) -> str | None:
-    """POST the token (§2.5). Returns None on success, else a short reason (never the token)."""
+def _post(uri: str, token: str, timeout: int, self_registered: bool = False) -> str | None:
+    """POST the token (§2.5). Returns None on success, else a short reason (never the token). For a
+    self-registered client the address is checked after DNS resolution first (services.outbound)."""
+    opener = _opener
+    if self_registered:
+        try:
+            opener = outbound.restricted_opener(uri, _NoRedirect)
+        except outbound.RefusedAddress as exc:
+            return f"refused: {exc}"[:300]
+        except OSError as exc:
+            return f"{type(exc).__name__}: {exc}"[:300]
     body = urlencode({"logout_token": token}).encode()
     request = urllib.request.Request(uri, data=body, method="POST", headers={
         "Content-Type": "application/x-www-form-urlencoded", "Cache-Control": "no-cache",
     })
     try:
-        with _opener.open(request, timeout=timeout) as response:
+        with opener.open(request, timeout=timeout) as response:
             status = response.status
     except urllib.error.HTTPError as exc:
         exc.close()
@@ -88,20 +97,22 @@ def deliver_due(settings, keyring: KeyRing) -> int | None:
         if store.lease(row.id, row.next_attempt_at, now + settings.backchannel_logout_timeout * 2 + 1):
             client = client_store.get(row.client_pk)
             work.append((row.id, row.attempts, row.uri, row.sub, row.sid, row.jti,
-                         client.client_id if client else None, row.user_id))
+                         client.client_id if client else None, row.user_id,
+                         client is not None and client.registration_token_hash is not None))
     db.session.commit()
-    for row_id, attempts, uri, sub, sid, jti, client_id, user_id in work:
-        _attempt(settings, keyring, row_id, attempts + 1, uri, sub, sid, jti, client_id, user_id)
+    for row_id, attempts, uri, sub, sid, jti, client_id, user_id, self_registered in work:
+        _attempt(settings, keyring, row_id, attempts + 1, uri, sub, sid, jti, client_id, user_id, self_registered)
     next_at = store.next_due_at()
     db.session.commit()
     return None if next_at is None else max(0, next_at - clock.now())
 
 
-def _attempt(settings, keyring, row_id, attempt, uri, sub, sid, jti, client_id, user_id) -> None:
+def _attempt(settings, keyring, row_id, attempt, uri, sub, sid, jti, client_id, user_id,
+             self_registered=False) -> None:
     error = "client no longer registered"
     if client_id is not None:
         token = logout_token(settings, keyring, client_id=client_id, sub=sub, sid=sid, jti=jti, now=clock.now())
-        error = _post(uri, token, settings.backchannel_logout_timeout)
+        error = _post(uri, token, settings.backchannel_logout_timeout, self_registered)
     now = clock.now()
     if error is None:
         store.settle(row_id, status=store.DELIVERED, attempts=attempt, delivered_at=now, last_error=None)

@@ -9,23 +9,56 @@ from ..errors import NotFound, ValidationError
 from ..extensions import db
 from ..storage import clients as store
 from ..types import ClientView, NewClient
-from . import clock, crypto
+from . import client_keys, clock, crypto
 from .claims import STANDARD_SCOPES
 
-AUTH_METHODS = ("client_secret_basic", "client_secret_post", "none")
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
+SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
 DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"  # RFC 8628 §3.4
 GRANT_TYPES = ("authorization_code", "refresh_token", "client_credentials", DEVICE_CODE_GRANT)
 RESPONSE_TYPES = ("code",)
 ACCESS_TOKEN_FORMATS = ("jwt", "opaque")
+HIGH_ASSURANCE_FIELDS = ("jwks", "jwks_uri", "token_endpoint_auth_signing_alg", "request_object_signing_alg",
+                         "require_pushed_authorization_requests", "dpop_bound_access_tokens",
+                         "id_token_signed_response_alg", "access_token_signed_response_alg", "fapi2")
 # API scopes beside the OIDC ones: a name with a ':' or '.' in it, e.g. `orders:read`, `api.write`.
 API_SCOPE = re.compile(r"^[a-z][a-z0-9_-]*[:.][a-z0-9_:./-]+$")
 MAX_API_SCOPE_LENGTH = 100
 
 
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
+def unambiguous(uri: str, label: str):
+    """Split a URI that every parser reads the same way, or raise ValidationError. Python's urlsplit and
+    a browser (WHATWG URL) disagree on some forms: `http://evil.example\\@localhost/` is host `localhost`
+    to urlsplit but `evil.example` to a browser (a backslash is a slash there). So refuse outright
+    backslashes, userinfo (`user@`), whitespace and control characters, and percent-encoded or
+    non-ASCII hosts (RFC 9700 §4.1.3: exact, simple URIs)."""
+    if "\\" in uri or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in uri):
+        raise ValidationError(f"{label} {uri!r} must not contain backslashes, spaces or control characters.")
+    parts = urlsplit(uri)
+    if "@" in parts.netloc:
+        raise ValidationError(f"{label} {uri!r} must not contain user information (user@host).")
+    host = parts.netloc.rsplit(":", 1)[0] if not parts.netloc.startswith("[") else parts.netloc
+    if "%" in host or not host.isascii():
+        raise ValidationError(f"{label} {uri!r} must have a plain ASCII host name.")
+    try:
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        raise ValidationError(f"{label} {uri!r} has an invalid port.") from None
+    return parts
+
+
+def is_loopback(parts) -> bool:
+    """A loopback host as a browser reads it (only after unambiguous() passed)."""
+    return parts.hostname in LOOPBACK_HOSTS
+
+
 def validate_resource(uri: str) -> str:
     """An RFC 8707 resource indicator: an absolute URI without a fragment (§2)."""
     uri = uri.strip()
-    parts = urlsplit(uri)
+    parts = unambiguous(uri, "Resource")
     if not parts.scheme or not parts.netloc or "#" in uri or any(c.isspace() for c in uri) or len(uri) > 2000:
         raise ValidationError(f"Resource {uri!r} must be an absolute URI without a fragment.")
     return uri
@@ -48,6 +81,12 @@ def view(row: store.Client) -> ClientView:
         frontchannel_logout_session_required=row.frontchannel_logout_session_required,
         allowed_cors_origins=tuple(row.allowed_cors_origins or ()), previous_secret_hash=row.previous_secret_hash,
         previous_secret_expires_at=row.previous_secret_expires_at, created_at=row.created_at,
+        jwks=row.jwks, jwks_uri=row.jwks_uri, token_endpoint_auth_signing_alg=row.token_endpoint_auth_signing_alg,
+        request_object_signing_alg=row.request_object_signing_alg,
+        require_pushed_authorization_requests=row.require_pushed_authorization_requests,
+        dpop_bound_access_tokens=row.dpop_bound_access_tokens,
+        id_token_signed_response_alg=row.id_token_signed_response_alg,
+        access_token_signed_response_alg=row.access_token_signed_response_alg, fapi2=row.fapi2,
     )
 
 
@@ -55,13 +94,13 @@ def validate_redirect_uri(uri: str) -> str:
     """Exact, absolute URIs only: no fragment, no wildcard; https except for loopback http and
     private-use schemes of native apps (RFC 8252 §7, RFC 9700 §2.1)."""
     uri = uri.strip()
-    parts = urlsplit(uri)
+    parts = unambiguous(uri, "Redirect URI")
     if not parts.scheme or parts.fragment or "#" in uri:
         raise ValidationError(f"Redirect URI {uri!r} must be absolute and have no fragment.")
     if "*" in uri:
         raise ValidationError(f"Redirect URI {uri!r} must not contain wildcards.")
     if parts.scheme == "http":
-        if parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+        if not is_loopback(parts):
             raise ValidationError(f"Redirect URI {uri!r} must use https (http only for loopback).")
     elif parts.scheme == "https":
         if not parts.hostname:
@@ -91,18 +130,95 @@ FIELDS = ("name", "redirect_uris", "token_endpoint_auth_method", "grant_types", 
           "post_logout_redirect_uris", "require_pkce", "skip_consent", "access_token_ttl", "id_token_ttl",
           "refresh_token_ttl", "refresh_token_idle_ttl", "access_token_format", "resources", "served_resources",
           "require_mfa", "backchannel_logout_uri", "backchannel_logout_session_required", "frontchannel_logout_uri",
-          "frontchannel_logout_session_required", "logo_uri", "client_uri", "allowed_cors_origins")
+          "frontchannel_logout_session_required", "logo_uri", "client_uri", "allowed_cors_origins",
+          *HIGH_ASSURANCE_FIELDS)
 ADMIN_SCOPE_PREFIX = "admin:"
+
+
+FAPI2_MAX_CODE_TTL = 60  # FAPI 2.0 Security Profile §5.3.2.1: authorization codes live at most 60 s
+
+
+def _settings():
+    from .runtime import current
+
+    return current().settings
+
+
+def _signing_alg(alg: str | None, label: str) -> str | None:
+    """An alg this server signs with (the `signing_algorithms` setting), or None for the default RS256."""
+    if alg in (None, ""):
+        return None
+    algs = _settings().signing_algs
+    if alg not in algs:
+        raise ValidationError(f"{label} must be one of: {', '.join(algs)}.")
+    return alg
+
+
+def validate_high_assurance(values: dict, *, jwks=None, jwks_uri: str | None = None,
+                            token_endpoint_auth_signing_alg: str | None = None,
+                            request_object_signing_alg: str | None = None,
+                            require_pushed_authorization_requests: bool = False,
+                            dpop_bound_access_tokens: bool = False, id_token_signed_response_alg: str | None = None,
+                            access_token_signed_response_alg: str | None = None, fapi2: bool = False) -> dict:
+    """Keys (RFC 7591 §2), PAR (RFC 9126 §6), DPoP (RFC 9449 §5.2), signing algorithms and the FAPI 2.0
+    profile switch, checked against the rest of the registration in `values`."""
+    method = values["token_endpoint_auth_method"]
+    for flag in (require_pushed_authorization_requests, dpop_bound_access_tokens, fapi2):
+        if not isinstance(flag, bool | int | None):
+            raise ValidationError("require_pushed_authorization_requests, dpop_bound_access_tokens and fapi2 "
+                                  "must be true or false.")
+    jwks = client_keys.validate_jwks(jwks)
+    jwks_uri = client_keys.validate_jwks_uri(jwks_uri)
+    if jwks and jwks_uri:
+        raise ValidationError("Register keys either by value (jwks) or by reference (jwks_uri), not both.")
+    if method == "private_key_jwt" and not (jwks or jwks_uri):
+        raise ValidationError("A private_key_jwt client needs its public keys: jwks or jwks_uri.")
+    out = dict(
+        jwks=jwks, jwks_uri=jwks_uri,
+        token_endpoint_auth_signing_alg=client_keys.validate_signing_alg(
+            token_endpoint_auth_signing_alg, "token_endpoint_auth_signing_alg"),
+        request_object_signing_alg=client_keys.validate_signing_alg(
+            request_object_signing_alg, "request_object_signing_alg", allow_none=True),
+        require_pushed_authorization_requests=bool(require_pushed_authorization_requests),
+        dpop_bound_access_tokens=bool(dpop_bound_access_tokens),
+        id_token_signed_response_alg=_signing_alg(id_token_signed_response_alg, "id_token_signed_response_alg"),
+        access_token_signed_response_alg=_signing_alg(access_token_signed_response_alg,
+                                                      "access_token_signed_response_alg"),
+        fapi2=bool(fapi2),
+    )
+    if out["request_object_signing_alg"] not in (None, "none") and not (jwks or jwks_uri):
+        raise ValidationError("Signed request objects need the client's public keys: jwks or jwks_uri.")
+    if fapi2:
+        # FAPI 2.0 Security Profile §5.3.2.1-2, §5.4.1: everything below is required, not optional.
+        if method != "private_key_jwt":
+            raise ValidationError("A FAPI 2.0 client must authenticate with private_key_jwt.")
+        if _settings().authorization_code_ttl > FAPI2_MAX_CODE_TTL:
+            raise ValidationError("FAPI 2.0 clients need authorization codes that live at most 60 seconds: "
+                                  "set authorization_code_ttl to 60 or less.")
+        for name in ("token_endpoint_auth_signing_alg", "request_object_signing_alg",
+                     "id_token_signed_response_alg", "access_token_signed_response_alg"):
+            if out[name] in ("RS256", "none"):
+                raise ValidationError(f"A FAPI 2.0 client cannot use {out[name]} ({name}): "
+                                      "use PS256, ES256 or EdDSA.")
+        out["require_pushed_authorization_requests"] = True
+        out["dpop_bound_access_tokens"] = True
+        out["id_token_signed_response_alg"] = out["id_token_signed_response_alg"] or _signing_alg("PS256", "fapi2")
+        out["access_token_signed_response_alg"] = out["access_token_signed_response_alg"] or \
+            _signing_alg("PS256", "fapi2")
+        values["require_pkce"] = True
+    return out
+
+
 
 
 def validate_origin(origin: str) -> str:
     """A CORS origin: scheme://host[:port], https except for loopback (no path, query or fragment)."""
     origin = origin.strip().rstrip("/")
-    parts = urlsplit(origin)
+    parts = unambiguous(origin, "CORS origin")
     if parts.scheme not in ("https", "http") or not parts.hostname or parts.path or parts.query or parts.fragment \
             or "*" in origin or parts.username is not None:
         raise ValidationError(f"CORS origin {origin!r} must be scheme://host[:port].")
-    if parts.scheme == "http" and parts.hostname not in ("localhost", "127.0.0.1", "::1"):
+    if parts.scheme == "http" and not is_loopback(parts):
         raise ValidationError(f"CORS origin {origin!r} must use https (http only for loopback).")
     return origin
 
@@ -111,8 +227,8 @@ def _optional_uri(value: str | None, label: str) -> str | None:
     value = (value or "").strip()
     if not value:
         return None
-    parts = urlsplit(value)
-    if parts.scheme != "https" and not (parts.scheme == "http" and parts.hostname in ("localhost", "127.0.0.1")) \
+    parts = unambiguous(value, label)
+    if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(parts)) \
             or not parts.netloc or len(value) > 2000 or any(c.isspace() for c in value):
         raise ValidationError(f"{label} must be an https URL.")
     return value
@@ -137,7 +253,7 @@ def validate_metadata(*, name: str, redirect_uris: list[str], token_endpoint_aut
                       frontchannel_logout_uri: str | None = None, frontchannel_logout_session_required: bool = False,
                       logo_uri: str | None = None, client_uri: str | None = None,
                       allowed_cors_origins: list[str] | None = None,
-                      admin_scopes_allowed: frozenset[str] | tuple[str, ...] = ()) -> dict:
+                      admin_scopes_allowed: frozenset[str] | tuple[str, ...] = (), **high_assurance) -> dict:
     """Check every field of a client registration, the same way for the CLI, the admin console, the
     admin API and dynamic registration. Returns the cleaned values. Admin scopes (`admin:…`) are
     refused unless listed in `admin_scopes_allowed` (what the registering administrator may grant)."""
@@ -187,7 +303,13 @@ def validate_metadata(*, name: str, redirect_uris: list[str], token_endpoint_aut
     if served and public:
         raise ValidationError("Only a confidential client can act as a resource server (it must authenticate).")
     origins = list(dict.fromkeys(validate_origin(o) for o in _uris(allowed_cors_origins)))
-    return dict(
+    unknown = set(high_assurance) - set(HIGH_ASSURANCE_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown client fields: {', '.join(sorted(unknown))}.")
+    values = {"token_endpoint_auth_method": token_endpoint_auth_method, "require_pkce": require_pkce}
+    extra = validate_high_assurance(values, **high_assurance)
+    require_pkce = values["require_pkce"]
+    return extra | dict(
         name=name, redirect_uris=uris, post_logout_redirect_uris=logout_uris,
         token_endpoint_auth_method=token_endpoint_auth_method, grant_types=grant_types, scopes=scopes,
         require_pkce=True if public else bool(require_pkce), skip_consent=bool(skip_consent),
@@ -207,8 +329,7 @@ def create(*, admin_scopes_allowed: frozenset[str] | tuple[str, ...] = (), **met
     """Register a client (fields: see validate_metadata). The secret is returned once and only its
     hash is stored."""
     values = validate_metadata(admin_scopes_allowed=admin_scopes_allowed, **metadata)
-    public = values["token_endpoint_auth_method"] == "none"
-    secret = None if public else crypto.random_token(32)
+    secret = crypto.random_token(32) if values["token_endpoint_auth_method"] in SECRET_AUTH_METHODS else None
     row = store.Client(
         client_id=crypto.random_token(18), secret_hash=crypto.lookup_hash(secret) if secret else None,
         response_types=list(RESPONSE_TYPES), enabled=True, created_at=clock.now(), **values,
@@ -270,8 +391,8 @@ def rotate_secret(client_id: str, grace_seconds: int = 0) -> NewClient:
     """A new secret for a confidential client, returned once. The old one keeps working for
     `grace_seconds` (0: at once invalid; at most 30 days) so deployments can switch over."""
     row = _require(client_id)
-    if row.token_endpoint_auth_method == "none":
-        raise ValidationError("A public client has no secret.")
+    if row.token_endpoint_auth_method not in SECRET_AUTH_METHODS:
+        raise ValidationError("This client has no secret (it is public or authenticates with its keys).")
     if not isinstance(grace_seconds, int) or isinstance(grace_seconds, bool) or not 0 <= grace_seconds <= MAX_GRACE:
         raise ValidationError(f"grace_seconds must be between 0 and {MAX_GRACE}.")
     secret = crypto.random_token(32)

@@ -1,11 +1,9 @@
-"""The device authorization grant (RFC 8628): device and user codes, the person's decision, polling
-and the guard against guessing user codes."""
+"""The device authorization grant (RFC 8628): device and user codes, the person's decision and polling.
+Guessing user codes is held back by the shared database throttle (interaction/device.py)."""
 
 from __future__ import annotations
 
 import secrets
-import threading
-from collections import defaultdict, deque
 
 from ..extensions import db
 from ..storage import device as store
@@ -75,11 +73,11 @@ def _pending(row: store.DeviceCode | None) -> DeviceRequest | None:
                          scope=row.scope, resources=tuple(row.resources or ()), expires_at=row.expires_at)
 
 
-def approve(request_id: int, session: SessionView) -> bool:
+def approve(request_id: int, session: SessionView, acr: str | None = None) -> bool:
     """Record that the signed-in person allowed the device; False if it was decided or expired."""
     ok = store.decide(request_id, clock.now(), dict(
         status=store.APPROVED, user_id=session.user_id, sid=session.sid, auth_time=session.auth_time,
-        acr=session.acr, amr=list(session.amr)))
+        acr=acr or session.acr, amr=list(session.amr)))
     db.session.commit()
     return ok
 
@@ -118,42 +116,3 @@ def poll(device_code: str, client_pk: int) -> DeviceGrant | str:
 def claim(grant_id: int) -> bool:
     """Consume an approved device code inside the caller's transaction; one concurrent poll wins."""
     return store.claim(grant_id, clock.now())
-
-
-class AttemptGuard:
-    """Counts wrong user codes per key (IP address, browser) in a sliding window; in memory, per
-    process (RFC 8628 §5.1: rate-limit user code entry)."""
-
-    def __init__(self):
-        self._failures: dict[str, deque[int]] = defaultdict(deque)
-        self._lock = threading.Lock()
-
-    def _recent(self, key: str, window: int) -> deque[int]:
-        failures = self._failures[key]
-        cutoff = clock.now() - window
-        while failures and failures[0] <= cutoff:
-            failures.popleft()
-        return failures
-
-    def blocked(self, settings, keys: list[str]) -> bool:
-        with self._lock:
-            blocked = False
-            for key in filter(None, keys):
-                recent = self._recent(key, settings.device_user_code_window)
-                blocked = blocked or len(recent) >= settings.device_user_code_attempts
-                if not recent:
-                    del self._failures[key]  # keep memory bounded by recent offenders
-            return blocked
-
-    def failed(self, keys: list[str]) -> None:
-        with self._lock:
-            for key in keys:
-                if key:
-                    self._failures[key].append(clock.now())
-
-    def reset(self) -> None:
-        with self._lock:
-            self._failures.clear()
-
-
-attempts = AttemptGuard()

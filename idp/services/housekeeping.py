@@ -20,6 +20,9 @@ TARGETS = {
     "logout_requests": store.expired_logout_requests,
     "webauthn_challenges": store.expired_webauthn_challenges,
     "backchannel_deliveries": store.finished_deliveries,
+    "throttle_counters": store.ended_throttle_windows,
+    "pushed_authorization_requests": store.expired_pushed_requests,
+    "seen_jtis": store.expired_jtis,
 }
 
 

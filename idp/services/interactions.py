@@ -15,6 +15,7 @@ def _view(row: store.Interaction) -> InteractionView:
         consent_scopes=tuple(row.consent_scopes or ()),
         login_user_id=row.login_user_id, login_at=row.login_at, consent_given=row.consent_given,
         account_selected=row.account_selected, expires_at=row.expires_at, device_code_id=row.device_code_id,
+        denied=row.denied,
     )
 
 
@@ -75,16 +76,11 @@ def record_consent(uid: str, browser_secret: str | None, granted: bool) -> None:
         db.session.commit()
 
 
-def was_denied(uid: str, browser_secret: str | None) -> bool:
-    row = _live(uid, browser_secret)
-    return bool(row and row.denied)
-
-
 def complete(uid: str, browser_secret: str | None) -> bool:
-    """Close the interaction; True only for the one caller that closed it."""
-    row = _live(uid, browser_secret)
-    if row is None:
+    """Close the interaction exactly once (a conditional UPDATE, like code redemption); True only for
+    the one caller that closed it, however many resume it concurrently."""
+    if not uid or len(uid) > 64 or not browser_secret:
         return False
-    row.completed_at = clock.now()
+    closed = store.complete(uid, crypto.lookup_hash(browser_secret), clock.now())
     db.session.commit()
-    return True
+    return closed

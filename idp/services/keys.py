@@ -2,7 +2,9 @@
 
 Rotation (documented in config/defaults.toml and the README) runs in three steps:
 publish *next* → promote it to *current* (signing) → *retire* the old current, which stays in the
-JWKS until the longest lifetime of anything it signed has passed.
+JWKS until the longest lifetime of anything it signed has passed. Each algorithm of the
+`signing_algorithms` setting (RS256 always; PS256, ES256) has its own current and next key, and
+all of them rotate together.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import threading
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidTag
-from joserfc.jwk import KeySet, RSAKey
+from joserfc.jwk import ECKey, KeySet, RSAKey
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -24,7 +26,7 @@ from ..storage import keys as store
 from ..types import SigningKey
 from . import clock, crypto
 
-ALG = "RS256"
+ALG = "RS256"  # the default, always present (OIDC Core §15.1)
 # Margin added to lifetimes to absorb clock skew between servers and relying parties.
 SKEW = 60
 RETRY_AFTER_OUTAGE = 5  # seconds before a process retries reading keys while the database is away
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 @dataclass(frozen=True)
 class KeyInfo:
     kid: str
+    alg: str
     state: str
     created_at: int
     activated_at: int | None
@@ -41,13 +44,22 @@ class KeyInfo:
     unpublish_after: int | None
 
 
-def _new_row(settings, state: str, now: int) -> store.SigningKeyRow:
-    key = RSAKey.generate_key(settings.signing_key_size)
+def _generate(settings, alg: str):
+    """RSA keys for RS256 and PS256 (each alg its own key), a P-256 key for ES256."""
+    return ECKey.generate_key("P-256") if alg == "ES256" else RSAKey.generate_key(settings.signing_key_size)
+
+
+def _import(alg: str, pem: bytes):
+    return ECKey.import_key(pem) if alg == "ES256" else RSAKey.import_key(pem)
+
+
+def _new_row(settings, state: str, now: int, alg: str = ALG) -> store.SigningKeyRow:
+    key = _generate(settings, alg)
     kid = key.thumbprint()  # RFC 7638
-    public = dict(key.as_dict(private=False), kid=kid, use="sig", alg=ALG)
+    public = dict(key.as_dict(private=False), kid=kid, use="sig", alg=alg)
     pem = key.as_pem(private=True)
     return store.SigningKeyRow(
-        kid=kid, state=state, alg=ALG, public_jwk=public,
+        kid=kid, state=state, alg=alg, public_jwk=public,
         private_key_encrypted=crypto.encrypt(settings.kek_bytes, pem, kid.encode()),
         created_at=now, activated_at=now if state == store.CURRENT else None,
     )
@@ -62,40 +74,52 @@ def longest_signed_lifetime(settings) -> int:
     return max(settings.longest_token_ttl, per_client, per_client_id) + SKEW
 
 
+def _of(rows, alg: str) -> list:
+    return [r for r in rows if r.alg == alg]
+
+
 def ensure_keys(settings) -> None:
-    """On first start (or after manual deletion) make sure a current and a next key exist."""
+    """On first start (or after manual deletion, or when an algorithm is added to the settings) make
+    sure a current and a next key exist for every signing algorithm."""
     now = clock.now()
-    if not store.in_state(store.CURRENT):
-        store.add(_new_row(settings, store.CURRENT, now))
-        log.info("generated the first signing key")
-    if not store.in_state(store.NEXT):
-        store.add(_new_row(settings, store.NEXT, now))
+    currents, nexts = store.in_state(store.CURRENT), store.in_state(store.NEXT)
+    for alg in settings.signing_algs:
+        if not _of(currents, alg):
+            store.add(_new_row(settings, store.CURRENT, now, alg))
+            log.info("generated the first %s signing key", alg)
+        if not _of(nexts, alg):
+            store.add(_new_row(settings, store.NEXT, now, alg))
     db.session.commit()
 
 
 def rotate(settings) -> str | None:
-    """Promote next → current, retire current, pre-publish a new next. Returns the new signing kid,
-    or None when a concurrent rotation won (nothing is changed then)."""
+    """For every signing algorithm: promote next → current, retire current, pre-publish a new next.
+    Returns the new RS256 signing kid, or None when a concurrent rotation won (nothing is changed then)."""
     now = clock.now()
-    nexts, currents = store.in_state(store.NEXT), store.in_state(store.CURRENT)
-    if not nexts:
+    nexts = store.in_state(store.NEXT)
+    if any(not _of(nexts, alg) for alg in settings.signing_algs):
         ensure_keys(settings)
-        nexts, currents = store.in_state(store.NEXT), store.in_state(store.CURRENT)
-    promoted = nexts[0]
+        nexts = store.in_state(store.NEXT)
+    currents = store.in_state(store.CURRENT)
     # Other processes keep signing with the retired key until their next key-ring refresh.
     unpublish = now + settings.key_ring_refresh_seconds + longest_signed_lifetime(settings)
-    ok = store.transition(promoted.id, promoted.version, state=store.CURRENT, activated_at=now)
-    for row in currents:
-        ok = ok and store.transition(
-            row.id, row.version, state=store.RETIRED, retired_at=now, unpublish_after=unpublish
-        )
+    ok, promoted_kid = True, None
+    for alg in settings.signing_algs:
+        promoted = _of(nexts, alg)[0]
+        promoted_kid = promoted_kid or promoted.kid  # RS256 comes first
+        ok = ok and store.transition(promoted.id, promoted.version, state=store.CURRENT, activated_at=now)
+        for row in _of(currents, alg):
+            ok = ok and store.transition(
+                row.id, row.version, state=store.RETIRED, retired_at=now, unpublish_after=unpublish
+            )
     if not ok:
         db.session.rollback()
         return None
-    store.add(_new_row(settings, store.NEXT, now))
+    for alg in settings.signing_algs:
+        store.add(_new_row(settings, store.NEXT, now, alg))
     db.session.commit()
-    log.info("rotated signing keys: %s now signs", promoted.kid)
-    return promoted.kid
+    log.info("rotated signing keys: %s now signs RS256", promoted_kid)
+    return promoted_kid
 
 
 def rotate_if_due(settings) -> str | None:
@@ -106,7 +130,7 @@ def rotate_if_due(settings) -> str | None:
 def rotation_due(settings, now: int) -> bool:
     if settings.signing_key_rotation_days <= 0:
         return False
-    currents = store.in_state(store.CURRENT)
+    currents = _of(store.in_state(store.CURRENT), ALG)
     if not currents:
         return True
     activated = max(r.activated_at or r.created_at for r in currents)
@@ -115,7 +139,7 @@ def rotation_due(settings, now: int) -> bool:
 
 def list_keys() -> list[KeyInfo]:
     return [
-        KeyInfo(r.kid, r.state, r.created_at, r.activated_at, r.retired_at, r.unpublish_after)
+        KeyInfo(r.kid, r.alg, r.state, r.created_at, r.activated_at, r.retired_at, r.unpublish_after)
         for r in store.all_keys()
     ]
 
@@ -129,28 +153,36 @@ class KeyRing:
         self._settings = settings
         self._lock = threading.Lock()
         self._loaded_at: int | None = None
-        self._signing: SigningKey | None = None
+        self._signing: dict[str, SigningKey] = {}
         self._verify_keys: KeySet | None = None
         self._jwks_json: bytes = b""
         self.signing_since: int | None = None  # when the signing key began signing (for metrics)
 
     def _load(self, now: int) -> None:
         rows = store.published(now)
-        if not any(r.state == store.CURRENT for r in rows) or not any(r.state == store.NEXT for r in rows):
+        algs = self._settings.signing_algs
+        if any(not _of([r for r in rows if r.state == state], alg) for alg in algs
+               for state in (store.CURRENT, store.NEXT)):
             ensure_keys(self._settings)
             rows = store.published(now)
-        current = max((r for r in rows if r.state == store.CURRENT), key=lambda r: (r.activated_at or 0, r.id))
-        if self._signing is None or self._signing.kid != current.kid:
-            try:
-                pem = crypto.decrypt(self._settings.kek_bytes, current.private_key_encrypted, current.kid.encode())
-            except InvalidTag:
-                raise ConfigurationError(
-                    "key_encryption_key cannot decrypt the signing keys in the database: "
-                    "use the key they were created with (see the instance folder or IDP_KEY_ENCRYPTION_KEY)"
-                ) from None
-            self._signing = SigningKey(kid=current.kid, private_key=RSAKey.import_key(pem),
-                                       public_jwk=current.public_jwk)
-            self.signing_since = current.activated_at or current.created_at
+        signing = dict(self._signing)
+        for alg in algs:
+            current = max((r for r in _of(rows, alg) if r.state == store.CURRENT),
+                          key=lambda r: (r.activated_at or 0, r.id))
+            if alg not in signing or signing[alg].kid != current.kid:
+                try:
+                    pem = crypto.decrypt(self._settings.kek_bytes, current.private_key_encrypted,
+                                         current.kid.encode())
+                except InvalidTag:
+                    raise ConfigurationError(
+                        "key_encryption_key cannot decrypt the signing keys in the database: "
+                        "use the key they were created with (see the instance folder or IDP_KEY_ENCRYPTION_KEY)"
+                    ) from None
+                signing[alg] = SigningKey(kid=current.kid, private_key=_import(alg, pem),
+                                          public_jwk=current.public_jwk)
+        self._signing = signing
+        rs256 = max((r for r in _of(rows, ALG) if r.state == store.CURRENT), key=lambda r: (r.activated_at or 0, r.id))
+        self.signing_since = rs256.activated_at or rs256.created_at
         public = [r.public_jwk for r in rows]
         jwks_json = json.dumps({"keys": public}, separators=(",", ":")).encode()
         if jwks_json != self._jwks_json:  # rebuilt only when the published keys change
@@ -171,7 +203,7 @@ class KeyRing:
             try:
                 self._load(now)
             except SQLAlchemyError:
-                if self._signing is None:
+                if not self._signing:
                     raise
                 # The database is away: keep serving the keys we have, look again in a few seconds.
                 try:
@@ -192,7 +224,7 @@ class KeyRing:
 
     @property
     def loaded(self) -> bool:
-        return self._signing is not None
+        return bool(self._signing)
 
     def reload(self) -> None:
         with self._lock:
@@ -202,10 +234,13 @@ class KeyRing:
         if self._loaded_at is None:
             self.refresh_if_due()
 
-    def signing_key(self) -> SigningKey:
+    def signing_key(self, alg: str = ALG) -> SigningKey:
+        """The current key for `alg` (RS256 when that algorithm is not configured)."""
         self._loaded()
-        assert self._signing is not None
-        return self._signing
+        return self._signing.get(alg) or self._signing[ALG]
+
+    def algorithms(self) -> tuple[str, ...]:
+        return self._settings.signing_algs
 
     def verify_keys(self) -> KeySet:
         self._loaded()

@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from ..extensions import db
 from ..storage import codes as code_store
+from ..storage import device as device_store
 from ..storage import logout_requests as store
 from ..storage import tokens as token_store
 from ..types import FrontChannelLogout, LogoutRequestView, SessionView
@@ -33,7 +34,8 @@ def clients_of_session(sid: str) -> set[int]:
 
 def end_session(session: SessionView, *, reason: str, origin: audit.Origin | None = None,
                 actor_user_id: int | None = None) -> tuple[FrontChannelLogout, ...]:
-    """End one SSO session: mark it ended, revoke the tokens that live only as long as it, queue a
+    """End one SSO session: mark it ended, revoke the tokens that live only as long as it, make its
+    unredeemed authorization and device codes unredeemable, queue a
     logout token for every client of the session with a back-channel logout URI, and return the
     front-channel logout iframes the logout page must render. A session already ended is left alone."""
     settings = current().settings
@@ -42,6 +44,10 @@ def end_session(session: SessionView, *, reason: str, origin: audit.Origin | Non
         return ()
     user = users.get(session.user_id)
     revoked = tokens.revoke_for_session(session.sid)
+    # What the session started but nobody redeemed yet ends with it: codes and approved device codes.
+    now = clock.now()
+    code_store.expire_for_sid(session.sid, now)
+    device_store.expire_for_sid(session.sid, now)
     frontchannel, notified = [], []
     for client in clients.get_many(clients_of_session(session.sid)):
         if not client.enabled or user is None:

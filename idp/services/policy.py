@@ -1,20 +1,31 @@
 """The interaction policy: named checks that decide *that* a person must act (log in, choose an
-account, give a second factor, consent) before an authorization response can be sent. The first
-unmet check wins. Each check is a function of the request, the SSO session and what this
-interaction recorded. Also the authentication context class (`acr`) rules."""
+account, set up or give a second factor, consent) before an authorization response can be sent. The
+first unmet check wins (`CHECKS`, in order; the README's "How sign-in is decided" lists them). Each
+check is a function of the request, the client, who is signed in and what this interaction recorded.
+Every flow that signs a person in (the code flow, the device flow, the provider's own consoles) asks
+these same checks. Also the authentication context class (`acr`) rules."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
-from ..types import AuthorizationRequest, ClientView, InteractionView, SessionView, UserView
-from . import clock, consents, mfa
+from ..types import AuthorizationRequest, ClientView, InteractionView, MfaStatus, SessionView, UserView
+from . import clock, consents, mfa, sessions, users
 from .sessions import ACR_LEVELS, MFA_ACR
 
 LOGIN = "login"
 SELECT_ACCOUNT = "select_account"
 CONSENT = "consent"
 MFA = "mfa"
+MFA_ENROL = "mfa_enrol"  # a required action: set up a second factor inside the sign-in
+
+
+def signed_in(settings, cookie: str | None) -> tuple[SessionView | None, UserView | None]:
+    """Who is signed in: the live SSO session behind the cookie and its enabled user, or (None, None)."""
+    session = sessions.current(settings, cookie)
+    user = users.get_enabled(session.user_id) if session else None
+    return (session, user) if user is not None else (None, None)
 
 
 @dataclass(frozen=True)
@@ -25,6 +36,11 @@ class Context:
     session_sub: str | None
     interaction: InteractionView | None
     user: UserView | None = None
+
+    @cached_property
+    def factors(self) -> MfaStatus | None:
+        """The signed-in person's second factors (read once per decision)."""
+        return mfa.status(self.session.user_id) if self.session is not None else None
 
 
 def _logged_in_here(ctx: Context) -> bool:
@@ -99,7 +115,16 @@ def mfa_required(ctx: Context) -> bool:
         return False
     if ctx.client.require_mfa or (ctx.user is not None and ctx.user.is_admin):
         return True
-    return mfa.status(ctx.session.user_id).enrolled
+    return bool(ctx.factors and ctx.factors.enrolled)
+
+
+def enrol_second_factor(ctx: Context) -> str | None:
+    """Required action (like Keycloak's): a second factor is required but the person has none yet,
+    so they set one up inside this sign-in (authenticator app or passkey), then continue at the MFA
+    level. Without this the first administrator could never get in."""
+    if ctx.session is None or ctx.session.acr == MFA_ACR or not mfa_required(ctx):
+        return None
+    return MFA_ENROL if not (ctx.factors and ctx.factors.enrolled) else None
 
 
 def second_factor(ctx: Context) -> str | None:
@@ -123,12 +148,24 @@ def consent(ctx: Context) -> str | None:
     return None if consents.covers(ctx.session.user_id, ctx.client.id, wanted) else CONSENT
 
 
-CHECKS = (no_session, prompt_login, max_age, id_token_hint, select_account, second_factor, consent)
+CHECKS = (no_session, prompt_login, max_age, id_token_hint, select_account, enrol_second_factor, second_factor,
+          consent)
 
 
 def first_unmet(ctx: Context) -> str | None:
+    """The prompt of the first check in `CHECKS` that is not met, or None when the person may continue."""
     for check in CHECKS:
         prompt = check(ctx)
         if prompt:
             return prompt
     return None
+
+
+def may_continue(client: ClientView, session: SessionView | None, user: UserView | None) -> bool:
+    """Whether the signed-in person may use a first-party page (the consoles) of `client` as they are:
+    the same checks a plain authorization request of that client (scope `openid`) would run."""
+    request = AuthorizationRequest(client_id=client.client_id, redirect_uri="", response_mode="query",
+                                   scopes=("openid",))
+    ctx = Context(request=request, client=client, session=session, session_sub=user.sub if user else None,
+                  interaction=None, user=user)
+    return first_unmet(ctx) is None

@@ -66,6 +66,7 @@ def ensure_builtin_roles() -> None:
 
 def get(kind: str, name: str) -> RoleView:
     _check_kind(kind)
+    name = normalize(name)
     if kind == ROLE and name in BUILTIN_ROLES:
         ensure_builtin_roles()
     row = store.by_name(kind, name or "")
@@ -74,8 +75,18 @@ def get(kind: str, name: str) -> RoleView:
     return _view(kind, row)
 
 
+def normalize(name: str | None) -> str:
+    """A role or group name as stored and compared: trimmed, lower-case."""
+    return (name or "").strip().lower() if isinstance(name, str) else ""
+
+
+def grants_of(names) -> frozenset[str]:
+    """The admin permissions the roles named would grant (names normalized)."""
+    return frozenset(s for n in names for s in BUILTIN_ROLES.get(normalize(n), ()))
+
+
 def _clean(name: str, description: str | None) -> tuple[str, str]:
-    name = (name or "").strip().lower()
+    name = normalize(name)
     if not NAME_RE.match(name):
         raise ValidationError("A name is 1–100 characters: lower-case letters, digits and . _ : -")
     description = (description or "").strip()
@@ -99,6 +110,7 @@ def create(kind: str, name: str, description: str | None = None) -> RoleView:
 
 def update(kind: str, name: str, description: str | None) -> RoleView:
     _check_kind(kind)
+    name = normalize(name)
     row = store.by_name(kind, name or "")
     if row is None:
         raise NotFound(f"No {kind} named {name!r}.")
@@ -109,6 +121,7 @@ def update(kind: str, name: str, description: str | None) -> RoleView:
 
 def delete(kind: str, name: str) -> None:
     _check_kind(kind)
+    name = normalize(name)
     if kind == ROLE and name in BUILTIN_ROLES:
         raise ValidationError("Built-in administrator roles cannot be deleted.")
     row = store.by_name(kind, name or "")
@@ -132,7 +145,7 @@ def assign(kind: str, user_id: int, names: list[str]) -> list[str]:
         raise NotFound("No such user.")
     if kind == ROLE:
         ensure_builtin_roles()
-    names = list(dict.fromkeys((n or "").strip().lower() for n in names if (n or "").strip()))
+    names = list(dict.fromkeys(normalize(n) for n in names if normalize(n)))
     rows = []
     for name in names:
         row = store.by_name(kind, name)

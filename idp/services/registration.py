@@ -12,7 +12,7 @@ from ..extensions import db
 from ..storage import clients as client_store
 from ..storage import password_links as token_store
 from ..types import ClientView
-from . import clients, clock, crypto
+from . import clients, clock, crypto, outbound
 
 # RFC 7591 §2 metadata names → our client fields; `scope` is a space-separated string there.
 METADATA = {
@@ -22,7 +22,16 @@ METADATA = {
     "backchannel_logout_session_required": "backchannel_logout_session_required",
     "frontchannel_logout_uri": "frontchannel_logout_uri",
     "frontchannel_logout_session_required": "frontchannel_logout_session_required",
+    # Keys and high-assurance options (RFC 7591 §2, RFC 9101 §10.2, RFC 9126 §6, RFC 9449 §5.2, OIDC Registration).
+    "jwks": "jwks", "jwks_uri": "jwks_uri", "token_endpoint_auth_signing_alg": "token_endpoint_auth_signing_alg",
+    "request_object_signing_alg": "request_object_signing_alg",
+    "require_pushed_authorization_requests": "require_pushed_authorization_requests",
+    "dpop_bound_access_tokens": "dpop_bound_access_tokens",
+    "id_token_signed_response_alg": "id_token_signed_response_alg",
 }
+HIGH_ASSURANCE_OUT = ("jwks", "jwks_uri", "token_endpoint_auth_signing_alg", "request_object_signing_alg",
+                      "require_pushed_authorization_requests", "dpop_bound_access_tokens",
+                      "id_token_signed_response_alg")
 IGNORED = ("response_types", "scope", "contacts", "tos_uri", "policy_uri", "software_id", "software_version",
            "client_id", "client_secret", "application_type")
 
@@ -61,13 +70,32 @@ def to_fields(metadata: dict, defaults: bool = True) -> dict:
             raise ValidationError("scope must be a space-separated string.")
         out["scopes"] = metadata["scope"].split()
     for name in ("name", "token_endpoint_auth_method", "client_uri", "logo_uri", "backchannel_logout_uri",
-                 "frontchannel_logout_uri"):
+                 "frontchannel_logout_uri", "jwks_uri", "token_endpoint_auth_signing_alg",
+                 "request_object_signing_alg", "id_token_signed_response_alg"):
         if name in out and out[name] is not None and not isinstance(out[name], str):
             raise ValidationError(f"{name} must be a string.")
     if defaults:
         out.setdefault("name", "Unnamed application")
         out.setdefault("redirect_uris", [])
     return out
+
+
+def check_policy(settings, fields: dict) -> None:
+    """What self-registration may ask for beyond valid metadata: only scopes on the operator's allow-list
+    (`registration_allowed_scopes`, default the OIDC scopes), only allowed grant types (client_credentials
+    never by default), and a back-channel logout URI the provider may safely POST to (services.outbound).
+    Operators registering clients themselves are not limited by this."""
+    scopes = fields.get("scopes")
+    refused = set(scopes if isinstance(scopes, list) else []) - settings.registration_scopes
+    if refused:
+        raise ValidationError(f"These scopes cannot be self-registered: {', '.join(sorted(refused))}.")
+    grants = fields.get("grant_types")
+    refused = set(grants if isinstance(grants, list) else []) - settings.registration_grant_types
+    if refused:
+        raise ValidationError(f"These grant types cannot be self-registered: {', '.join(sorted(map(str, refused)))}.")
+    uri = fields.get("backchannel_logout_uri")
+    if isinstance(uri, str) and uri.strip():
+        outbound.check_url(uri.strip(), "backchannel_logout_uri")
 
 
 def _validated(fields: dict) -> dict:
@@ -79,11 +107,12 @@ def _validated(fields: dict) -> dict:
         raise
 
 
-def register(initial_access_token: str, metadata: dict) -> Registration:
+def register(settings, initial_access_token: str, metadata: dict) -> Registration:
     """RFC 7591 §3: validate, claim the initial access token once, create the client with a
     registration access token for RFC 7592 management."""
     fields = to_fields(metadata)
     _validated(fields)
+    check_policy(settings, fields)
     if not initial_access_token or len(initial_access_token) > 128 or \
             not token_store.claim_initial(crypto.lookup_hash(initial_access_token), clock.now()):
         db.session.rollback()
@@ -110,14 +139,16 @@ def read(client_id: str, registration_token: str) -> ClientView:
     return clients.view(_managed(client_id, registration_token))
 
 
-def update(client_id: str, registration_token: str, metadata: dict) -> ClientView:
+def update(settings, client_id: str, registration_token: str, metadata: dict) -> ClientView:
     """RFC 7592 §2.2: the fields sent replace the registered ones (omitted fields keep their value),
     validated as a whole exactly like a new registration."""
     _managed(client_id, registration_token)
     if not isinstance(metadata, dict) or metadata.get("client_id") not in (None, client_id):
         raise ValidationError("client_id does not match.")
+    fields = to_fields(metadata, defaults=False)
+    check_policy(settings, fields)
     try:
-        return clients.update(client_id, to_fields(metadata, defaults=False))
+        return clients.update(client_id, fields)
     except ValidationError as exc:
         if "Redirect URI" in str(exc):
             raise InvalidRedirectUri(str(exc)) from None
@@ -138,7 +169,8 @@ def metadata_of(client: ClientView) -> dict:
         "response_types": ["code"], "token_endpoint_auth_method": client.token_endpoint_auth_method,
         "scope": " ".join(client.scopes), "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
     }
-    for name in ("client_uri", "logo_uri", "backchannel_logout_uri", "frontchannel_logout_uri"):
+    for name in ("client_uri", "logo_uri", "backchannel_logout_uri", "frontchannel_logout_uri",
+                 *HIGH_ASSURANCE_OUT):
         if getattr(client, name):
             out[name] = getattr(client, name)
     return out

@@ -1,34 +1,69 @@
-"""Throttling by counting recent failures in the audit trail, per account and per client IP
-address. The audit trail is shared by every server process, so the limits hold across them."""
+"""One throttle for every guessable secret (passwords, second factors, passkeys, device user codes),
+stored in the database so every server process sees the same counts (ASVS 2.2.1).
+
+Reserve, then verify: `reserve` counts the attempt *before* the secret is checked, atomically for all
+its keys (one transaction of conditional UPDATEs), so a burst of concurrent guesses cannot get more
+than the limit checked. After a successful check the caller gives the attempt back (`Reservation.
+succeeded`): it was not a failure, and the keys that stand for the person are cleared."""
 
 from __future__ import annotations
 
-from ..storage import audit as audit_store
-from . import clock
+from dataclasses import dataclass
 
-# Failed password checks: the sign-in pages and the account pages' own sign-in.
-PASSWORD_EVENTS = ("login.password",)
+from ..errors import Throttled
+from ..extensions import db
+from ..storage import throttle as store
+from . import clock, crypto
 
 
-def retry_after(events: tuple[str, ...], *, window: int, per_account: int, per_ip: int, user_id: int | None,
-                ip_address: str | None) -> int:
-    """Seconds until another attempt is allowed; 0 when one is allowed now."""
+@dataclass(frozen=True)
+class Key:
+    """One thing attempts are counted against, e.g. ("password.account", "alice") or ("password.ip",
+    "192.0.2.1"), with its limit per window (seconds). `personal` keys (an account, a known browser)
+    are cleared when the person succeeds; others (an IP address) only get the attempt back."""
+
+    kind: str
+    value: str
+    limit: int
+    window: int
+    personal: bool = False
+
+    @property
+    def hash(self) -> str:
+        return crypto.lookup_hash(f"{self.kind}\x00{self.value}")
+
+
+@dataclass(frozen=True)
+class Reservation:
+    keys: tuple[Key, ...]
+
+    def succeeded(self) -> None:
+        """The secret verified: give the attempt back and clear the person's own counters."""
+        for key in self.keys:
+            (store.clear if key.personal else store.give_back)(key.hash)
+        db.session.commit()
+
+
+def reserve(keys: list[Key]) -> Reservation:
+    """Count one attempt against every key, or none if any key is at its limit (then Throttled, with
+    the longest wait). Its own transaction, committed before returning so concurrent callers see it:
+    call it before making other changes in the request.
+
+    Use: `reservation = reserve(keys)`, then verify the secret; on success `reservation.succeeded()`;
+    on failure do nothing (the attempt stays counted)."""
     now = clock.now()
-    waits = []
-    for limit, key in ((per_account, {"subject_user_id": user_id}), (per_ip, {"ip_address": ip_address})):
-        if next(iter(key.values())) is None:
-            continue
-        times = audit_store.failure_times(events, now - window, limit, **key)
-        if len(times) >= limit:
-            # The oldest of the last `limit` failures leaves the window first.
-            waits.append(times[-1] + window - now)
-    return max([0, *waits])
+    keys = [k for k in keys if k.value]
+    waits = [store.take(k.hash, k.limit, k.window, now) for k in keys]
+    if any(waits):
+        db.session.rollback()  # all or nothing: a refused attempt counts against no key
+        raise Throttled(max(waits))
+    db.session.commit()
+    return Reservation(tuple(keys))
 
 
-def password_retry_after(settings, *, user_id: int | None, ip_address: str | None) -> int:
-    return retry_after(PASSWORD_EVENTS, window=settings.login_failure_window,
-                       per_account=settings.login_max_failures_per_account,
-                       per_ip=settings.login_max_failures_per_ip, user_id=user_id, ip_address=ip_address)
+def attempts(key: Key) -> int:
+    """Attempts counted against the key in its current window (for tests and the admin's view)."""
+    return store.counted(key.hash, clock.now())
 
 
 def message(seconds: int) -> str:

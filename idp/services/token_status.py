@@ -20,7 +20,7 @@ def _record(row: store.Token) -> TokenRecord:
     return TokenRecord(id=row.id, kind=row.kind, client_pk=row.client_pk, user_id=row.user_id,
                        family_id=row.family_id, scope=row.scope, audience=tuple(row.audience or ()),
                        issued_at=row.issued_at, expires_at=row.expires_at, revoked=row.revoked_at is not None,
-                       jti=row.jti, auth_time=row.auth_time, acr=row.acr)
+                       jti=row.jti, auth_time=row.auth_time, acr=row.acr, jkt=row.jkt)
 
 
 def _refresh_row(token: str) -> store.Token | None:
@@ -69,7 +69,9 @@ def introspection(settings, record: TokenRecord, *, caller: ClientView | None = 
     body: dict = {"active": True, "scope": record.scope, "client_id": client.client_id if client else None,
                   "exp": record.expires_at, "iat": record.issued_at, "iss": settings.issuer}
     if record.kind == store.ACCESS:
-        body["token_type"] = "Bearer"
+        body["token_type"] = "DPoP" if record.jkt else "Bearer"
+        if record.jkt:
+            body["cnf"] = {"jkt": record.jkt}  # RFC 9449 §6.2
         body["jti"] = record.jti
         body["aud"] = record.audience[0] if len(record.audience) == 1 else list(record.audience)
     if user is None or user.id != record.user_id:

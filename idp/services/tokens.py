@@ -58,12 +58,14 @@ def half_hash(value: str) -> str:
     return crypto.b64url(digest[: len(digest) // 2])
 
 
-def _sign(keyring: KeyRing, claims: dict, typ: str | None = None) -> str:
-    key = keyring.signing_key()
-    header = {"alg": ALG, "kid": key.kid}
+def _sign(keyring: KeyRing, claims: dict, typ: str | None = None, alg: str | None = None) -> str:
+    """Sign with the current key of `alg` (a client's registered choice; RS256 by default)."""
+    alg = alg if alg in keyring.algorithms() else ALG
+    key = keyring.signing_key(alg)
+    header = {"alg": alg, "kid": key.kid}
     if typ:
         header["typ"] = typ
-    return jwt.encode(header, claims, key.private_key, algorithms=[ALG])
+    return jwt.encode(header, claims, key.private_key, algorithms=[alg])
 
 
 def issue_for_grant(settings, keyring: KeyRing, *, client: ClientView, user: UserView | None, scope: str,
@@ -72,10 +74,11 @@ def issue_for_grant(settings, keyring: KeyRing, *, client: ClientView, user: Use
                     include_refresh_token: bool, family_id: str | None = None,
                     refresh_scope: str | None = None, audience: tuple[str, ...] = (),
                     resources: tuple[str, ...] = (), grant_expires_at: int | None = None,
-                    origin: audit.Origin | None = None) -> dict:
+                    origin: audit.Origin | None = None, jkt: str | None = None) -> dict:
     """Mint and record the tokens of one grant, inside the caller's transaction (not committed here).
     `user` is None for client_credentials (the client acts for itself). `audience` is the access
     token's `aud` (see resolve_audience); `resources` what the refresh token may later ask for.
+    `jkt` binds the access token (and a public client's refresh token) to a DPoP key (RFC 9449 §6).
     Returns the RFC 6749 §5.1 token response body."""
     now = clock.now()
     scopes = scope.split()
@@ -102,11 +105,14 @@ def issue_for_grant(settings, keyring: KeyRing, *, client: ClientView, user: Use
             access_claims["acr"] = acr
         if user is not None:
             access_claims.update(rbac.claims_for(user.id, scopes))
-        access_token = _sign(keyring, access_claims, typ=ACCESS_TOKEN_TYPE)
+        if jkt:
+            access_claims["cnf"] = {"jkt": jkt}  # RFC 9449 §6.1
+        access_token = _sign(keyring, access_claims, typ=ACCESS_TOKEN_TYPE, alg=client.access_token_signed_response_alg)
         token_hash = None
     store.add(store.Token(kind=store.ACCESS, jti=jti, token_hash=token_hash, expires_at=now + at_ttl,
-                          audience=list(audience), **common))
-    response = {"access_token": access_token, "token_type": "Bearer", "expires_in": at_ttl, "scope": scope}
+                          audience=list(audience), jkt=jkt, **common))
+    response = {"access_token": access_token, "token_type": "DPoP" if jkt else "Bearer", "expires_in": at_ttl,
+                "scope": scope}
     if include_refresh_token and user is not None:
         refresh = crypto.random_token(32)
         if grant_expires_at is None:
@@ -115,6 +121,7 @@ def issue_for_grant(settings, keyring: KeyRing, *, client: ClientView, user: Use
         # A rotated refresh token keeps the scope and resources of the one it replaces (RFC 6749 §6).
         store.add(store.Token(kind=store.REFRESH, token_hash=crypto.lookup_hash(refresh),
                               expires_at=min(now + idle_ttl, grant_expires_at), grant_expires_at=grant_expires_at,
+                              jkt=jkt if client.is_public else None,  # RFC 9449 §5.0
                               **(common | {"scope": refresh_scope or scope, "audience": list(resources)})))
         response["refresh_token"] = refresh
     if "openid" in scopes and user is not None:
@@ -153,8 +160,8 @@ def id_token(settings, keyring: KeyRing, *, client: ClientView, user: UserView, 
     if sid:
         body["sid"] = sid
     if access_token:
-        body["at_hash"] = half_hash(access_token)
-    return _sign(keyring, body)
+        body["at_hash"] = half_hash(access_token)  # SHA-256 for RS256, PS256 and ES256 alike
+    return _sign(keyring, body, alg=client.id_token_signed_response_alg)
 
 
 def decode_signed(keyring: KeyRing, token: str, *, typ: str | None = None) -> dict | None:
@@ -163,7 +170,7 @@ def decode_signed(keyring: KeyRing, token: str, *, typ: str | None = None) -> di
         return None
     try:
         keys: KeySet = keyring.verify_keys()
-        decoded = jwt.decode(token, keys, algorithms=[ALG])
+        decoded = jwt.decode(token, keys, algorithms=keyring.algorithms())
     except (JoseError, ValueError, TypeError, KeyError):
         return None
     if typ is not None and decoded.header.get("typ", "").lower() != typ:
@@ -187,12 +194,17 @@ def decode_id_token_hint(keyring: KeyRing, token: str) -> dict | None:
     return claims if typ in (None, "JWT") else None
 
 
-def verify_access_token(settings, keyring: KeyRing, token: str) -> AccessTokenInfo | None:
+def verify_access_token(settings, keyring: KeyRing, token: str,
+                        dpop_jkt: str | None = None) -> AccessTokenInfo | None:
     """A live access token, JWT or opaque: for a JWT a valid signature and type and our issuer; for
-    both a stored row that is neither expired nor revoked (so revocation takes effect at once)."""
+    both a stored row that is neither expired nor revoked (so revocation takes effect at once).
+    `dpop_jkt` is the key of the DPoP proof presented with it (None: used as a bearer token); a
+    DPoP-bound token is only valid with a proof by its key (RFC 9449 §7.1-7.2)."""
     row, claims = _find_access(settings, keyring, token)
     now = clock.now()
     if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    if row.jkt != dpop_jkt:
         return None
     if claims is not None:
         client_id = claims.get("client_id", "")
@@ -202,7 +214,13 @@ def verify_access_token(settings, keyring: KeyRing, token: str) -> AccessTokenIn
     return AccessTokenInfo(jti=row.jti, client_id=client_id, user_id=row.user_id, scope=row.scope,
                            claims_request=row.claims_request, expires_at=row.expires_at, issued_at=row.issued_at,
                            client_pk=row.client_pk, audience=tuple(row.audience or ()), auth_time=row.auth_time,
-                           acr=row.acr)
+                           acr=row.acr, jkt=row.jkt)
+
+
+def is_dpop_bound(settings, keyring: KeyRing, token: str) -> bool:
+    """Whether a token we issued is bound to a DPoP key (to answer its use as a bearer token aptly)."""
+    row = _find_access(settings, keyring, token)[0]
+    return row is not None and row.jkt is not None
 
 
 def access_row(settings, keyring: KeyRing, token: str) -> store.Token | None:
@@ -248,7 +266,7 @@ def find_refresh(token: str) -> RefreshGrant | None:
     return RefreshGrant(id=row.id, client_pk=row.client_pk, user_id=row.user_id, family_id=row.family_id,
                         scope=row.scope, claims_request=row.claims_request, sid=row.sid, auth_time=row.auth_time,
                         acr=row.acr, amr=tuple(row.amr), resources=tuple(row.audience or ()),
-                        grant_expires_at=row.grant_expires_at)
+                        grant_expires_at=row.grant_expires_at, jkt=row.jkt)
 
 
 def claim_refresh(token_id: int) -> bool:

@@ -90,12 +90,6 @@ def authenticate(passwords: Passwords, login: str, password: str) -> UserView:
     return view(row)
 
 
-def check_password(passwords: Passwords, user_id: int, password: str) -> bool:
-    """Re-authentication of a signed-in person before a sensitive change (e.g. removing a factor)."""
-    row = store.get(user_id)
-    return passwords.verify(row.password_hash if row else None, password or "") and row is not None
-
-
 def set_admin(user_id: int, is_admin: bool) -> None:
     """Grant or take away the built-in `admin` role (other roles are kept)."""
     from . import rbac
@@ -128,10 +122,11 @@ def any_exist() -> bool:
 
 
 def change_password(passwords: Passwords, user_id: int, current_password: str, new_password: str) -> None:
-    """Change a password after re-authentication with the current one. Raises AuthenticationFailed
-    for a wrong current password, ValidationError for a weak or unchanged new one."""
+    """Change a password. The caller re-authenticated the person with `current_password` first
+    (password_login.reauthenticate: the one throttled check). Raises ValidationError for a weak or
+    unchanged new one."""
     row = store.get(user_id)
-    if row is None or not row.enabled or not passwords.verify(row.password_hash, current_password or ""):
+    if row is None or not row.enabled:
         raise AuthenticationFailed("The current password is incorrect.")
     reason = check_strength(new_password)
     if reason:

@@ -13,8 +13,11 @@ from . import (  # noqa: F401
     logout_requests,
     mfa,
     password_links,
+    pushed_requests,
     rbac,
+    replay,
     sessions,
+    throttle,
     tokens,
     users,
 )

@@ -31,19 +31,6 @@ def add(row: AuditEvent) -> AuditEvent:
     return row
 
 
-def failure_times(events: tuple[str, ...], since: int, limit: int, *, subject_user_id: int | None = None,
-                  ip_address: str | None = None) -> list[int]:
-    """Times of the latest `limit` failures of these events since `since`, newest first, for one
-    account or one IP address."""
-    query = select(AuditEvent.at).where(AuditEvent.event.in_(events), AuditEvent.outcome == "failure",
-                                        AuditEvent.at > since)
-    if subject_user_id is not None:
-        query = query.where(AuditEvent.subject_user_id == subject_user_id)
-    if ip_address is not None:
-        query = query.where(AuditEvent.ip_address == ip_address)
-    return list(db.session.scalars(query.order_by(AuditEvent.at.desc()).limit(limit)))
-
-
 def query(*, event: str | None = None, outcome: str | None = None, user_id: int | None = None,
           client_id: str | None = None, since: int | None = None, until: int | None = None,
           offset: int = 0, limit: int = 50) -> tuple[list[AuditEvent], int]:

@@ -55,6 +55,24 @@ class Client(db.Model):
     allowed_cors_origins: Mapped[list] = mapped_column(JSON, default=list, server_default="[]", nullable=False)
     # RFC 7592: SHA-256 of the registration access token of a dynamically registered client.
     registration_token_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # High-assurance clients. The public keys of a private_key_jwt client: a JWK set by value or
+    # the URL it is fetched from (RFC 7591 §2: one or the other).
+    jwks: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    jwks_uri: Mapped[str | None] = mapped_column(String(2000), nullable=True)
+    # Only this alg for client assertions / request objects when set ("none" allowed only here).
+    token_endpoint_auth_signing_alg: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    request_object_signing_alg: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # RFC 9126 §6: authorization requests only through PAR.
+    require_pushed_authorization_requests: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false(), nullable=False)
+    # RFC 9449 §5.2: access tokens only bound to a DPoP key.
+    dpop_bound_access_tokens: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false(),
+                                                           nullable=False)
+    # Signing algorithms of this client's ID tokens and JWT access tokens (None: RS256).
+    id_token_signed_response_alg: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    access_token_signed_response_alg: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    # The FAPI 2.0 Security Profile: PAR, PKCE S256, private_key_jwt and DPoP required.
+    fapi2: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false(), nullable=False)
 
 
 def get_by_client_id(client_id: str) -> Client | None:

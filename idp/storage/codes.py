@@ -58,3 +58,14 @@ def claim(code_id: int, now: int) -> bool:
 def client_pks_for_sid(sid: str) -> set[int]:
     """Clients that were issued a code within one SSO session."""
     return set(db.session.scalars(select(AuthorizationCode.client_pk).where(AuthorizationCode.sid == sid).distinct()))
+
+
+def expire_for_sid(sid: str, now: int) -> int:
+    """Make the unredeemed codes of one SSO session unredeemable (the session ended)."""
+    result = db.session.execute(
+        update(AuthorizationCode)
+        .where(AuthorizationCode.sid == sid, AuthorizationCode.consumed_at.is_(None),
+               AuthorizationCode.expires_at > now)
+        .values(expires_at=now)
+    )
+    return result.rowcount

@@ -82,3 +82,13 @@ def claim(row_id: int, now: int) -> bool:
     )
     return result.rowcount == 1
 
+
+
+def expire_for_sid(sid: str, now: int) -> int:
+    """Make the approved, unredeemed device codes of one SSO session unredeemable (the session ended)."""
+    result = db.session.execute(
+        update(DeviceCode)
+        .where(DeviceCode.sid == sid, DeviceCode.consumed_at.is_(None), DeviceCode.expires_at > now)
+        .values(expires_at=now)
+    )
+    return result.rowcount

@@ -13,7 +13,10 @@ from .device import DeviceCode
 from .interactions import Interaction
 from .logout_requests import LogoutRequest
 from .mfa import WebAuthnChallenge
+from .pushed_requests import PushedRequest
+from .replay import SeenJti
 from .sessions import SsoSession
+from .throttle import ThrottleCounter
 from .tokens import Token
 
 
@@ -60,3 +63,15 @@ def finished_deliveries(now: int, limit: int) -> int:
     condition = BackchannelDelivery.status.in_((DELIVERED, FAILED)) & (
         BackchannelDelivery.created_at < now - DELIVERY_RETENTION)
     return _delete_batch(BackchannelDelivery, condition, limit)
+
+
+def ended_throttle_windows(now: int, limit: int) -> int:
+    return _delete_batch(ThrottleCounter, ThrottleCounter.window_ends_at < now, limit)
+
+
+def expired_pushed_requests(now: int, limit: int) -> int:
+    return _delete_batch(PushedRequest, PushedRequest.expires_at < now, limit)
+
+
+def expired_jtis(now: int, limit: int) -> int:
+    return _delete_batch(SeenJti, SeenJti.expires_at < now, limit)

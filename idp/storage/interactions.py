@@ -3,7 +3,7 @@ uid, and the result those pages record for the protocol to resume with."""
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, select
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, select, update
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
@@ -43,3 +43,15 @@ def add(row: Interaction) -> Interaction:
     db.session.add(row)
     db.session.flush()
     return row
+
+
+def complete(uid: str, browser_hash: str, now: int) -> bool:
+    """Close a live interaction once: one conditional UPDATE whose row count decides a race between
+    concurrent resumes (the second writer re-reads the row and matches nothing)."""
+    result = db.session.execute(
+        update(Interaction)
+        .where(Interaction.uid == uid, Interaction.browser_hash == browser_hash,
+               Interaction.completed_at.is_(None), Interaction.expires_at > now)
+        .values(completed_at=now)
+    )
+    return result.rowcount == 1

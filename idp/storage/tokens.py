@@ -41,6 +41,9 @@ class Token(db.Model):
     # Refresh tokens: the grant's absolute end, carried over every rotation (the idle end is expires_at).
     grant_expires_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
     revoked_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # RFC 9449 §6: the JWK thumbprint of the DPoP key the token is bound to (access tokens; refresh
+    # tokens of public clients), None for bearer tokens.
+    jkt: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 def add(token: Token) -> Token:

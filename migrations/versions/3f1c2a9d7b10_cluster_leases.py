@@ -1,7 +1,7 @@
 """cluster leases
 
 Revision ID: 3f1c2a9d7b10
-Revises: 27abb82a9326
+Revises: 5b1e9c0d7a21
 Create Date: 2026-12-01 14:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '3f1c2a9d7b10'
-down_revision = '27abb82a9326'
+down_revision = '5b1e9c0d7a21'
 branch_labels = None
 depends_on = None
 

@@ -17,11 +17,22 @@ NEW_PASSWORD = "a much better passphrase"
 
 
 def account_login(client, username="alice", password=PASSWORD, next_url=None):
-    page = client.get("/account/login")
-    data = {"username": username, "password": password, "csrf_token": csrf_from(page.get_data(as_text=True))}
-    if next_url is not None:
-        data["next"] = next_url
-    return client.post("/account/login", data=data)
+    """Sign in to the account pages as a person does: /account/login is only the entry into the
+    account console's authorization flow (login page, back to /account/callback). Returns the login
+    page's answer when it refuses, else the callback's redirect to the page asked for."""
+    response = client.get("/account/login", query_string={"next": next_url} if next_url is not None else {})
+    assert response.status_code == 303 and urlsplit(response.headers["Location"]).path == "/authorize"
+    response = client.get(response.headers["Location"])
+    path = urlsplit(response.headers["Location"]).path
+    page = client.get(path)
+    response = client.post(path + "/login", data={"username": username, "password": password,
+                                                  "csrf_token": csrf_from(page.get_data(as_text=True))})
+    if response.status_code != 303:
+        return response
+    response = client.get(urlsplit(response.headers["Location"]).path)  # resume: the code to the callback
+    callback = urlsplit(response.headers["Location"])
+    assert callback.path == "/account/callback", response.headers["Location"]
+    return client.get(f"{callback.path}?{callback.query}")
 
 
 def post_form(client, page_path: str, action: str, **data):
@@ -37,7 +48,7 @@ def _events(app, name: str) -> list[AuditEvent]:
 def test_account_needs_a_signed_in_person(client, user):
     response = client.get("/account")
     assert response.status_code == 303
-    assert response.headers["Location"].endswith("/account/login?next=/account")
+    assert urlsplit(response.headers["Location"]).path == "/authorize"  # the account console's sign-in
 
 
 def test_account_login_then_overview(client, user):
@@ -61,6 +72,14 @@ def test_account_login_with_a_wrong_password(app, client, user):
     assert response.status_code == 401 and "incorrect" in response.get_data(as_text=True)
     assert client.get("/account").status_code == 303
     assert [e.outcome for e in _events(app, "login.password")] == ["failure"]
+
+
+def test_account_login_is_an_entry_into_the_sign_in_flow(client, user):
+    """The account console is a relying party: /account/login keeps no form of its own."""
+    response = client.get("/account/login?next=/account/profile")
+    assert response.status_code == 303 and urlsplit(response.headers["Location"]).path == "/authorize"
+    assert client.post("/account/login", data={"username": "alice", "password": PASSWORD}).status_code in (400, 405)
+    assert client.get("/account").status_code == 303  # nothing signed in by that POST
 
 
 def test_forms_need_csrf_tokens(client, user):

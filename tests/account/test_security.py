@@ -4,6 +4,7 @@ people who have a factor, CSRF on the WebAuthn fetch, and the audit trail."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pyotp
 from sqlalchemy import select
@@ -24,7 +25,7 @@ def _events(app) -> list[tuple[str, str]]:
 def test_not_signed_in_asks_to_sign_in(client):
     response = client.get("/account/security")
     assert response.status_code == 303
-    assert response.headers["Location"].startswith("/account/login?next=/account/security")
+    assert urlsplit(response.headers["Location"]).path == "/authorize"
 
 
 def test_enrol_an_authenticator_app_then_remove_it_with_the_password(app, client, browser, user, rp):
@@ -132,3 +133,23 @@ def test_passkey_options_need_the_csrf_header(client, browser, user, rp):
     assert options.status_code == 200 and options.headers["Cache-Control"] == "no-store"
     body = options.get_json()
     assert body["rp"]["id"] == "localhost" and body["authenticatorSelection"]["residentKey"] == "required"
+
+
+def test_adding_a_passkey_works_whatever_way_the_person_signed_in(client, browser, user, rp):
+    """The browser binding WebAuthn challenges need is created when the page needs it, not only by the
+    sign-in flow (a browser that lost or never had it used to get "Reload the page and try again")."""
+    browser.sign_in(rp)
+    client.delete_cookie("idp_browser")
+    token = csrf_from(client.get("/account/security").get_data(as_text=True))
+    response = client.post("/account/security/passkeys/options", headers={"X-CSRFToken": token})
+    assert response.status_code == 200 and "challenge" in response.get_json()
+    assert client.get_cookie("idp_browser") is not None
+
+
+def test_account_login_sets_the_browser_binding(client, user):
+    from tests.account.test_account import account_login
+
+    assert account_login(client).status_code == 303
+    assert client.get_cookie("idp_browser") is not None
+    token = csrf_from(client.get("/account/security").get_data(as_text=True))
+    assert client.post("/account/security/passkeys/options", headers={"X-CSRFToken": token}).status_code == 200

@@ -4,10 +4,12 @@ scope 403), each operation, and responses true to the OpenAPI document."""
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from openapi_spec_validator import validate as validate_spec
 
+from idp.services import clients as client_service
 from idp.services import clock
 from idp.services.rbac import ADMIN_AUDIT, ADMIN_CLIENTS, ADMIN_ROLES, ADMIN_SCOPES, ADMIN_USERS
 from tests.admin.api_helpers import BASE, Api, automation_client, token
@@ -101,6 +103,39 @@ def test_clients_crud_disable_and_delete(client, api):
     assert api.get(f"/v1/clients/{client_id}").status_code == 404
 
 
+def test_register_a_fapi2_key_client_through_the_api(api):
+    created = api.post("/v1/clients", json={
+        "name": "Bank", "redirect_uris": ["https://bank.example.com/cb"],
+        "token_endpoint_auth_method": "private_key_jwt", "jwks_uri": "https://bank.example.com/jwks.json",
+        "fapi2": True})
+    assert created.status_code == 201, created.get_json()
+    body = created.get_json()
+    assert body["client_secret"] is None and body["jwks_uri"] == "https://bank.example.com/jwks.json"
+    assert body["require_pushed_authorization_requests"] and body["dpop_bound_access_tokens"] and body["require_pkce"]
+    assert body["id_token_signed_response_alg"] == "PS256"
+    # The profile's requirements cannot be switched off one by one.
+    changed = api.patch(f"/v1/clients/{body['client_id']}", json={"dpop_bound_access_tokens": False})
+    assert changed.get_json()["dpop_bound_access_tokens"] is True
+    refused = api.patch(f"/v1/clients/{body['client_id']}", json={"jwks_uri": "http://bank.example.com/jwks"})
+    assert refused.status_code == 400 and "https" in refused.get_json()["detail"]
+
+
+def test_a_dpop_bound_admin_token_is_refused_as_a_bearer_token(app, client):
+    from tests.protocol.high_assurance import dpop_proof
+
+    with app.app_context():
+        robot = client_service.create(name="Bound robot", redirect_uris=[], grant_types=["client_credentials"],
+                                      scopes=[ADMIN_CLIENTS], admin_scopes_allowed=ADMIN_SCOPES,
+                                      dpop_bound_access_tokens=True)
+    auth = basic_auth(robot.client.client_id, robot.client_secret)
+    nonce = client.post("/token", data={"grant_type": "client_credentials"}, headers=auth | {
+        "DPoP": dpop_proof("POST", "http://localhost/token")}).headers["DPoP-Nonce"]
+    issued = client.post("/token", data={"grant_type": "client_credentials"}, headers=auth | {
+        "DPoP": dpop_proof("POST", "http://localhost/token", nonce=nonce)}).get_json()
+    assert issued["token_type"] == "DPoP"
+    assert Api(client, issued["access_token"]).get("/v1/clients").status_code == 401
+
+
 @pytest.mark.parametrize("payload, message", [
     ({"name": "x", "redirect_uris": ["http://evil.example.com/cb"]}, "https"),
     ({"name": "x", "redirect_uris": ["https://a.example.com/cb#frag"]}, "fragment"),
@@ -126,7 +161,7 @@ def test_admin_scopes_can_only_be_granted_by_a_caller_holding_them(client, robot
     clients_only = Api(client, token(client, robot, ADMIN_CLIENTS))
     refused = clients_only.post("/v1/clients", json={"name": "Escalator", "grant_types": ["client_credentials"],
                                                      "scopes": [ADMIN_USERS]})
-    assert refused.status_code == 400 and "administrative" in refused.get_json()["detail"]
+    assert refused.status_code == 403 and ADMIN_USERS in refused.get_json()["detail"]
     allowed = clients_only.post("/v1/clients", json={"name": "Deployer", "grant_types": ["client_credentials"],
                                                      "scopes": [ADMIN_CLIENTS]})
     assert allowed.status_code == 201
@@ -192,7 +227,11 @@ def test_granting_admin_roles_needs_admin_roles_scope(client, robot, user):
     refused = users_only.put(f"/v1/users/{user.id}/roles", json={"roles": ["admin"]})
     assert refused.status_code == 403
     both = Api(client, token(client, robot, f"{ADMIN_USERS} {ADMIN_ROLES}"))
-    assert both.put(f"/v1/users/{user.id}/roles", json={"roles": ["client-manager"]}).status_code == 200
+    assert both.put(f"/v1/users/{user.id}/roles", json={"roles": ["user-manager"]}).status_code == 200
+    # ... but not one granting a permission the caller does not hold itself (no acting above yourself)
+    assert both.put(f"/v1/users/{user.id}/roles", json={"roles": ["client-manager"]}).status_code == 403
+    everything = Api(client, token(client, robot))
+    assert everything.put(f"/v1/users/{user.id}/roles", json={"roles": ["admin"]}).status_code == 200
     assert users_only.delete(f"/v1/users/{user.id}").status_code == 403
 
 
@@ -254,8 +293,10 @@ def test_set_password_link_is_one_time_and_expires(client, api, user, browser, r
 def test_audit_query_filters_and_shows_a_sign_in(client, api, browser, user, rp):
     result = browser.sign_in(rp)
     redeem(client, rp, result["code"], result["_verifier"])
-    form = csrf_from(client.get("/account/login").get_data(as_text=True))
-    client.post("/account/login", data={"username": "alice", "password": "wrong", "csrf_token": form})
+    again = browser.authorize(response_type="code", client_id=rp.client.client_id, scope="openid", prompt="login",
+                              redirect_uri=rp.client.redirect_uris[0])
+    path = urlsplit(again.headers["Location"]).path
+    browser.login(path, password="wrong")
     everything = api.get("/v1/audit?limit=100").get_json()
     events = [e["event"] for e in everything["items"]]
     assert "login.password" in events and "consent.grant" in events and "token.issue" in events
@@ -299,3 +340,35 @@ def test_a_users_token_carries_only_what_their_roles_allow(app, client, user, ap
     assert personal.get("/v1/users").status_code == 403  # the scope alone is not enough: no user-manager role
     api.put(f"/v1/users/{user.id}/roles", json={"roles": []})
     assert personal.get("/v1/audit").status_code == 403
+
+
+def test_a_token_for_another_audience_is_refused(app, client):
+    """A token issued with admin scopes for resource=https://api.example.com must not open the admin API:
+    that API could replay it here (finding 6)."""
+    with app.app_context():
+        from idp.services import clients as client_service
+
+        robot = client_service.create(name="Robot", redirect_uris=[], grant_types=["client_credentials"],
+                                      scopes=list(ADMIN_SCOPES), admin_scopes_allowed=ADMIN_SCOPES,
+                                      resources=["https://api.example.com"])
+    issued = client.post("/token", data={"grant_type": "client_credentials", "resource": "https://api.example.com"},
+                         headers=basic_auth(robot.client.client_id, robot.client_secret))
+    assert issued.status_code == 200
+    for_api = issued.get_json()["access_token"]
+    refused = client.get(BASE + "/v1/users", headers={"Authorization": f"Bearer {for_api}"})
+    assert refused.status_code == 401 and 'error="invalid_token"' in refused.headers["WWW-Authenticate"]
+    own = token(client, robot)  # without resource: the audience is this provider
+    assert client.get(BASE + "/v1/users", headers={"Authorization": f"Bearer {own}"}).status_code == 200
+
+
+def test_acting_above_yourself_is_refused_and_audited(app, client, robot):
+    """A client-manager cannot rotate the secret of a client holding admin:users (and then use it with
+    client_credentials); the refusal is in the audit trail."""
+    clients_only = Api(client, token(client, robot, ADMIN_CLIENTS))
+    powerful = automation_client(app, scopes=(ADMIN_USERS,))
+    refused = clients_only.post(f"/v1/clients/{powerful.client.client_id}/secret", json={})
+    assert refused.status_code == 403 and ADMIN_USERS in refused.get_json()["detail"]
+    assert token(client, powerful)  # the old secret still works
+    audit = Api(client, token(client, robot, ADMIN_AUDIT))
+    [event] = audit.get("/v1/audit?event=admin.client.rotate_secret").get_json()["items"]
+    assert event["outcome"] == "failure" and event["client_id"] == robot.client.client_id

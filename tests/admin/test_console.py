@@ -111,14 +111,22 @@ def test_register_edit_rotate_disable_and_delete_a_client(admin_client):
         "access_token_format": "opaque"})
     assert saved.status_code == 303
     assert "Shop 2" in admin_client.get("/admin/clients").get_data(as_text=True)
+    asked = admin_client.post(f"/admin/clients/{client_id}/secret", data={"csrf_token": token,
+                                                                        "grace_seconds": "60"})
+    assert asked.status_code == 200 and 'name="confirm" value="yes"' in asked.get_data(as_text=True)
+    assert 'name="grace_seconds" value="60"' in asked.get_data(as_text=True)  # the form is repeated
     rotated = admin_client.post(f"/admin/clients/{client_id}/secret", data={"csrf_token": token,
-                                                                          "grace_seconds": "60"})
+                                                                          "grace_seconds": "60", "confirm": "yes"})
     new_secret = re.search(r'id="client-secret">([^<]+)<', rotated.get_data(as_text=True)).group(1)
     assert new_secret != secret
-    assert admin_client.post(f"/admin/clients/{client_id}/enabled", data={"csrf_token": token,
-                                                                         "enabled": "0"}).status_code == 303
+    assert admin_client.post(f"/admin/clients/{client_id}/enabled", data={"csrf_token": token, "enabled": "0",
+                                                                         "confirm": "yes"}).status_code == 303
     assert "disabled" in admin_client.get("/admin/clients").get_data(as_text=True)
-    assert admin_client.post(f"/admin/clients/{client_id}/delete", data={"csrf_token": token}).status_code == 303
+    asked = admin_client.post(f"/admin/clients/{client_id}/delete", data={"csrf_token": token})
+    assert asked.status_code == 200 and "cannot be undone" in asked.get_data(as_text=True)
+    assert admin_client.get(f"/admin/clients/{client_id}").status_code == 200  # nothing happened yet
+    assert admin_client.post(f"/admin/clients/{client_id}/delete", data={"csrf_token": token,
+                                                                        "confirm": "yes"}).status_code == 303
     assert admin_client.get(f"/admin/clients/{client_id}").status_code == 404
     issued = admin_client.post("/admin/clients/initial-access-token", data={"csrf_token": token})
     assert issued.status_code == 200 and 'id="initial-access-token"' in issued.get_data(as_text=True)
@@ -127,6 +135,30 @@ def test_register_edit_rotate_disable_and_delete_a_client(admin_client):
     for event in ("admin.client.create", "admin.client.update", "admin.client.rotate_secret",
                   "admin.client.disable", "admin.client.delete"):
         assert event in audit
+
+
+def test_register_a_fapi2_key_client_in_the_console(admin_client):
+    import json
+
+    from tests.protocol.high_assurance import client_key, public_jwks
+
+    token = csrf_from(admin_client.get("/admin/clients/new").get_data(as_text=True))
+    jwks = json.dumps(public_jwks(client_key("ec")))
+    created = admin_client.post("/admin/clients/new", data={
+        "csrf_token": token, "name": "Bank", "auth_method": "private_key_jwt",
+        "redirect_uris": "https://bank.example.com/cb", "grant_types": "authorization_code", "scopes": "openid",
+        "jwks": jwks, "fapi2": "1"})
+    html = created.get_data(as_text=True)
+    assert created.status_code == 200 and 'id="client-secret"' not in html and "registered keys" in html
+    client_id = re.search(r'id="client-id">([^<]+)<', html).group(1)
+    edit = admin_client.get(f"/admin/clients/{client_id}").get_data(as_text=True)
+    assert "Rotate the secret" not in edit and client_key("ec").as_dict(private=False)["x"] in edit
+    assert re.search(r'name="require_pushed_authorization_requests" value="1" checked', edit)
+    assert re.search(r'id="id_token_signed_response_alg" name="id_token_signed_response_alg" value="PS256"', edit)
+    refused = admin_client.post("/admin/clients/new", data={
+        "csrf_token": token, "name": "Bank 2", "auth_method": "client_secret_basic", "fapi2": "1",
+        "redirect_uris": "https://bank.example.com/cb", "grant_types": "authorization_code", "scopes": "openid"})
+    assert refused.status_code == 400 and "private_key_jwt" in refused.get_data(as_text=True)
 
 
 def test_manage_users_roles_and_groups(app, admin_client):
@@ -147,13 +179,16 @@ def test_manage_users_roles_and_groups(app, admin_client):
     assert 'value="billing" checked' in page and 'value="staff" checked' in page and "Bobby" in page
     link = admin_client.post(user_path + "/password-link", data={"csrf_token": token}).get_data(as_text=True)
     assert "/account/set-password/" in link
-    assert admin_client.post(user_path + "/mfa/reset", data={"csrf_token": token}).status_code == 303
-    assert admin_client.post(user_path + "/enabled", data={"csrf_token": token, "enabled": "0"}).status_code == 303
+    assert admin_client.post(user_path + "/mfa/reset", data={"csrf_token": token, "confirm": "yes"}).status_code == 303
+    assert admin_client.post(user_path + "/enabled", data={"csrf_token": token, "enabled": "0",
+                                                           "confirm": "yes"}).status_code == 303
     assert "Disabled" in admin_client.get(user_path).get_data(as_text=True)
-    assert admin_client.post(user_path + "/delete", data={"csrf_token": token}).status_code == 303
+    assert admin_client.post(user_path + "/delete", data={"csrf_token": token, "confirm": "yes"}).status_code == 303
     assert admin_client.get(user_path).status_code == 404
-    assert admin_client.post("/admin/roles/billing/delete", data={"csrf_token": token}).status_code == 303
-    assert admin_client.post("/admin/roles/admin/delete", data={"csrf_token": token}).status_code == 303
+    assert admin_client.post("/admin/roles/billing/delete", data={"csrf_token": token,
+                                                                  "confirm": "yes"}).status_code == 303
+    assert admin_client.post("/admin/roles/admin/delete", data={"csrf_token": token,
+                                                                "confirm": "yes"}).status_code == 303
     assert "admin" in admin_client.get("/admin/roles").get_data(as_text=True)
 
 

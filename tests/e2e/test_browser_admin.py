@@ -85,3 +85,32 @@ def test_console_fits_a_phone_screen(chromium, live_server, admin_secret):
             assert tab.evaluate("document.documentElement.scrollWidth") <= 360, path
     finally:
         context.close()
+
+
+def test_deleting_a_user_asks_for_confirmation_without_javascript(chromium, live_server, user, admin_secret):
+    """A destructive console action shows a confirmation page first; with JavaScript off, "Cancel" keeps
+    the account and confirming deletes it."""
+    from idp import http
+    from idp.services import sessions
+
+    app = live_server.app
+    with app.app_context():
+        admin = user_service.search("root", 0, 1).items[0]
+        cookie, _ = sessions.start(current().settings, user_id=admin.id, amr=["pwd", "otp", "mfa"],
+                                   acr=sessions.MFA_ACR, user_agent=None, ip_address=None)
+    context = chromium.new_context(java_script_enabled=False)
+    context.add_cookies([{"name": http.SESSION_COOKIE, "value": cookie, "url": live_server.url}])
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server.url}/admin/users/{user.id}")
+        page.get_by_role("button", name="Delete this user").click()
+        page.get_by_role("heading", name="Delete alice?").wait_for()
+        page.get_by_role("link", name="Cancel").click()
+        page.goto(f"{live_server.url}/admin/users/{user.id}")
+        page.get_by_role("heading", name="alice").wait_for()  # still there
+        page.get_by_role("button", name="Delete this user").click()
+        page.get_by_role("button", name="Delete the user").click()
+        page.get_by_text("alice was deleted.").wait_for()
+        assert page.goto(f"{live_server.url}/admin/users/{user.id}").status == 404
+    finally:
+        context.close()

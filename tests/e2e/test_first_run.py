@@ -64,7 +64,8 @@ def test_fresh_install_serves_and_signs_in(fresh_server):
     assert (instance / "idp.sqlite3").exists()
     assert (instance / "key_encryption_key").exists()
     jwks = requests.get(f"{issuer}/jwks.json", timeout=5).json()
-    assert len(jwks["keys"]) == 2  # the signing key and the pre-published next key
+    # For each signing algorithm (RS256, PS256, ES256): the signing key and the pre-published next key.
+    assert sorted(k["alg"] for k in jwks["keys"]) == ["ES256", "ES256", "PS256", "PS256", "RS256", "RS256"]
 
     run = dict(env=env, capture_output=True, text=True, timeout=60, check=True)
     subprocess.run([*_idp_command(), "users", "create", "--username", "carol", "--email", "carol@example.com",

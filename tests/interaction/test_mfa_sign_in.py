@@ -123,15 +123,16 @@ def test_prompt_none_below_the_mfa_level_is_interaction_required(app, client, br
 def test_client_requiring_mfa_sends_a_person_without_a_factor_to_set_one_up(app, browser, user):
     strict = make_client(app, name="Bank", redirect_uris=["https://bank.example.com/cb"], require_mfa=True)
     assert strict.client.require_mfa
-    _, html = _to_mfa_page(browser, strict)
-    assert "Set up two-step sign-in first" in html and 'href="/account/security"' in html
+    path, html = _to_mfa_page(browser, strict)
+    assert "Set up two-step sign-in</h1>" in html and f'href="{path}/enrol/totp"' in html
+    assert "/account/security" not in html  # no detour through a page that would ask for the factor first
 
 
 def test_administrators_always_need_a_second_factor(app, browser, user, rp):
     with app.app_context():
         users.set_admin(user.id, True)
-    _, html = _to_mfa_page(browser, rp)
-    assert "Set up two-step sign-in first" in html
+    path, html = _to_mfa_page(browser, rp)
+    assert "Set up two-step sign-in</h1>" in html and f'href="{path}/enrol/totp"' in html
 
 
 def test_admin_with_a_factor_gets_the_mfa_level(app, client, browser, user, rp):
@@ -191,12 +192,12 @@ def test_wrong_codes_are_throttled_per_client_ip(app, client, browser, user, rp,
     """Many accounts tried from one address: the address is blocked, whoever's account is next."""
     enrol_totp(app, user)
     path, html = _to_mfa_page(browser, rp)
-    from idp.services import audit
+    from idp.services import throttle
+    from idp.services.mfa import throttle as mfa_throttle
 
     with app.app_context():
-        for n in range(settings.mfa_max_failures_per_ip):
-            audit.record("mfa.totp.verify", outcome=audit.FAILURE, subject_user_id=10_000 + n,
-                         origin=audit.Origin(ip_address="127.0.0.1"), reason="wrong authenticator-app code")
+        for n in range(settings.mfa_max_failures_per_ip):  # one wrong guess each at other accounts
+            throttle.reserve(mfa_throttle.keys(settings, 10_000 + n, "127.0.0.1"))
     blocked = client.post(path + "/mfa/recovery", data={"code": "aaaa-bbbb-cccc-dddd",
                                                          "csrf_token": csrf_from(html)})
     assert blocked.status_code == 429

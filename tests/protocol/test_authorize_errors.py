@@ -153,8 +153,9 @@ REDIRECTED_ERRORS = {
                                      "invalid_request"),
     "claims values not an array": (dict(claims='{"id_token": {"acr": {"values": "x"}}}'), "invalid_request"),
     "id_token_hint not a JWT": (dict(id_token_hint="not-a-jwt"), "invalid_request"),
-    "request object": (dict(request="eyJhbGciOiJub25lIn0.e30."), "request_not_supported"),
-    "request_uri": (dict(request_uri="https://app.example.com/req.jwt"), "request_uri_not_supported"),
+    # Unsigned request objects only from clients registered for them; request_uri only from PAR, never fetched.
+    "request object": (dict(request="eyJhbGciOiJub25lIn0.e30."), "invalid_request_object"),
+    "request_uri": (dict(request_uri="https://app.example.com/req.jwt"), "invalid_request_uri"),
     "registration": (dict(registration='{"client_name": "x"}'), "registration_not_supported"),
     "oversize nonce": (dict(nonce="n" * 5000), "invalid_request"),
     "oversize login_hint": (dict(login_hint="a" * 5000), "invalid_request"),

@@ -16,10 +16,12 @@ def test_registered_origin_gets_cors_headers(app, client):
     assert preflight.status_code == 204
     assert preflight.headers["Access-Control-Allow-Origin"] == SPA
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert "DPoP" in preflight.headers["Access-Control-Allow-Headers"]  # a browser app may send DPoP proofs
     actual = client.post("/token", data={"grant_type": "authorization_code"}, headers={"Origin": SPA})
     assert actual.headers["Access-Control-Allow-Origin"] == SPA and "Origin" in actual.headers["Vary"]
     userinfo = client.get("/userinfo", headers={"Origin": SPA})
     assert userinfo.status_code == 401 and userinfo.headers["Access-Control-Allow-Origin"] == SPA
+    assert "DPoP-Nonce" in userinfo.headers["Access-Control-Expose-Headers"]
 
 
 def test_other_origins_and_disabled_clients_get_none(app, client):

@@ -98,18 +98,24 @@ def test_only_implemented_features_are_advertised(metadata):
         "authorization_code", "refresh_token", "client_credentials", "urn:ietf:params:oauth:grant-type:device_code"}
     assert metadata["subject_types_supported"] == ["public"]
     assert set(metadata["token_endpoint_auth_methods_supported"]) == {
-        "client_secret_basic", "client_secret_post", "none"}
-    assert metadata.get("request_parameter_supported") is False
+        "client_secret_basic", "client_secret_post", "private_key_jwt", "none"}
+    assert metadata.get("request_parameter_supported") is True
     assert metadata.get("request_uri_parameter_supported") is False
     assert metadata.get("claims_parameter_supported") is True
     assert "registration_endpoint" not in metadata
-    assert "pushed_authorization_request_endpoint" not in metadata  # PAR (RFC 9126) is not implemented
+    assert metadata["pushed_authorization_request_endpoint"] == "http://localhost/par"
+    assert metadata["require_pushed_authorization_requests"] is False
+    assert metadata["request_object_signing_alg_values_supported"] == [
+        "RS256", "PS256", "ES256", "EdDSA", "Ed25519", "none"]
     # RFC 7662 §2.1: introspection needs an authenticated (confidential) client; RFC 7009 §2.1: public
     # clients may revoke their own tokens with their client_id.
     assert set(metadata["introspection_endpoint_auth_methods_supported"]) == {
-        "client_secret_basic", "client_secret_post"}
+        "client_secret_basic", "client_secret_post", "private_key_jwt"}
     assert set(metadata["revocation_endpoint_auth_methods_supported"]) == {
-        "client_secret_basic", "client_secret_post", "none"}
+        "client_secret_basic", "client_secret_post", "private_key_jwt", "none"}
+    for endpoint in ("token", "introspection", "revocation"):
+        assert metadata[f"{endpoint}_endpoint_auth_signing_alg_values_supported"] == [
+            "RS256", "PS256", "ES256", "EdDSA", "Ed25519"]
     assert set(metadata["prompt_values_supported"]) == {"none", "login", "consent", "select_account"}
 
 
@@ -163,9 +169,12 @@ def _b64url_uint(value: str) -> int:
 
 
 def _rfc7638_thumbprint(jwk: dict) -> str:
-    """RFC 7638 §3.1–§3.3: the required members of an RSA key (e, kty, n) in lexicographic order,
-    no whitespace, UTF-8, SHA-256, base64url without padding."""
-    canonical = f'{{"e":"{jwk["e"]}","kty":"{jwk["kty"]}","n":"{jwk["n"]}"}}'
+    """RFC 7638 §3.1–§3.3: the required members of an RSA key (e, kty, n) or an EC key (crv, kty, x,
+    y) in lexicographic order, no whitespace, UTF-8, SHA-256, base64url without padding."""
+    if jwk["kty"] == "EC":
+        canonical = f'{{"crv":"{jwk["crv"]}","kty":"EC","x":"{jwk["x"]}","y":"{jwk["y"]}"}}'
+    else:
+        canonical = f'{{"e":"{jwk["e"]}","kty":"{jwk["kty"]}","n":"{jwk["n"]}"}}'
     digest = hashlib.sha256(canonical.encode("utf-8")).digest()
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
@@ -181,13 +190,19 @@ def test_jwks_publishes_current_and_next_key(keys):
     assert len({k["kid"] for k in keys}) == len(keys)  # kids are unique
 
 
-def test_jwks_keys_are_rsa_signing_keys(keys):
-    """OIDC Core §10.1: keys for signing have use=sig; RS256 needs RSA keys of at least 2048 bits
-    (RFC 7518 §3.3)."""
+def test_jwks_keys_are_signing_keys_of_each_advertised_algorithm(keys, metadata):
+    """OIDC Core §10.1: keys for signing have use=sig; RS256 and PS256 need RSA keys of at least 2048
+    bits (RFC 7518 §3.3, §3.5), ES256 a P-256 key (§3.4). Each advertised alg has a current and a
+    pre-published next key."""
+    assert sorted(k["alg"] for k in keys).count("RS256") >= 2
+    assert {k["alg"] for k in keys} == set(metadata["id_token_signing_alg_values_supported"]) == {
+        "RS256", "PS256", "ES256"}
     for key in keys:
-        assert key["kty"] == "RSA"
         assert key["use"] == "sig"
-        assert key["alg"] == "RS256"
+        if key["alg"] == "ES256":
+            assert key["kty"] == "EC" and key["crv"] == "P-256"
+            continue
+        assert key["kty"] == "RSA"
         assert _b64url_uint(key["n"]).bit_length() >= 2048
         assert _b64url_uint(key["e"]) in (3, 65537)
 
@@ -200,7 +215,7 @@ def test_jwks_key_ids_are_rfc7638_thumbprints(keys):
 def test_jwks_members_are_unpadded_base64url(keys):
     """RFC 7518 §6.3.1: n and e are Base64urlUInt (no padding, minimal length)."""
     for key in keys:
-        for member in ("n", "e"):
+        for member in ("n", "e") if key["kty"] == "RSA" else ("x", "y"):
             assert re.fullmatch(r"[A-Za-z0-9_-]+", key[member]), member
             raw = base64.urlsafe_b64decode(key[member] + "=" * (-len(key[member]) % 4))
             assert raw[0] != 0, f"{member} has a leading zero octet"

@@ -10,19 +10,7 @@ from idp.extensions import db
 from idp.services import clock
 from tests.admin.api_helpers import Api, automation_client, token
 from tests.conftest import basic_auth, make_app
-
-
-@pytest.fixture(scope="module")
-def _dcr_app(_session_app, tmp_path_factory, database_url):
-    return make_app(tmp_path_factory, database_url, dynamic_client_registration=1)
-
-
-@pytest.fixture()
-def dcr(app, _dcr_app):
-    """A test client of an app with dynamic registration on, over the same (emptied) database."""
-    yield _dcr_app.test_client()
-    with _dcr_app.app_context():
-        db.session.remove()
+from tests.protocol.high_assurance import auth_form, client_key, public_jwks
 
 
 @pytest.fixture()
@@ -100,3 +88,117 @@ def test_a_token_is_required_and_expires(dcr, initial_token):
     expired = dcr.post("/register", json=METADATA, headers={"Authorization": f"Bearer {initial_token}"})
     assert expired.status_code == 401
     assert dcr.post("/register", data="not json", headers={"Authorization": "Bearer x"}).status_code == 400
+
+
+def _register(dcr, initial_token, **metadata):
+    return dcr.post("/register", json={**METADATA, **metadata}, headers={"Authorization": f"Bearer {initial_token}"})
+
+
+@pytest.mark.parametrize("metadata", [
+    {"grant_types": ["client_credentials"], "scope": "orders:write payments:refund"},
+    {"grant_types": ["client_credentials"], "scope": "openid"},
+    {"scope": "openid orders:write"},
+    {"scope": "openid roles"},
+])
+def test_self_registration_gets_only_allowed_scopes_and_grants(dcr, initial_token, metadata):
+    """Finding 7: a self-registered client cannot grant itself API scopes or client_credentials."""
+    refused = _register(dcr, initial_token, **metadata)
+    assert refused.status_code == 400 and refused.get_json()["error"] == "invalid_client_metadata"
+    info = _register(dcr, initial_token).get_json()  # the token was not used up
+    reg = {"Authorization": f"Bearer {info['registration_access_token']}"}
+    path = info["registration_client_uri"].removeprefix("http://localhost")
+    assert dcr.put(path, json=metadata, headers=reg).status_code == 400  # nor later, by RFC 7592 update
+    assert dcr.get(path, headers=reg).get_json()["grant_types"] == ["authorization_code"]
+
+
+def test_an_operator_may_allow_api_scopes_and_client_credentials(app, tmp_path_factory, database_url):
+    lenient = make_app(tmp_path_factory, database_url, dynamic_client_registration=1,
+                       registration_allowed_scopes="orders:read", registration_allowed_grant_types="client_credentials")
+    client = lenient.test_client()
+    issued = Api(client, token(client, automation_client(app))).post("/v1/initial-access-tokens").get_json()
+    response = client.post("/register", json={"grant_types": ["client_credentials"], "scope": "orders:read"},
+                           headers={"Authorization": f"Bearer {issued['initial_access_token']}"})
+    assert response.status_code == 201, response.get_json()
+    with lenient.app_context():
+        db.session.remove()
+
+
+@pytest.mark.parametrize("uri", [
+    "http://127.0.0.1/bc", "http://rp.example.com/bc", "https://127.0.0.1/bc", "https://127.1.2.3:8443/bc",
+    "https://10.0.0.5/bc", "https://192.168.1.1/bc", "https://172.16.0.1/bc", "https://100.64.0.1/bc",
+    "https://169.254.169.254/latest/meta-data", "https://[::1]/bc", "https://[::ffff:127.0.0.1]/bc",
+    "https://[fe80::1]/bc", "https://[fd00::1]/bc", "https://0.0.0.0/bc", "https://localhost/bc",
+    "https://admin.localhost/bc", "https://intranet/bc",
+])
+def test_a_self_registered_backchannel_uri_must_be_public_https(dcr, initial_token, uri):
+    """Finding 8 (at registration): no loopback, link-local or private targets for the provider's POST."""
+    refused = _register(dcr, initial_token, backchannel_logout_uri=uri)
+    assert refused.status_code == 400, uri
+
+
+def test_backchannel_delivery_to_a_self_registered_client_checks_the_resolved_address(
+        app, dcr, initial_token, user, monkeypatch):
+    """Finding 8 (at delivery): the name resolves to loopback now (DNS rebinding): nothing is sent there."""
+    import socket
+    import threading
+
+    from idp.services import backchannel, clients
+    from idp.services.runtime import current
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(5)
+    listener.settimeout(0.5)
+    port = listener.getsockname()[1]
+    real_getaddrinfo = socket.getaddrinfo
+    answer = ["93.184.216.34"]  # public while the client registers ...
+
+    def rebinding(host, *args, **kwargs):
+        if host == "rp.example.com":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answer[0], port))]
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    registered = _register(dcr, initial_token, backchannel_logout_uri=f"https://rp.example.com:{port}/bc")
+    assert registered.status_code == 201
+    info = registered.get_json()
+    answer[0] = "127.0.0.1"  # ... loopback when the provider delivers
+    connections = []
+    accepting = threading.Thread(target=lambda: connections.extend(_accept_all(listener)), daemon=True)
+    accepting.start()
+    with app.app_context():
+        rt = current()
+        backchannel.enqueue(client=clients.get(info["client_id"]), user_id=user.id, sub=user.sub, sid="sid-ssrf")
+        db.session.commit()
+        backchannel.deliver_due(rt.settings, rt.keyring)
+        [delivery] = backchannel.deliveries_for("sid-ssrf")
+    accepting.join()
+    listener.close()
+    assert delivery.status == "pending" and delivery.last_error.startswith("refused"), delivery.last_error
+    assert connections == []
+
+
+def _accept_all(listener):
+    accepted = []
+    try:
+        while True:
+            conn, _ = listener.accept()
+            accepted.append(conn)
+            conn.close()
+    except OSError:
+        return accepted
+
+
+def test_dynamic_registration_accepts_a_key_client_that_then_authenticates(client, dcr, initial_token):
+    metadata = {"client_name": "Registered bank app", "redirect_uris": ["https://bank.example.com/cb"],
+                "token_endpoint_auth_method": "private_key_jwt", "jwks": public_jwks(client_key("ec")),
+                "token_endpoint_auth_signing_alg": "ES256", "dpop_bound_access_tokens": True,
+                "require_pushed_authorization_requests": True, "grant_types": ["authorization_code"]}
+    response = dcr.post("/register", json=metadata, headers={"Authorization": f"Bearer {initial_token}"})
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    assert "client_secret" not in body and body["jwks"] == metadata["jwks"]
+    assert body["dpop_bound_access_tokens"] is True and body["require_pushed_authorization_requests"] is True
+    form = {"token": "x", **auth_form(body["client_id"], "http://localhost", alg="ES256")}
+    assert client.post("/introspect", data=form).status_code == 200
+

@@ -48,8 +48,9 @@ def test_nul_characters_are_refused_not_crashing(client, rp):
     assert token.get_json()["error"] == "invalid_request"
 
 
-def test_ids_beyond_the_database_range_are_not_found(client):
-    token = csrf_from(client.get("/account/login").get_data(as_text=True))
+def test_ids_beyond_the_database_range_are_not_found(client, browser, user, rp):
+    browser.sign_in(rp)
+    token = csrf_from(client.get("/account/security").get_data(as_text=True))
     response = client.post("/account/security/passkeys/99999999999999999999999/rename", data={"csrf_token": token})
     assert response.status_code == 404
 

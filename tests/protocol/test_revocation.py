@@ -119,3 +119,27 @@ def test_revoke_grants_revokes_a_users_tokens_for_one_client_or_all(app, client,
     with app.app_context():
         assert token_service.revoke_grants(user.id) == 2
     assert _active(client, other, theirs["access_token"]) is False
+
+
+def test_authlib_revoke_token_works_for_a_client_secret_post_client(app, live_server, user):
+    """Authlib's OAuth2Session.revoke_token() sends client_secret_basic whatever the client registered;
+    /revoke and /introspect accept either secret method (both are advertised there), /token stays exact."""
+    from authlib.integrations.requests_client import OAuth2Session
+
+    from tests.conftest import Browser
+
+    rp = make_client(app, name="Post", redirect_uris=["https://post.example.com/cb"],
+                     token_endpoint_auth_method="client_secret_post", skip_consent=True,
+                     grant_types=["authorization_code", "refresh_token"], scopes=["openid", "offline_access"])
+    result = Browser(live_server.app.test_client()).sign_in(rp, scope="openid offline_access")
+    session = OAuth2Session(rp.client.client_id, rp.client_secret, token_endpoint_auth_method="client_secret_post",
+                            redirect_uri="https://post.example.com/cb")
+    token = session.fetch_token(f"{live_server.url}/token", grant_type="authorization_code", code=result["code"],
+                                code_verifier=result["_verifier"])
+    introspection = session.introspect_token(f"{live_server.url}/introspect", token=token["access_token"])
+    assert introspection.status_code == 200 and introspection.json()["active"] is True
+    response = session.revoke_token(f"{live_server.url}/revoke", token=token["refresh_token"])
+    assert response.status_code == 200, response.text
+    basic_at_token = session.post(f"{live_server.url}/token", auth=(rp.client.client_id, rp.client_secret),
+                                  data={"grant_type": "refresh_token", "refresh_token": token["refresh_token"]})
+    assert basic_at_token.status_code == 401  # /token keeps the registered method exactly

@@ -1,19 +1,35 @@
-"""Throttling of wrong second-factor attempts, per account and per client IP address. The failures
-are the audit trail's own records, so every server process sees the same count."""
+"""The one second-factor check: every verification of an authenticator-app code, a recovery code or a
+security key / passkey (at sign-in, and the first code when setting an app up inside the sign-in)
+goes through `verify`, which counts the attempt on the shared database throttle before checking it.
+Passwordless passkey sign-in has its own per-IP counter, so it stays available while passwords are
+throttled."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from .. import throttle
 
-# Audit events whose failures count against the limits.
-VERIFY_EVENTS = ("mfa.totp.verify", "mfa.recovery.verify", "mfa.webauthn.verify", "login.passkey")
+T = TypeVar("T")
 
 
-def retry_after(settings, *, user_id: int | None, ip_address: str | None) -> int:
-    """Seconds until another attempt is allowed; 0 when one is allowed now."""
-    return throttle.retry_after(VERIFY_EVENTS, window=settings.mfa_failure_window,
-                                per_account=settings.mfa_max_failures_per_account,
-                                per_ip=settings.mfa_max_failures_per_ip, user_id=user_id, ip_address=ip_address)
+def keys(settings, user_id: int | None, ip_address: str | None) -> list[throttle.Key]:
+    window = settings.mfa_failure_window
+    if user_id is None:  # passwordless: nobody to count against yet but the address
+        return [throttle.Key("passkey.ip", ip_address or "", settings.mfa_max_failures_per_ip, window)]
+    return [throttle.Key("mfa.ip", ip_address or "", settings.mfa_max_failures_per_ip, window),
+            throttle.Key("mfa.account", str(user_id), settings.mfa_max_failures_per_account, window,
+                         personal=True)]
+
+
+def verify(settings, *, user_id: int | None, ip_address: str | None, check: Callable[[], T]) -> T:
+    """Reserve an attempt, then run `check` (which raises SecondFactorFailed when wrong: the attempt
+    stays counted). Raises Throttled when no attempt is left."""
+    reservation = throttle.reserve(keys(settings, user_id, ip_address))
+    result = check()
+    reservation.succeeded()
+    return result
 
 
 def message(seconds: int) -> str:

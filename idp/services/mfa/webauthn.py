@@ -12,7 +12,6 @@ with a discoverable credential.
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -39,7 +38,7 @@ from ...extensions import db
 from ...storage import mfa as store
 from ...storage import users as user_store
 from ...types import PasskeyView, UserView
-from .. import clock, crypto
+from .. import clock, crypto, json_input
 from . import AMR_HARDWARE_KEY, AMR_SOFTWARE_KEY, AMR_USER_VERIFIED, passkey_view
 
 REGISTER = "register"
@@ -86,8 +85,8 @@ def _parse(credential_json: str) -> dict:
     if not credential_json or len(credential_json) > MAX_CREDENTIAL_JSON:
         raise SecondFactorFailed("missing or oversized WebAuthn response")
     try:
-        data = json.loads(credential_json)
-        client_data = json.loads(base64url_to_bytes(data["response"]["clientDataJSON"]))
+        data = json_input.loads(credential_json)  # deep nesting is a ValueError there, not a RecursionError
+        client_data = json_input.loads(base64url_to_bytes(data["response"]["clientDataJSON"]))
         challenge = client_data["challenge"]
     except (ValueError, KeyError, TypeError):
         raise SecondFactorFailed("malformed WebAuthn response") from None

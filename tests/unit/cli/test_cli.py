@@ -43,8 +43,8 @@ def _key_states(app) -> dict[str, str]:
 
 def _kid(app, state: str) -> str:
     with app.app_context():
-        rows = key_store.in_state(state)
-        assert len(rows) == 1, f"expected exactly one {state} key"
+        rows = [r for r in key_store.in_state(state) if r.alg == "RS256"]
+        assert len(rows) == 1, f"expected exactly one {state} RS256 key"
         return rows[0].kid
 
 
@@ -139,9 +139,9 @@ def test_clients_create_rejects_a_bad_redirect_uri_readably(app, runner):
 def test_keys_list_shows_the_current_and_next_keys(app, runner):
     result = runner.invoke(args=["keys", "list"])
     assert result.exit_code == 0, result.output
-    lines = {line.split()[0]: line.split()[1] for line in result.output.splitlines()[1:]}
-    assert lines[_kid(app, key_store.CURRENT)] == "current"
-    assert lines[_kid(app, key_store.NEXT)] == "next"
+    lines = {line.split()[0]: line.split()[1:3] for line in result.output.splitlines()[1:]}
+    assert lines[_kid(app, key_store.CURRENT)] == ["RS256", "current"]
+    assert lines[_kid(app, key_store.NEXT)] == ["RS256", "next"]
 
 
 def test_keys_rotate_force_rotates(app, runner):
@@ -190,12 +190,14 @@ def test_console_script_migrates_an_empty_database_and_creates_keys(tmp_path):
     assert first.returncode == 0, first.stderr
 
     rows = [line.split() for line in first.stdout.splitlines()[1:]]
-    assert sorted(row[1] for row in rows) == ["current", "next"]
+    assert sorted((row[1], row[2]) for row in rows) == [
+        ("ES256", "current"), ("ES256", "next"), ("PS256", "current"), ("PS256", "next"), ("RS256", "current"),
+        ("RS256", "next")]
     with sqlite3.connect(database) as conn:
         assert conn.execute("SELECT count(*) FROM alembic_version").fetchone() == (1,)
-        stored = dict(conn.execute("SELECT kid, state FROM signing_keys").fetchall())
+        stored = {kid: state for kid, state in conn.execute("SELECT kid, state FROM signing_keys").fetchall()}
         assert conn.execute("SELECT count(*) FROM users").fetchone() == (0,)
-    assert stored == {row[0]: row[1] for row in rows}
+    assert stored == {row[0]: row[2] for row in rows}
     kek = instance / "key_encryption_key"
     assert stat.S_IMODE(kek.stat().st_mode) == 0o600
 

@@ -34,7 +34,17 @@ def _count() -> int:
     ("HTTP://app.example.com/cb", "https"),
     ("http://localhost.example.com/cb", "https"),
     ("http://127.0.0.1.example.com/cb", "https"),
-    ("http://localhost@evil.example/cb", "https"),
+    ("http://localhost@evil.example/cb", "user information"),
+    # Parsed differently by urlsplit and by browsers (WHATWG URL): refused outright.
+    ("http://evil.example\\@localhost/cb", "backslash"),
+    ("https://app.example.com\\@evil.example/cb", "backslash"),
+    ("http://evil.example%5C@localhost/cb", "user information"),
+    ("http://user:pw@localhost/cb", "user information"),
+    ("http://127.0.0.1:99999/cb", "port"),
+    ("http://local\thost/cb", "control"),
+    ("https://app.example.com/c b", "spaces"),
+    ("http://%6cocalhost/cb", "ASCII"),
+    ("http://\u24dbocalhost/cb", "ASCII"),
     ("https:///cb", "host"),
     ("/relative/cb", "absolute"),
     ("app.example.com/cb", "absolute"),
@@ -67,6 +77,20 @@ def test_acceptable_redirect_uris_are_registered_exactly(ctx, uri):
     assert created.redirect_uris == (uri,)
 
 
+@pytest.mark.parametrize(("field", "value"), [
+    ("allowed_cors_origins", ["http://evil.example\\@localhost"]),
+    ("logo_uri", "http://evil.example\\@localhost/logo.png"),
+    ("client_uri", "http://evil.example\\@127.0.0.1/"),
+    ("resources", ["https://api.example.com\\@evil.example/"]),
+    ("backchannel_logout_uri", "http://evil.example\\@localhost/bc"),
+    ("post_logout_redirect_uris", ["http://evil.example\\@localhost/bye"]),
+])
+def test_every_uri_field_refuses_ambiguous_forms(ctx, field, value):
+    with pytest.raises(ValidationError, match="backslash"):
+        _create(**{field: value})
+    assert _count() == 0
+
+
 def test_bad_post_logout_redirect_uri_is_refused(ctx):
     with pytest.raises(ValidationError, match="https"):
         _create(post_logout_redirect_uris=["http://app.example.com/bye"])
@@ -83,7 +107,8 @@ def test_code_flow_client_needs_a_redirect_uri(ctx):
 @pytest.mark.parametrize(("kwargs", "reason"), [
     ({"name": ""}, "name"),
     ({"name": "x" * 201}, "name"),
-    ({"token_endpoint_auth_method": "private_key_jwt"}, "token_endpoint_auth_method"),
+    ({"token_endpoint_auth_method": "client_secret_jwt"}, "token_endpoint_auth_method"),
+    ({"token_endpoint_auth_method": "private_key_jwt"}, "needs its public keys"),
     ({"grant_types": ["implicit"]}, "implicit"),
     ({"scopes": ["openid", "admin"]}, "admin"),
     ({"access_token_ttl": 0}, "access_token_ttl"),

@@ -226,3 +226,17 @@ def test_account_editable_claims_are_parsed_and_checked(instance):
 def test_logout_settings_are_bounded(instance, name, value):
     with pytest.raises(ConfigurationError, match=name):
         load(instance, **{name: value})
+
+
+def test_instance_folder_and_sqlite_file_are_private(tmp_path):
+    """The instance folder (secrets, and by default the database) is 0700 and a new SQLite file 0600:
+    they hold the key-encryption key, password hashes and the audit trail's personal data."""
+    from idp import create_app
+    from idp.extensions import db
+
+    instance = tmp_path / "instance"
+    app = create_app({"instance_path": str(instance), "log_level": "WARNING"})
+    with app.app_context():
+        db.engine.dispose()
+    assert stat.S_IMODE(instance.stat().st_mode) == 0o700
+    assert stat.S_IMODE((instance / "idp.sqlite3").stat().st_mode) == 0o600

@@ -30,7 +30,10 @@ def test_purge_deletes_only_what_has_expired(app, client, browser, user, rp, set
     with app.app_context():
         assert housekeeping.purge(100) == {"authorization_codes": 0, "tokens": 0, "device_codes": 0,
                                            "interactions": 0, "sso_sessions": 0, "logout_requests": 0,
-                                           "webauthn_challenges": 0, "backchannel_deliveries": 0}
+                                           "webauthn_challenges": 0, "backchannel_deliveries": 0,
+                                           "throttle_counters": 0,
+
+                                           "pushed_authorization_requests": 0, "seen_jtis": 0}
         assert _count(Token) == 6 and _count(AuthorizationCode) == 3
     clock.advance(settings.access_token_ttl + 1)  # codes, interactions and access tokens are over
     with app.app_context():

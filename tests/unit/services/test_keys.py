@@ -45,7 +45,8 @@ def _b64(data: bytes) -> str:
 
 
 def _rfc7638_thumbprint(jwk: dict) -> str:
-    members = {"e": jwk["e"], "kty": jwk["kty"], "n": jwk["n"]}
+    names = ("e", "kty", "n") if jwk["kty"] == "RSA" else ("crv", "kty", "x", "y")
+    members = {name: jwk[name] for name in names}
     canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode()
     return _b64(hashlib.sha256(canonical).digest())
 
@@ -54,9 +55,9 @@ def _published_kids(keyring) -> set[str]:
     return {k["kid"] for k in json.loads(keyring.jwks_json())["keys"]}
 
 
-def _one(state: str) -> store.SigningKeyRow:
-    rows = store.in_state(state)
-    assert len(rows) == 1, f"expected exactly one {state} key, found {len(rows)}"
+def _one(state: str, alg: str = "RS256") -> store.SigningKeyRow:
+    rows = [r for r in store.in_state(state) if r.alg == alg]
+    assert len(rows) == 1, f"expected exactly one {state} {alg} key, found {len(rows)}"
     return rows[0]
 
 
@@ -73,7 +74,8 @@ def test_kid_is_the_rfc7638_thumbprint_of_the_public_key(keyring):
         assert row.kid == _rfc7638_thumbprint(row.public_jwk)
     for jwk in json.loads(keyring.jwks_json())["keys"]:
         assert jwk["kid"] == _rfc7638_thumbprint(jwk)
-        assert jwk["kty"] == "RSA" and jwk["alg"] == "RS256" and jwk["use"] == "sig"
+        assert jwk["kty"] == ("EC" if jwk["alg"] == "ES256" else "RSA") and jwk["use"] == "sig"
+        assert jwk["alg"] in ("RS256", "PS256", "ES256")
 
 
 def test_published_keys_carry_no_private_parts(keyring):
@@ -117,7 +119,11 @@ def test_rotate_promotes_next_retires_current_and_publishes_a_new_next(keyring):
     new_next = _one(store.NEXT)
     assert new_next.kid not in (old_current_kid, old_next_kid)
     retired_after = {r.kid for r in store.in_state(store.RETIRED)}
-    assert retired_after - retired_before == {old_current_kid}
+    # Every algorithm's current key is retired with the RS256 one (they rotate together).
+    assert old_current_kid in retired_after - retired_before
+    assert len(retired_after - retired_before) == len(settings.signing_algs)
+    assert {r.alg for r in store.in_state(store.RETIRED) if r.kid in retired_after - retired_before} == set(
+        settings.signing_algs)
     assert keyring.signing_key().kid == old_next_kid
     assert {old_current_kid, old_next_kid, new_next.kid} <= _published_kids(keyring)
 
@@ -242,7 +248,7 @@ def test_rotation_race_loser_changes_nothing(keyring):
 
     assert _one(store.CURRENT).kid == winner
     _one(store.NEXT)
-    assert len(store.in_state(store.RETIRED)) == retired_before + 1
+    assert len(store.in_state(store.RETIRED)) == retired_before + len(current().settings.signing_algs)
 
 
 def test_compare_and_set_with_the_current_version_succeeds_once(keyring):

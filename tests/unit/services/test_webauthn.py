@@ -149,3 +149,9 @@ def test_rename_and_delete(ctx, user):
     assert not mfa.status(user.id).enrolled
     with pytest.raises(SecondFactorFailed, match="unknown"):
         _sign_in(key, None)
+
+
+@pytest.mark.parametrize("credential", ["[" * 8000 + "]" * 8000, '{"id": "a\\u0000", "response": {}}'])
+def test_hostile_json_is_a_malformed_response_not_a_crash(ctx, user, credential):
+    with pytest.raises(SecondFactorFailed):
+        webauthn.authenticate(current().settings, credential, "browser", user.id)
