@@ -4,6 +4,8 @@ that it verifies against the JWKS (signature, claims and sid)."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import requests
 
@@ -64,8 +66,15 @@ def test_logout_from_one_app_ends_the_session_and_tells_the_other(app, live_serv
     assert [c["sid"] for c in first_received] == [sid]
     assert first_received[0]["jti"] != claims["jti"]
 
-    with app.app_context():
-        deliveries = backchannel.deliveries_for(sid)
+    # The sender records the delivery once the app has answered, a moment after the app saw the token.
+    deadline = time.monotonic() + 10
+    while True:
+        with app.app_context():
+            deliveries = backchannel.deliveries_for(sid)
+        if {d.status for d in deliveries} != {"delivered"} and time.monotonic() < deadline:
+            time.sleep(0.05)
+            continue
+        break
     assert sorted(d.client_id for d in deliveries) == sorted([first.client_id, second.client_id])
     assert {d.status for d in deliveries} == {"delivered"} and {d.attempts for d in deliveries} == {1}
 
