@@ -25,7 +25,8 @@ from idp.services.runtime import current
 PASSWORD = "correct horse battery"
 # Tables emptied between tests. Signing keys survive (generating RSA keys is slow) unless a test
 # rotates them, which it does on purpose and checks.
-DATA_TABLES = ("audit_events", "throttle_counters", "leases", "user_roles", "user_groups", "roles", "groups",
+DATA_TABLES = ("audit_events", "throttle_counters", "leases", "seen_jtis", "pushed_authorization_requests",
+               "user_roles", "user_groups", "roles", "groups",
                "password_links",
                "initial_access_tokens", "backchannel_deliveries", "logout_requests", "tokens", "authorization_codes",
                "device_codes", "consents", "interactions", "sso_sessions", "webauthn_challenges",
