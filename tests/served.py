@@ -27,7 +27,7 @@ class ServedIdp:
     folder (hence its key-encryption key). `settings` become IDP_* variables."""
 
     def __init__(self, tmp_path: Path, database_url: str, instance: Path, workers: int = 1, port: int | None = None,
-                 **settings):
+                 serve_args: tuple[str, ...] = (), **settings):
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {k: v for k, v in os.environ.items() if not k.startswith(("IDP_", "PROMETHEUS_"))}
@@ -38,7 +38,7 @@ class ServedIdp:
         self.log = tmp_path / f"idp-serve-{self.port}.log"
         with self.log.open("wb") as out:
             self.process = subprocess.Popen([IDP, "serve", "--port", str(self.port), "--workers", str(workers),
-                                             "--threads", "4"], env=env,
+                                             "--threads", "4", *serve_args], env=env,
                                             stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path)
         try:
             self.wait_ready()
