@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 from flask import render_template, request
 
 from ..errors import NotFound
-from ..services import audit, clients, clock, users
+from ..services import audit, authorization, clients, clock, users
 from . import bp
-from .console_auth import requires
+from .console_auth import actor, requires
 
 DAY = 86400
 # Audit event names in words (others are shown as recorded).
@@ -57,13 +57,21 @@ def _names(entries) -> tuple[dict[int, str], dict[str, str]]:
 @bp.get("")
 @requires(None)
 def index():
-    since = clock.now() - DAY
-    counts = {"users": users.count(), "clients": len(clients.list_registered()),
-              "sign_ins": audit.count(event="login", outcome=audit.SUCCESS, since=since),
-              "failures": audit.count(event="login", outcome=audit.FAILURE, since=since)
-              + audit.count(event="mfa", outcome=audit.FAILURE, since=since)}
-    recent = audit.search(outcome=audit.FAILURE, limit=RECENT_SECURITY_EVENTS).items
-    people, apps = _names(recent)
+    """Each figure only for an administrator whose roles open its section (least privilege: an
+    application manager sees no audit events, an auditor no user count)."""
+    since, me = clock.now() - DAY, actor()
+    counts: dict[str, int] = {}
+    if authorization.allowed(me, "user.list"):
+        counts["users"] = users.count()
+    if authorization.allowed(me, "client.list"):
+        counts["clients"] = len(clients.list_registered())
+    recent, people, apps = None, {}, {}
+    if authorization.allowed(me, "audit.read"):
+        counts["sign_ins"] = audit.count(event="login", outcome=audit.SUCCESS, since=since)
+        counts["failures"] = (audit.count(event="login", outcome=audit.FAILURE, since=since)
+                              + audit.count(event="mfa", outcome=audit.FAILURE, since=since))
+        recent = audit.search(outcome=audit.FAILURE, limit=RECENT_SECURITY_EVENTS).items
+        people, apps = _names(recent)
     return render_template("admin/index.html", counts=counts, recent=recent, people=people, apps=apps)
 
 
