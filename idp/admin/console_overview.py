@@ -9,6 +9,7 @@ from flask import render_template, request
 
 from ..errors import NotFound
 from ..services import audit, authorization, clients, clock, users
+from ..types import Page
 from . import bp
 from .console_auth import actor, requires
 
@@ -104,7 +105,7 @@ def audit_page():
                         since=_day(filters["since"]), until=_day(filters["until"], end=True),
                         offset=number("offset") or 0, limit=50)
     if unknown_person:  # a name nobody has: nothing matches (rather than everything)
-        page = page.__class__(items=(), total=0, offset=0, limit=page.limit)
+        page = Page(items=(), total=0, offset=0, limit=page.limit)
     people, apps = _names(page.items)
     if user_id is not None and not filters["person"]:
         filters["person"] = users.usernames({user_id}).get(user_id, "")
