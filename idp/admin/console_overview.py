@@ -8,9 +8,10 @@ from datetime import UTC, datetime
 from flask import render_template, request
 
 from ..errors import NotFound
-from ..services import audit, clients, clock, users
+from ..services import audit, authorization, clients, clock, users
+from ..types import Page
 from . import bp
-from .console_auth import requires
+from .console_auth import actor, requires
 
 DAY = 86400
 # Audit event names in words (others are shown as recorded).
@@ -57,13 +58,21 @@ def _names(entries) -> tuple[dict[int, str], dict[str, str]]:
 @bp.get("")
 @requires(None)
 def index():
-    since = clock.now() - DAY
-    counts = {"users": users.count(), "clients": len(clients.list_registered()),
-              "sign_ins": audit.count(event="login", outcome=audit.SUCCESS, since=since),
-              "failures": audit.count(event="login", outcome=audit.FAILURE, since=since)
-              + audit.count(event="mfa", outcome=audit.FAILURE, since=since)}
-    recent = audit.search(outcome=audit.FAILURE, limit=RECENT_SECURITY_EVENTS).items
-    people, apps = _names(recent)
+    """Each figure only for an administrator whose roles open its section (least privilege: an
+    application manager sees no audit events, an auditor no user count)."""
+    since, me = clock.now() - DAY, actor()
+    counts: dict[str, int] = {}
+    if authorization.allowed(me, "user.list"):
+        counts["users"] = users.count()
+    if authorization.allowed(me, "client.list"):
+        counts["clients"] = len(clients.list_registered())
+    recent, people, apps = None, {}, {}
+    if authorization.allowed(me, "audit.read"):
+        counts["sign_ins"] = audit.count(event="login", outcome=audit.SUCCESS, since=since)
+        counts["failures"] = (audit.count(event="login", outcome=audit.FAILURE, since=since)
+                              + audit.count(event="mfa", outcome=audit.FAILURE, since=since))
+        recent = audit.search(outcome=audit.FAILURE, limit=RECENT_SECURITY_EVENTS).items
+        people, apps = _names(recent)
     return render_template("admin/index.html", counts=counts, recent=recent, people=people, apps=apps)
 
 
@@ -96,7 +105,7 @@ def audit_page():
                         since=_day(filters["since"]), until=_day(filters["until"], end=True),
                         offset=number("offset") or 0, limit=50)
     if unknown_person:  # a name nobody has: nothing matches (rather than everything)
-        page = page.__class__(items=(), total=0, offset=0, limit=page.limit)
+        page = Page(items=(), total=0, offset=0, limit=page.limit)
     people, apps = _names(page.items)
     if user_id is not None and not filters["person"]:
         filters["person"] = users.usernames({user_id}).get(user_id, "")

@@ -82,6 +82,20 @@ def test_least_privilege_pages(app, client):
     assert client.get("/admin/clients").status_code == 403
     assert client.get("/admin/users").status_code == 403
     assert client.get("/admin/roles").status_code == 403
+    # The overview and the navigation show only what the auditor's role opens.
+    overview = client.get("/admin").get_data(as_text=True)
+    assert "sign-ins in the last 24 hours" in overview and "Recent security events" in overview
+    assert " users</a>" not in overview and " applications</a>" not in overview
+    nav = overview.split('aria-label="Admin console"', 1)[1].split("</nav>", 1)[0]
+    assert "Audit log" in nav and "Users" not in nav and "Applications" not in nav
+
+
+def test_an_application_manager_sees_no_audit_events_on_the_overview(app, client):
+    manager = _admin(app, roles=("client-manager",), username="apps")
+    secret = enrol_totp(app, manager)
+    overview = _walk(client, client.get("/admin"), secret, username="apps").get_data(as_text=True)
+    assert " applications</a>" in overview
+    assert "Recent security events" not in overview and "sign-ins in the last" not in overview
 
 
 def test_register_edit_rotate_disable_and_delete_a_client(admin_client):
