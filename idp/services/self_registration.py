@@ -57,6 +57,10 @@ def register(settings, passwords: Passwords, form: SignUp, *, origin: audit.Orig
     if not allowed_domain(settings, address):
         raise ValidationError("Accounts can only be created with an e-mail address of: "
                               + ", ".join(sorted(settings.registration_domains)) + ".")
+    if "@" in form.username and form.username.strip().lower() != address:
+        # Sign-in takes a username or an e-mail address, so a username may not be another user's address;
+        # refusing one as taken would tell whether that address has an account here.
+        raise ValidationError("A username with @ in it must be your own e-mail address.")
     reason = check_strength(form.password, avoid=(form.username.strip(), address, address.partition("@")[0]))
     if reason:
         raise ValidationError(reason)

@@ -125,6 +125,16 @@ def test_bad_sign_ups_are_refused_and_create_nothing(open_app, rp, user, smtp, f
     assert smtp.messages == []
 
 
+@pytest.mark.parametrize("username", ["alice@example.com", "nobody@example.com"])
+def test_a_username_that_is_someone_elses_address_is_refused_the_same_way(open_app, rp, user, smtp, username):
+    """A username may not be another user's e-mail address (sign-in takes either); refusing it as taken
+    would tell whether that address has an account, so any address but the person's own is refused."""
+    client = open_app.test_client()
+    answer = _sign_up(client, _start(client, rp), username=username)
+    assert answer.status_code == 400 and "your own e-mail address" in answer.text
+    assert "already exists" not in answer.text and _users(open_app) == ["alice"]
+
+
 def test_a_taken_address_gets_the_same_answer_and_its_owner_is_told(open_app, rp, user, smtp):
     client = open_app.test_client()
     taken = _sign_up(client, _start(client, rp), email="alice@example.com")
