@@ -11,7 +11,7 @@
 # Environment knobs:
 #   IDP_TEST_DATABASES   which runs to do (default "sqlite postgresql")
 #   IDP_TEST_WORKERS     pytest-xdist workers (default 2; 0 runs in-process)
-#   IDP_TEST_TIMEOUT     seconds per pytest run before it is killed (default 300 when CI is set, else none)
+#   IDP_TEST_TIMEOUT     seconds per pytest run before it is killed (default 900 when CI is set, else none)
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -20,7 +20,7 @@ cd "$ROOT"
 DATABASES=${IDP_TEST_DATABASES:-sqlite postgresql}
 WORKERS=${IDP_TEST_WORKERS:-2}
 TIMEOUT=${IDP_TEST_TIMEOUT:-}
-if [[ -z $TIMEOUT && -n ${CI:-} && ${CI:-} != false ]]; then TIMEOUT=300; fi
+if [[ -z $TIMEOUT && -n ${CI:-} && ${CI:-} != false ]]; then TIMEOUT=900; fi
 VENV=${IDP_TEST_VENV:-$ROOT/.venv-test}
 export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1
 
