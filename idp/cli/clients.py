@@ -1,4 +1,4 @@
-"""`idp clients create` and `idp clients list`."""
+"""`idp clients create`, `idp clients list` and `idp clients initial-access-token`."""
 
 from __future__ import annotations
 
@@ -134,3 +134,32 @@ def list_clients() -> None:
     for c in client_service.list_all():
         state = "enabled" if c.enabled else "disabled"
         click.echo(f"{c.client_id}  {c.name}  [{c.token_endpoint_auth_method}, {state}]  {' '.join(c.redirect_uris)}")
+
+
+@clients.command("initial-access-token")
+@click.option("--uses", type=int, default=1, show_default=True,
+              help="How many clients the token may register (RFC 7591); e.g. the conformance suite's Dynamic "
+                   "plan registers several with one token.")
+@click.option("--expires-in", type=int, default=None, help="Lifetime in seconds [default: initial_access_token_ttl].")
+@click.option("--json", "as_json", is_flag=True, help="Print the token, its expiry and uses as JSON.")
+@with_appcontext
+def initial_access_token(uses, expires_in, as_json) -> None:
+    """Mint an initial access token for dynamic client registration. It is printed once."""
+    from ..services import audit, registration
+
+    upgrade_database()
+    settings = current().settings
+    try:
+        token, expires_at = registration.issue_initial_access_token(
+            expires_in if expires_in is not None else settings.initial_access_token_ttl, uses)
+    except ValidationError as exc:
+        raise click.ClickException(str(exc)) from None
+    audit.record("admin.initial_access_token.create", details={"expires_at": expires_at, "uses": uses, "via": "cli"})
+    if as_json:
+        click.echo(json.dumps({"initial_access_token": token, "expires_at": expires_at, "uses": uses}))
+        return
+    click.echo(f"initial_access_token: {token}")
+    click.echo(f"expires_at:           {expires_at}")
+    click.echo(f"uses:                 {uses}")
+    if not settings.dynamic_client_registration:
+        click.echo("Dynamic registration is off: set dynamic_client_registration = 1 to use the token.")
