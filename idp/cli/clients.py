@@ -70,6 +70,10 @@ def clients() -> None:
 @click.option("--access-token-alg", default=None, help="JWT access token signing alg (RS256, PS256, ES256).")
 @click.option("--fapi2", is_flag=True, help="FAPI 2.0 Security Profile: requires private_key_jwt and keys; turns on "
               "PAR, PKCE and DPoP.")
+@click.option("--logo-uri", default=None, help="https URL of the app's logo, shown on the consent page.")
+@click.option("--client-uri", default=None, help="https URL of the app's home page, linked from the consent page.")
+@click.option("--policy-uri", default=None, help="https URL of the app's privacy policy, linked on the consent page.")
+@click.option("--tos-uri", default=None, help="https URL of the app's terms of service, linked on the consent page.")
 @click.option("--json", "as_json", is_flag=True, help="Print client_id and client_secret as JSON.")
 @with_appcontext
 def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, require_pkce, skip_consent,
@@ -77,7 +81,7 @@ def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, r
            access_token_format, resources, served_resources, backchannel_logout_uri,
            backchannel_logout_session_required, frontchannel_logout_uri, frontchannel_logout_session_required,
            cors_origins, jwks_uri, jwks_file, auth_signing_alg, require_par, dpop_bound, request_object_alg,
-           id_token_alg, access_token_alg, fapi2, as_json) -> None:
+           id_token_alg, access_token_alg, fapi2, logo_uri, client_uri, policy_uri, tos_uri, as_json) -> None:
     """Register a client. The secret is printed once and cannot be shown again."""
     upgrade_database()
     try:
@@ -101,6 +105,7 @@ def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, r
             frontchannel_logout_uri=frontchannel_logout_uri,
             frontchannel_logout_session_required=frontchannel_logout_session_required,
             allowed_cors_origins=_split(cors_origins),
+            logo_uri=logo_uri, client_uri=client_uri, policy_uri=policy_uri, tos_uri=tos_uri,
             admin_scopes_allowed=rbac.ADMIN_SCOPES,  # whoever runs the CLI is the operator
             **high_assurance,
         )
