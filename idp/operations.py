@@ -18,7 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from .config import Settings
 from .extensions import db
-from .services import health, metrics
+from .services import health, metrics, throttle
 from .services.clients import GRANT_TYPES
 from .services.runtime import current
 
@@ -105,6 +105,7 @@ def log_access(*, request_id: str, method: str, path: str, endpoint: str, status
 def _start() -> None:
     g.started = time.perf_counter()
     g.request_id = request_id_of(request.headers.get("X-Request-ID", ""))
+    throttle.forget_refusal()
 
 
 def _finish(response: Response) -> Response:
@@ -119,6 +120,9 @@ def _finish(response: Response) -> Response:
     metrics.LATENCY.labels(endpoint).observe(elapsed)
     if status == 429:
         metrics.THROTTLED.labels(endpoint).inc()
+        wait = throttle.refused_for()
+        if wait is not None and "Retry-After" not in response.headers:
+            response.headers["Retry-After"] = str(wait)
     if endpoint == "protocol.token" and status == 200:
         grant = request.form.get("grant_type", "")
         metrics.TOKENS.labels(grant if grant in GRANT_TYPES else "other").inc()

@@ -185,11 +185,14 @@ def rotate_secret(client_id: str):
 @api_bp.post(V1 + "/initial-access-tokens")
 @requires("initial_access_token.create")
 def initial_access_token():
-    """An RFC 7591 initial access token: lets one client register itself at /register."""
+    """An RFC 7591 initial access token: lets one client (or `uses` clients) register at /register
+    until it expires (`expires_in` seconds, default initial_access_token_ttl)."""
     settings = current().settings
-    token, expires_at = registration.issue_initial_access_token(settings.initial_access_token_ttl)
-    record("admin.initial_access_token.create", details={"expires_at": expires_at})
-    response = jsonify({"initial_access_token": token, "expires_at": expires_at,
+    data = optional_body()
+    uses, ttl = data.get("uses", 1), data.get("expires_in", settings.initial_access_token_ttl)
+    token, expires_at = registration.issue_initial_access_token(ttl, uses)
+    record("admin.initial_access_token.create", details={"expires_at": expires_at, "uses": uses})
+    response = jsonify({"initial_access_token": token, "expires_at": expires_at, "uses": uses,
                         "registration_endpoint": http.issuer_url("protocol.register"),
                         "enabled": bool(settings.dynamic_client_registration)})
     response.status_code = 201

@@ -200,9 +200,17 @@ def client_secret(client_id: str):
 @requires("initial_access_token.create")
 def initial_access_token():
     settings = current().settings
-    token, expires_at = registration.issue_initial_access_token(settings.initial_access_token_ttl)
-    record("admin.initial_access_token.create", details={"expires_at": expires_at})
-    return render_template("admin/initial_access_token.html", token=token, expires_at=expires_at,
+    raw_uses = request.form.get("uses", "1").strip() or "1"
+    raw_ttl = request.form.get("expires_in", "").strip() or str(settings.initial_access_token_ttl)
+    try:
+        if not (raw_uses.isdigit() and raw_ttl.isdigit()) or len(raw_uses) > 9 or len(raw_ttl) > 9:
+            raise ValidationError("The number of uses and the lifetime are whole numbers.")
+        token, expires_at = registration.issue_initial_access_token(int(raw_ttl), int(raw_uses))
+    except ValidationError as exc:
+        flash(str(exc))
+        return redirect(url_for("admin.clients_list"), code=303)
+    record("admin.initial_access_token.create", details={"expires_at": expires_at, "uses": int(raw_uses)})
+    return render_template("admin/initial_access_token.html", token=token, expires_at=expires_at, uses=int(raw_uses),
                            enabled=bool(settings.dynamic_client_registration),
                            endpoint=http.issuer_url("protocol.register"))
 

@@ -122,9 +122,15 @@ def paths() -> dict:
         "/v1/initial-access-tokens": {"post": _op(
             ADMIN_CLIENTS, "An initial access token for dynamic client registration (RFC 7591), shown once",
             {"201": _json({"type": "object", "additionalProperties": False,
-                           "required": ["initial_access_token", "expires_at", "registration_endpoint", "enabled"],
-                           "properties": {"initial_access_token": STR, "expires_at": INT,
-                                          "registration_endpoint": STR, "enabled": BOOL}}, "Created")})},
+                           "required": ["initial_access_token", "expires_at", "uses", "registration_endpoint",
+                                        "enabled"],
+                           "properties": {"initial_access_token": STR, "expires_at": INT, "uses": INT,
+                                          "registration_endpoint": STR, "enabled": BOOL}}, "Created")},
+            body={"type": "object", "properties": {
+                "uses": {**INT, "minimum": 1, "maximum": 1000, "default": 1,
+                         "description": "How many clients the token may register (single-use by default)"},
+                "expires_in": {**INT, "minimum": 1, "maximum": 2592000,
+                               "description": "Lifetime in seconds (default initial_access_token_ttl)"}}})},
         "/v1/invitations": {"post": _op(
             ADMIN_USERS, "Invite a person by e-mail: the account, without a password, and a mailed single-use "
             "link to choose one", {"201": _json(_ref("User"), "Created")},

@@ -1,4 +1,4 @@
-"""`idp clients create` and `idp clients list`."""
+"""`idp clients create`, `idp clients list` and `idp clients initial-access-token`."""
 
 from __future__ import annotations
 
@@ -70,6 +70,10 @@ def clients() -> None:
 @click.option("--access-token-alg", default=None, help="JWT access token signing alg (RS256, PS256, ES256).")
 @click.option("--fapi2", is_flag=True, help="FAPI 2.0 Security Profile: requires private_key_jwt and keys; turns on "
               "PAR, PKCE and DPoP.")
+@click.option("--logo-uri", default=None, help="https URL of the app's logo, shown on the consent page.")
+@click.option("--client-uri", default=None, help="https URL of the app's home page, linked from the consent page.")
+@click.option("--policy-uri", default=None, help="https URL of the app's privacy policy, linked on the consent page.")
+@click.option("--tos-uri", default=None, help="https URL of the app's terms of service, linked on the consent page.")
 @click.option("--json", "as_json", is_flag=True, help="Print client_id and client_secret as JSON.")
 @with_appcontext
 def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, require_pkce, skip_consent,
@@ -77,7 +81,7 @@ def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, r
            access_token_format, resources, served_resources, backchannel_logout_uri,
            backchannel_logout_session_required, frontchannel_logout_uri, frontchannel_logout_session_required,
            cors_origins, jwks_uri, jwks_file, auth_signing_alg, require_par, dpop_bound, request_object_alg,
-           id_token_alg, access_token_alg, fapi2, as_json) -> None:
+           id_token_alg, access_token_alg, fapi2, logo_uri, client_uri, policy_uri, tos_uri, as_json) -> None:
     """Register a client. The secret is printed once and cannot be shown again."""
     upgrade_database()
     try:
@@ -101,6 +105,7 @@ def create(name, redirect_uris, logout_uris, auth_method, grant_types, scopes, r
             frontchannel_logout_uri=frontchannel_logout_uri,
             frontchannel_logout_session_required=frontchannel_logout_session_required,
             allowed_cors_origins=_split(cors_origins),
+            logo_uri=logo_uri, client_uri=client_uri, policy_uri=policy_uri, tos_uri=tos_uri,
             admin_scopes_allowed=rbac.ADMIN_SCOPES,  # whoever runs the CLI is the operator
             **high_assurance,
         )
@@ -134,3 +139,32 @@ def list_clients() -> None:
     for c in client_service.list_all():
         state = "enabled" if c.enabled else "disabled"
         click.echo(f"{c.client_id}  {c.name}  [{c.token_endpoint_auth_method}, {state}]  {' '.join(c.redirect_uris)}")
+
+
+@clients.command("initial-access-token")
+@click.option("--uses", type=int, default=1, show_default=True,
+              help="How many clients the token may register (RFC 7591); e.g. the conformance suite's Dynamic "
+                   "plan registers several with one token.")
+@click.option("--expires-in", type=int, default=None, help="Lifetime in seconds [default: initial_access_token_ttl].")
+@click.option("--json", "as_json", is_flag=True, help="Print the token, its expiry and uses as JSON.")
+@with_appcontext
+def initial_access_token(uses, expires_in, as_json) -> None:
+    """Mint an initial access token for dynamic client registration. It is printed once."""
+    from ..services import audit, registration
+
+    upgrade_database()
+    settings = current().settings
+    try:
+        token, expires_at = registration.issue_initial_access_token(
+            expires_in if expires_in is not None else settings.initial_access_token_ttl, uses)
+    except ValidationError as exc:
+        raise click.ClickException(str(exc)) from None
+    audit.record("admin.initial_access_token.create", details={"expires_at": expires_at, "uses": uses, "via": "cli"})
+    if as_json:
+        click.echo(json.dumps({"initial_access_token": token, "expires_at": expires_at, "uses": uses}))
+        return
+    click.echo(f"initial_access_token: {token}")
+    click.echo(f"expires_at:           {expires_at}")
+    click.echo(f"uses:                 {uses}")
+    if not settings.dynamic_client_registration:
+        click.echo("Dynamic registration is off: set dynamic_client_registration = 1 to use the token.")

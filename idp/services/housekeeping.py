@@ -1,5 +1,6 @@
-"""Housekeeping: delete what has expired (codes, tokens, device codes, interactions, sessions) in
-small batches, by hand (`idp tokens purge`) or as the once-per-cluster job of `idp serve` (services.jobs)."""
+"""Housekeeping: delete what has expired (codes, tokens, device codes, interactions, sessions, e-mailed
+links, initial access tokens) in small batches, by hand (`idp tokens purge`) or as the once-per-cluster
+job of `idp serve` (services.jobs)."""
 
 from __future__ import annotations
 
@@ -25,6 +26,8 @@ TARGETS = {
     "throttle_counters": store.ended_throttle_windows,
     "pushed_authorization_requests": store.expired_pushed_requests,
     "seen_jtis": store.expired_jtis,
+    "password_links": store.expired_password_links,
+    "initial_access_tokens": store.expired_initial_access_tokens,
 }
 
 

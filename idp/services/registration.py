@@ -48,12 +48,22 @@ class Registration:
     registration_access_token: str | None = field(default=None, repr=False)
 
 
-def issue_initial_access_token(ttl: int) -> tuple[str, int]:
-    """A one-time bearer token that allows registering one client until it expires."""
+MAX_INITIAL_USES = 1000
+MAX_INITIAL_TTL = 30 * 86400
+
+
+def issue_initial_access_token(ttl: int, uses: int = 1) -> tuple[str, int]:
+    """A bearer token that allows registering `uses` clients (default one) until it expires in `ttl`
+    seconds; ValidationError for a count or lifetime out of range. The conformance suite's Dynamic
+    plan registers several clients with one token: an operator mints one with `uses` > 1 for it."""
+    if isinstance(uses, bool) or not isinstance(uses, int) or not 1 <= uses <= MAX_INITIAL_USES:
+        raise ValidationError(f"The number of uses must be a whole number from 1 to {MAX_INITIAL_USES}.")
+    if isinstance(ttl, bool) or not isinstance(ttl, int) or not 1 <= ttl <= MAX_INITIAL_TTL:
+        raise ValidationError(f"The lifetime must be from 1 to {MAX_INITIAL_TTL} seconds (30 days).")
     token = crypto.random_token(32)
     now = clock.now()
     token_store.add_initial(token_store.InitialAccessToken(token_hash=crypto.lookup_hash(token), created_at=now,
-                                                           expires_at=now + ttl))
+                                                           expires_at=now + ttl, max_uses=uses))
     db.session.commit()
     return token, now + ttl
 
@@ -111,7 +121,7 @@ def _validated(fields: dict) -> dict:
 
 
 def register(settings, initial_access_token: str, metadata: dict) -> Registration:
-    """RFC 7591 §3: validate, claim the initial access token once, create the client with a
+    """RFC 7591 §3: validate, claim one use of the initial access token, create the client with a
     registration access token for RFC 7592 management."""
     fields = to_fields(metadata)
     _validated(fields)

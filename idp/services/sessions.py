@@ -24,10 +24,12 @@ def _view(row: store.SsoSession) -> SessionView:
 def start(settings, *, user_id: int, amr: list[str], acr: str, user_agent: str | None,
           ip_address: str | None, replaces: str | None = None) -> tuple[str, SessionView]:
     """Begin a session for a user who just authenticated. Returns (cookie value, session). Any
-    session the browser held before is ended: the id always changes at sign-in."""
-    now = clock.now()
+    session the browser held before (`replaces`, its cookie) is ended the way logout ends one: the id
+    always changes at sign-in, and the old session takes its unredeemed codes and its tokens without
+    offline_access with it, and its clients get their back-channel logout tokens."""
     if replaces:
-        end(replaces)
+        _end_replaced(replaces, user_id, ip_address, user_agent)
+    now = clock.now()
     cookie = crypto.random_token(32)
     row = store.SsoSession(
         session_hash=crypto.lookup_hash(cookie), sid=crypto.random_token(16), user_id=user_id, auth_time=now,
@@ -38,6 +40,17 @@ def start(settings, *, user_id: int, amr: list[str], acr: str, user_agent: str |
     store.add(row)
     db.session.commit()
     return cookie, _view(row)
+
+
+def _end_replaced(cookie: str, user_id: int, ip_address: str | None, user_agent: str | None) -> None:
+    """Signing in again (as the same person or another) ends the browser's previous session through
+    logout.end_session, the one end-of-session path, not merely by marking it ended."""
+    from . import audit, logout  # logout builds on this module
+
+    row = store.find_by_hash(crypto.lookup_hash(cookie)) if len(cookie) <= 128 else None
+    if row is not None and row.ended_at is None:
+        logout.end_session(_view(row), reason="replaced by a new sign-in in the same browser", actor_user_id=user_id,
+                           origin=audit.Origin(ip_address=ip_address, user_agent=user_agent))
 
 
 def current(settings, cookie: str | None) -> SessionView | None:

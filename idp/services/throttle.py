@@ -8,12 +8,17 @@ succeeded`): it was not a failure, and the keys that stand for the person are cl
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from ..errors import Throttled
 from ..extensions import db
 from ..storage import throttle as store
 from . import clock, crypto
+
+# The wait of the last refusal in this request, for the one hook that turns it into `Retry-After`
+# on the 429 (RFC 6585 §4) whichever page or form rendered it (operations._finish).
+_refused_for: ContextVar[int | None] = ContextVar("throttle_refused_for", default=None)
 
 
 @dataclass(frozen=True)
@@ -56,9 +61,20 @@ def reserve(keys: list[Key]) -> Reservation:
     waits = [store.take(k.hash, k.limit, k.window, now) for k in keys]
     if any(waits):
         db.session.rollback()  # all or nothing: a refused attempt counts against no key
+        _refused_for.set(max(1, max(waits)))
         raise Throttled(max(waits))
     db.session.commit()
     return Reservation(tuple(keys))
+
+
+def forget_refusal() -> None:
+    """A new request: no refusal yet (called when each request starts)."""
+    _refused_for.set(None)
+
+
+def refused_for() -> int | None:
+    """Seconds until the throttle that refused an attempt in this request frees a slot, or None."""
+    return _refused_for.get()
 
 
 def attempts(key: Key) -> int:

@@ -1,5 +1,6 @@
 """Batch deletion of rows whose lifetime has ended: codes, tokens, device codes, interactions,
-sessions, logout requests, WebAuthn challenges and (after 30 days) finished back-channel deliveries.
+sessions, logout requests, e-mailed links, initial access tokens, WebAuthn challenges and (after 30
+days) finished back-channel deliveries.
 Each call deletes at most `limit` rows, so a purge never holds long locks."""
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from .logout_requests import LogoutRequest
 from .mail import PENDING as MAIL_PENDING
 from .mail import MailMessage
 from .mfa import WebAuthnChallenge
+from .password_links import InitialAccessToken, PasswordLink
 from .pushed_requests import PushedRequest
 from .replay import SeenJti
 from .sessions import SsoSession
@@ -52,6 +54,15 @@ def ended_sessions(now: int, limit: int) -> int:
 
 def expired_logout_requests(now: int, limit: int) -> int:
     return _delete_batch(LogoutRequest, LogoutRequest.expires_at < now, limit)
+
+
+def expired_password_links(now: int, limit: int) -> int:
+    """Set-password, reset, invitation, e-mail verification and magic links past their lifetime, used or not."""
+    return _delete_batch(PasswordLink, PasswordLink.expires_at < now, limit)
+
+
+def expired_initial_access_tokens(now: int, limit: int) -> int:
+    return _delete_batch(InitialAccessToken, InitialAccessToken.expires_at < now, limit)
 
 
 def expired_webauthn_challenges(now: int, limit: int) -> int:

@@ -77,7 +77,8 @@ def decide_transfer(row_id: int, browser_hash: str, allow: bool) -> bool:
 
 
 class InitialAccessToken(db.Model):
-    """RFC 7591 §3: a bearer token an administrator issues that allows registering one client."""
+    """RFC 7591 §3: a bearer token an administrator issues that allows registering `max_uses` clients
+    (one unless the operator asked for more) until it expires."""
 
     __tablename__ = "initial_access_tokens"
 
@@ -85,7 +86,9 @@ class InitialAccessToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     created_at: Mapped[int] = mapped_column(Integer, nullable=False)
     expires_at: Mapped[int] = mapped_column(Integer, nullable=False)
-    used_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    used_at: Mapped[int | None] = mapped_column(Integer, nullable=True)  # the latest use
+    max_uses: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    uses: Mapped[int] = mapped_column(Integer, nullable=False, default=0, server_default="0")
 
 
 def add_initial(row: InitialAccessToken) -> InitialAccessToken:
@@ -95,8 +98,11 @@ def add_initial(row: InitialAccessToken) -> InitialAccessToken:
 
 
 def claim_initial(token_hash: str, now: int) -> bool:
+    """Count one use of a live token that has uses left. One conditional UPDATE, so concurrent
+    registrations with an N-use token get exactly N uses (SQLite: one writer; PostgreSQL re-checks the
+    WHERE on the locked row)."""
     result = db.session.execute(update(InitialAccessToken).where(
-        InitialAccessToken.token_hash == token_hash, InitialAccessToken.used_at.is_(None),
+        InitialAccessToken.token_hash == token_hash, InitialAccessToken.uses < InitialAccessToken.max_uses,
         InitialAccessToken.expires_at > now,
-    ).values(used_at=now))
+    ).values(uses=InitialAccessToken.uses + 1, used_at=now))
     return result.rowcount == 1

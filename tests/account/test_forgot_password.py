@@ -234,6 +234,7 @@ def test_requests_are_throttled_per_name_and_per_ip(app, client, user, smtp, set
     for _ in range(settings.mail_max_per_address_per_hour + 1):
         unknown_blocked = ask(client, "nobody")
     assert blocked.status_code == unknown_blocked.status_code == 429
+    assert 0 < int(blocked.headers["Retry-After"]) <= 3600
     assert "Too many requests" in blocked.text
     deliver_mail(app, smtp)
     assert len(smtp.messages) == settings.mail_max_per_address_per_hour

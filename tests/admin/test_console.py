@@ -145,6 +145,11 @@ def test_register_edit_rotate_disable_and_delete_a_client(admin_client):
     issued = admin_client.post("/admin/clients/initial-access-token", data={"csrf_token": token})
     assert issued.status_code == 200 and 'id="initial-access-token"' in issued.get_data(as_text=True)
     assert "Dynamic registration is off" in issued.get_data(as_text=True)
+    several = admin_client.post("/admin/clients/initial-access-token",
+                                data={"csrf_token": token, "uses": "4", "expires_in": "600"})
+    assert several.status_code == 200 and "It lets 4 applications register" in several.get_data(as_text=True)
+    refused = admin_client.post("/admin/clients/initial-access-token", data={"csrf_token": token, "uses": "0"})
+    assert refused.status_code == 303 and "from 1 to 1000" in admin_client.get("/admin/clients").get_data(as_text=True)
     audit = admin_client.get("/admin/audit?event=admin.client").get_data(as_text=True)
     for event in ("admin.client.create", "admin.client.update", "admin.client.rotate_secret",
                   "admin.client.disable", "admin.client.delete"):

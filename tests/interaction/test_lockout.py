@@ -46,6 +46,12 @@ def test_unknown_and_known_names_answer_byte_identically_at_every_attempt(app, u
             assert _normalized(a.get_data(as_text=True), "alice", known_path) == \
                 _normalized(b.get_data(as_text=True), "nobody", unknown_path), attempt
             assert a.headers.get("Retry-After") == b.headers.get("Retry-After")
+            assert ("Retry-After" in a.headers) == (attempt > limit)
+    # RFC 6585 §4: the refusal says how long until the window frees a slot; failures before it do not
+    assert 0 < int(a.headers["Retry-After"]) <= settings.login_failure_window
+    clock.advance(60)
+    assert int(known.login(known_path, username="alice").headers["Retry-After"]) \
+        == int(a.headers["Retry-After"]) - 60
 
 
 @pytest.mark.parametrize(("names", "then"), [
@@ -156,6 +162,7 @@ def test_every_re_authentication_form_answers_429_after_the_limit(app, client, u
     assert statuses == [401] * settings.login_max_failures_per_account
     blocked = client.post(action, data={"csrf_token": token, **data(PASSWORD)})  # even the right one waits
     assert blocked.status_code == 429 and "Too many failed attempts" in blocked.get_data(as_text=True)
+    assert 0 < int(blocked.headers["Retry-After"]) <= settings.login_failure_window
     clock.advance(settings.login_failure_window + 1)
 
 

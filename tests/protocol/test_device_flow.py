@@ -150,6 +150,7 @@ def test_wrong_user_codes_are_rate_limited(client, tv, user, settings):
         assert wrong.status_code == 400
     blocked = client.post("/device", data={"user_code": body["user_code"], "csrf_token": token})
     assert blocked.status_code == 429 and "Too many wrong codes" in blocked.get_data(as_text=True)
+    assert int(blocked.headers["Retry-After"]) > 0
     clock.advance(settings.device_user_code_window + 1)
     assert approve(client, body["user_code"]) == "approved"
 

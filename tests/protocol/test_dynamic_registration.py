@@ -4,12 +4,14 @@ console; the registration access token reads, updates and deletes it."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from idp.extensions import db
 from idp.services import clock
 from tests.admin.api_helpers import Api, automation_client, token
-from tests.conftest import basic_auth, make_app
+from tests.conftest import basic_auth, make_app, race
 from tests.protocol.high_assurance import auth_form, client_key, public_jwks
 
 
@@ -121,6 +123,48 @@ def test_an_operator_may_allow_api_scopes_and_client_credentials(app, tmp_path_f
     assert response.status_code == 201, response.get_json()
     with lenient.app_context():
         db.session.remove()
+
+
+def _self_registered(app) -> int:
+    from sqlalchemy import func, select
+
+    from idp.storage.clients import Client
+
+    with app.app_context():
+        try:
+            return db.session.scalar(select(func.count()).select_from(Client).where(Client.name == "Self-registered"))
+        finally:
+            db.session.remove()
+
+
+def test_a_multi_use_token_registers_exactly_its_number_of_clients_under_a_race(app, dcr, _dcr_app):
+    """The conformance suite's Dynamic plan registers every client with one token: an operator mints
+    an N-use one (CLI here); N + 5 concurrent registrations get exactly N clients, the rest 401."""
+    uses = 3
+    minted = _dcr_app.test_cli_runner().invoke(args=["clients", "initial-access-token", "--uses", str(uses),
+                                                      "--expires-in", "600", "--json"])
+    assert minted.exit_code == 0, minted.output
+    issued = json.loads(minted.output)
+    assert issued["uses"] == uses and issued["expires_at"] == clock.now() + 600
+    bearer = {"Authorization": f"Bearer {issued['initial_access_token']}"}
+    statuses = race(lambda: _dcr_app.test_client().post("/register", json=METADATA, headers=bearer).status_code,
+                    racers=uses + 5)
+    assert sorted(statuses) == [201] * uses + [401] * 5
+    assert _self_registered(_dcr_app) == uses
+    assert dcr.post("/register", json=METADATA, headers=bearer).status_code == 401  # used up
+
+
+def test_a_multi_use_token_from_the_api_expires_and_counts_each_use(app, dcr):
+    api = Api(dcr, token(dcr, automation_client(app)))
+    response = api.post("/v1/initial-access-tokens", json={"uses": 2, "expires_in": 120})
+    assert response.status_code == 201 and response.get_json()["uses"] == 2
+    bearer = {"Authorization": f"Bearer {response.get_json()['initial_access_token']}"}
+    assert dcr.post("/register", json=METADATA, headers=bearer).status_code == 201
+    clock.advance(121)
+    assert dcr.post("/register", json=METADATA, headers=bearer).status_code == 401  # expired with a use left
+    for bad in ({"uses": 0}, {"uses": 1001}, {"uses": "2"}, {"uses": True}, {"expires_in": 2592001}):
+        refused = api.post("/v1/initial-access-tokens", json=bad)
+        assert refused.status_code == 400, bad
 
 
 @pytest.mark.parametrize("uri", [

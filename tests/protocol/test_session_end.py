@@ -3,6 +3,7 @@ ended is refused at /token (and yields no tokens), as is a device code the sessi
 
 from __future__ import annotations
 
+from idp.extensions import db
 from tests.conftest import csrf_from, redeem
 
 
@@ -33,3 +34,47 @@ def test_a_code_is_refused_after_the_session_is_ended_elsewhere(app, client, bro
         (live,) = sessions.others_of_user(current().settings, user.id, None)
         logout.end_session(live, reason="test")
     assert redeem(client, rp, result["code"], result["_verifier"]).get_json()["error"] == "invalid_grant"
+
+
+def test_signing_in_again_in_the_browser_ends_the_old_session_like_logout(app, client, browser, user):
+    """prompt=login (or another person signing in) replaces the session through logout's path: the old
+    session's unredeemed code is refused, its tokens without offline_access are revoked and its
+    clients with a back-channel logout URI are told; the new session's code works."""
+    from idp.services import backchannel
+    from idp.storage.sessions import SsoSession
+    from tests.conftest import make_client
+
+    rp = make_client(app, name="Told", redirect_uris=["https://told.example.com/cb"],
+                     backchannel_logout_uri="https://told.example.com/bc")
+    tokens = redeem(client, rp, **_code(browser.sign_in(rp))).get_json()
+    pending = browser.sign_in(rp)  # same session, code not redeemed yet
+    with app.app_context():
+        (old_sid,) = db.session.scalars(db.select(SsoSession.sid)).all()
+    again = browser.sign_in(rp, prompt="login")
+    assert redeem(client, rp, **_code(pending)).get_json()["error"] == "invalid_grant"
+    assert client.get("/userinfo", headers={"Authorization": f"Bearer {tokens['access_token']}"}).status_code == 401
+    assert redeem(client, rp, **_code(again)).status_code == 200
+    with app.app_context():
+        app.extensions["idp"].backchannel.stop()
+        assert db.session.scalars(db.select(SsoSession.ended_at).where(SsoSession.sid == old_sid)).one() is not None
+        assert [d.client_id for d in backchannel.deliveries_for(old_sid)] == [rp.client.client_id]
+
+
+def _code(result: dict) -> dict:
+    return {"code": result["code"], "verifier": result["_verifier"]}
+
+
+def test_another_person_signing_in_in_the_browser_ends_the_first_persons_session(app, client, browser, user):
+    from idp.services import users as user_service
+    from idp.services.runtime import current
+    from tests.conftest import PASSWORD, make_client, pkce_pair
+
+    rp = make_client(app, name="Shared", redirect_uris=["https://shared.example.com/cb"])
+    with app.app_context():
+        user_service.create(current().passwords, username="bob", password=PASSWORD)
+    pending = browser.sign_in(rp)
+    path = browser.follow_to_interaction(browser.authorize(
+        response_type="code", client_id=rp.client.client_id, redirect_uri=rp.client.redirect_uris[0],
+        scope="openid", prompt="login", code_challenge=pkce_pair()[1], code_challenge_method="S256"))
+    assert browser.login(path, username="bob").status_code in (302, 303)
+    assert redeem(client, rp, **_code(pending)).get_json()["error"] == "invalid_grant"

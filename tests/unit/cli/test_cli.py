@@ -136,6 +136,24 @@ def test_clients_create_rejects_a_bad_redirect_uri_readably(app, runner):
         assert client_service.list_all() == []
 
 
+def test_clients_create_takes_the_consent_page_links(app, runner):
+    links = {"logo_uri": "https://app.example.com/logo.png", "client_uri": "https://app.example.com/",
+             "policy_uri": "https://app.example.com/privacy", "tos_uri": "https://app.example.com/terms"}
+    options = [arg for name, uri in links.items() for arg in (f"--{name.replace('_', '-')}", uri)]
+    result = runner.invoke(args=["clients", "create", "--name", "Linked", "--redirect-uri",
+                                 "https://app.example.com/cb", "--json", *options])
+    assert result.exit_code == 0, result.output
+    with app.app_context():
+        created = client_service.get(json.loads(result.stdout)["client_id"])
+        assert {name: getattr(created, name) for name in links} == links
+    for name in links:  # each one validated like the console's field
+        refused = runner.invoke(args=["clients", "create", "--name", "Bad", "--redirect-uri", "https://b.example/cb",
+                                      f"--{name.replace('_', '-')}", "http://b.example/x"])
+        assert refused.exit_code == 1 and f"{name} must be an https URL" in refused.output, refused.output
+    with app.app_context():
+        assert [c.name for c in client_service.list_all()] == ["Linked"]
+
+
 def test_keys_list_shows_the_current_and_next_keys(app, runner):
     result = runner.invoke(args=["keys", "list"])
     assert result.exit_code == 0, result.output

@@ -32,7 +32,8 @@ def test_purge_deletes_only_what_has_expired(app, client, browser, user, rp, set
                                            "interactions": 0, "sso_sessions": 0, "logout_requests": 0,
                                            "webauthn_challenges": 0, "backchannel_deliveries": 0,
                                            "mail_outbox": 0, "users_deleted_on_request": 0, "throttle_counters": 0,
-                                           "pushed_authorization_requests": 0, "seen_jtis": 0}
+                                           "pushed_authorization_requests": 0, "seen_jtis": 0,
+                                           "password_links": 0, "initial_access_tokens": 0}
         assert _count(Token) == 6 and _count(AuthorizationCode) == 3
     clock.advance(settings.access_token_ttl + 1)  # codes, interactions and access tokens are over
     with app.app_context():
@@ -127,3 +128,25 @@ def test_purge_removes_logout_requests_and_old_finished_deliveries(app, settings
         assert counts["logout_requests"] == 1 and counts["backchannel_deliveries"] == 1
         # A delivery still being retried is never dropped.
         assert [d.jti for d in db.session.scalars(select(BackchannelDelivery))] == ["waiting"]
+
+
+def test_purge_removes_expired_links_and_initial_access_tokens(app, user, settings):
+    """Set-password / reset / invitation / verification / magic links and initial access tokens are
+    deleted once expired, used or not; live ones stay (and still work)."""
+    from idp.services import email_links, registration
+    from idp.storage.password_links import InitialAccessToken, PasswordLink
+
+    with app.app_context():
+        email_links.issue(user.id, "reset", 60)
+        email_links.issue(user.id, "set_password", 60)
+        live_link = email_links.issue(user.id, "reset", 3600)
+        db.session.commit()
+        registration.issue_initial_access_token(60)
+        live_token, _ = registration.issue_initial_access_token(3600)
+    clock.advance(61)
+    with app.app_context():
+        counts = housekeeping.purge(1)
+        assert counts["password_links"] == 2 and counts["initial_access_tokens"] == 1
+        assert _count(PasswordLink) == 1 and _count(InitialAccessToken) == 1
+        assert email_links.find(live_link, ("reset",)) is not None
+        assert housekeeping.purge(100)["password_links"] == 0
