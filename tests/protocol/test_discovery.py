@@ -213,12 +213,16 @@ def test_jwks_key_ids_are_rfc7638_thumbprints(keys):
 
 
 def test_jwks_members_are_unpadded_base64url(keys):
-    """RFC 7518 §6.3.1: n and e are Base64urlUInt (no padding, minimal length)."""
+    """RFC 7518 §6.3.1: RSA n and e are Base64urlUInt (no padding, minimal length); §6.2.1.2-3: EC x and y
+    are the full coordinate length (32 octets for P-256), leading zero octets kept."""
     for key in keys:
         for member in ("n", "e") if key["kty"] == "RSA" else ("x", "y"):
             assert re.fullmatch(r"[A-Za-z0-9_-]+", key[member]), member
             raw = base64.urlsafe_b64decode(key[member] + "=" * (-len(key[member]) % 4))
-            assert raw[0] != 0, f"{member} has a leading zero octet"
+            if key["kty"] == "RSA":
+                assert raw[0] != 0, f"{member} has a leading zero octet"
+            else:
+                assert key["crv"] == "P-256" and len(raw) == 32, f"{member} is not 32 octets"
 
 
 def test_jwks_has_no_private_members(jwks_response, keys):
