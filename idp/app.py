@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from flask import Flask, Response, abort, render_template, request, url_for
 from flask.json.provider import DefaultJSONProvider
@@ -151,9 +150,9 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_api_bp)
     app.register_blueprint(admin_bp)
 
-    from .i18n import gettext
+    from . import i18n
 
-    app.jinja_env.globals["_"] = gettext
+    i18n.init_app(app)
 
     from .services.mfa import webauthn
 
@@ -169,26 +168,24 @@ def configure_blueprints(app: Flask) -> None:
         from .services import clock
 
         if timestamp is None:
-            return "never"
+            return i18n.gettext("never")
         seconds = max(0, clock.now() - timestamp)
-        for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
-            if seconds >= size:
-                count = seconds // size
-                return f"{count} {unit}{'s' if count != 1 else ''} ago"
-        return "just now"
+        if seconds >= 86400:
+            return i18n.ngettext("%(num)d day ago", "%(num)d days ago", seconds // 86400)
+        if seconds >= 3600:
+            return i18n.ngettext("%(num)d hour ago", "%(num)d hours ago", seconds // 3600)
+        if seconds >= 60:
+            return i18n.ngettext("%(num)d minute ago", "%(num)d minutes ago", seconds // 60)
+        return i18n.gettext("just now")
 
-    @app.template_filter("when")
-    def _when(timestamp: int | None) -> str:
-        """A stored epoch-seconds time, readable (UTC)."""
-        if timestamp is None:
-            return "never"
-        return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+    app.add_template_filter(i18n.when, "when")  # in the person's language and time zone
 
     @app.get("/")
     def home():
         return render_template(
             "errors/error.html", title=app.extensions["idp.brand"].name,
-            message="This is an OpenID Connect identity provider. Sign in from an application that uses it.",
+            message=i18n.gettext("This is an OpenID Connect identity provider. "
+                                 "Sign in from an application that uses it."),
         )
 
 
