@@ -12,6 +12,7 @@ from flask import Response, flash, jsonify, redirect, render_template, request, 
 
 from .. import http
 from ..errors import AuthenticationFailed, SecondFactorFailed, Throttled, ValidationError
+from ..i18n import gettext as _
 from ..services import audit, mfa, password_login, throttle
 from ..services.mfa import recovery, totp, webauthn
 from ..services.mfa import throttle as mfa_throttle
@@ -125,7 +126,7 @@ def totp_confirm():
     if codes:
         response = _show_codes(person, codes, first_time=True)
     else:
-        flash("Your authenticator app is set up.")
+        flash(_("Your authenticator app is set up."))
         response = _back()
     return _elevate(response, [mfa.AMR_OTP])
 
@@ -143,7 +144,7 @@ def totp_disable():
     if mfa.drop_recovery_codes_if_unused(person.user.id):
         audit.record("mfa.recovery.remove", origin=http.origin(), actor_user_id=person.user.id,
                      reason="no second factor left")
-    flash("The authenticator app was removed.")
+    flash(_("The authenticator app was removed."))
     return _back()
 
 
@@ -171,7 +172,7 @@ def recovery_codes():
 def passkey_options():
     person = signed_in()
     if not isinstance(person, Person):
-        return jsonify(error="Sign in again to add a passkey."), 401
+        return jsonify(error=_("Sign in again to add a passkey.")), 401
     # The challenge is bound to this browser; whichever way the person signed in, the binding exists
     # from here on (set on this response when the browser had none).
     response = Response(mimetype="application/json")
@@ -199,7 +200,7 @@ def passkey_register():
     if codes:
         response = _show_codes(person, codes, first_time=True)
     else:
-        flash(f"“{passkey.nickname}” was added.")
+        flash(_("“%(name)s” was added.", name=passkey.nickname))
         response = _back()
     return _elevate(response, [mfa.AMR_HARDWARE_KEY if passkey.device_type == "single_device"
                                else mfa.AMR_SOFTWARE_KEY])
@@ -216,7 +217,7 @@ def passkey_rename(pk: int):
         return _render_index(person, str(exc), 404)
     audit.record("mfa.webauthn.rename", origin=http.origin(), actor_user_id=person.user.id,
                  details={"passkey_id": pk})
-    flash(f"Renamed to “{passkey.nickname}”.")
+    flash(_("Renamed to “%(name)s”.", name=passkey.nickname))
     return _back()
 
 
@@ -237,5 +238,5 @@ def passkey_delete(pk: int):
     if mfa.drop_recovery_codes_if_unused(person.user.id):
         audit.record("mfa.recovery.remove", origin=http.origin(), actor_user_id=person.user.id,
                      reason="no second factor left")
-    flash(f"“{passkey.nickname}” was removed.")
+    flash(_("“%(name)s” was removed.", name=passkey.nickname))
     return _back()

@@ -10,6 +10,8 @@ from flask import flash, g, redirect, render_template, request, url_for
 
 from .. import http
 from ..errors import AuthenticationFailed, Throttled, ValidationError
+from ..i18n import gettext as _
+from ..i18n import ngettext
 from ..services import audit, consents, logout, password_login, sessions, throttle, users
 from ..services.claims import CLAIM_LABELS
 from ..services.runtime import current
@@ -73,7 +75,7 @@ def profile():
             if changed:
                 audit.record("profile.update", origin=http.origin(), actor_user_id=g.user.id,
                              details={"claims": changed})
-            flash("Your profile was saved." if changed else "Nothing was changed.")
+            flash(_("Your profile was saved.") if changed else _("Nothing was changed."))
             return redirect(url_for("account.index"), code=303)
     values = {name: values.get(name, "") for name in editable}
     return render_template("account/profile.html", fields=fields, values=values, error=error,
@@ -100,13 +102,14 @@ def password():
     except AuthenticationFailed:
         audit.record("password.change", outcome=audit.FAILURE, origin=http.origin(), actor_user_id=g.user.id,
                      reason="wrong current password")
-        return render_template("account/password.html", error="The current password is incorrect.",
+        return render_template("account/password.html", error=_("The current password is incorrect."),
                                error_field="current_password"), 401
     except ValidationError as exc:
         return render_template("account/password.html", error=str(exc), error_field=exc.field), 400
     ended = logout.end_other_sessions(g.user.id, g.session.id, reason="password_changed", origin=http.origin())
     audit.record("password.change", origin=http.origin(), actor_user_id=g.user.id, details={"ended_sessions": ended})
-    flash(f"Your password was changed. Signed out of {ended} other session{'s' if ended != 1 else ''}.")
+    flash(ngettext("Your password was changed. Signed out of %(num)d other session.",
+                   "Your password was changed. Signed out of %(num)d other sessions.", ended))
     return redirect(url_for("account.index"), code=303)
 
 
@@ -117,10 +120,10 @@ def end_session(session_id: int):
         return sign_out.__wrapped__()
     other = sessions.get_live_of_user(current().settings, g.user.id, session_id)
     if other is None:
-        flash("That session had already ended.")
+        flash(_("That session had already ended."))
     else:
         logout.end_session(other, reason="ended_from_account", origin=http.origin(), actor_user_id=g.user.id)
-        flash("The session was signed out.")
+        flash(_("The session was signed out."))
     return redirect(url_for("account.index", _anchor="sessions"), code=303)
 
 
@@ -130,9 +133,9 @@ def revoke_app(client_id: str):
     app = next((a for a in consents.connected_apps(g.user.id) if a.client_id == client_id), None)
     revoked = consents.revoke(g.user.id, app.client_pk) if app else None
     if app is None or revoked is None:
-        flash("That application had no access any more.")
+        flash(_("That application had no access any more."))
     else:
         audit.record("consent.revoke", origin=http.origin(), actor_user_id=g.user.id, client_id=client_id,
                      details={"scopes": list(app.scopes), "revoked_tokens": revoked})
-        flash(f"{app.name} no longer has access to your account.")
+        flash(_("%(name)s no longer has access to your account.", name=app.name))
     return redirect(url_for("account.index", _anchor="apps"), code=303)

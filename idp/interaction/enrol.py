@@ -12,6 +12,7 @@ from flask import Response, jsonify, render_template, request, url_for
 
 from .. import http
 from ..errors import SecondFactorFailed, Throttled, ValidationError
+from ..i18n import gettext as _
 from ..services import audit, mfa, policy
 from ..services.mfa import recovery, throttle, totp, webauthn
 from ..services.runtime import current
@@ -100,7 +101,7 @@ def enrol_passkey_options(uid: str):
     found = _enrolling(uid)
     secret = http.read(http.BROWSER_COOKIE)
     if found is None or not secret:
-        return jsonify(error="This sign-in request has expired. Start again."), 400
+        return jsonify(error=_("This sign-in request has expired. Start again.")), 400
     return _options(webauthn.registration_options(current().settings, found[1], secret))
 
 

@@ -10,6 +10,7 @@ from flask import Response, jsonify, render_template, request, session
 
 from .. import http
 from ..errors import CounterRegression, SecondFactorFailed, Throttled
+from ..i18n import gettext as _
 from ..services import audit, interactions, mfa, policy, sessions, users
 from ..services.mfa import recovery, throttle, totp, webauthn
 from ..services.runtime import current
@@ -126,7 +127,7 @@ def mfa_webauthn_options(uid: str):
     found = _signed_in(uid)
     secret = http.read(http.BROWSER_COOKIE)
     if found is None or not secret:
-        return jsonify(error="This sign-in request has expired. Start again."), 400
+        return jsonify(error=_("This sign-in request has expired. Start again.")), 400
     return _options(webauthn.authentication_options(current().settings, found[1].id, secret))
 
 
@@ -136,7 +137,7 @@ def mfa_webauthn_options(uid: str):
 def passkey_options(uid: str):
     secret = http.read(http.BROWSER_COOKIE)
     if _interaction(uid) is None or not secret:
-        return jsonify(error="This sign-in request has expired. Start again."), 400
+        return jsonify(error=_("This sign-in request has expired. Start again.")), 400
     return _options(webauthn.authentication_options(current().settings, None, secret))
 
 
