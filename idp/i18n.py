@@ -117,3 +117,21 @@ def pick_language():
     if lang is not None:
         http.set_cookie(response, COOKIE, lang, max_age=COOKIE_MAX_AGE)
     return response
+
+
+def throttled(seconds: int, what: str = "failed") -> str:
+    """A throttle's wait (services.throttle, services.mfa.throttle), as a page says it."""
+    num = max(1, (seconds + 59) // 60)
+    if what == "mfa":
+        return ngettext("Too many wrong attempts. For your security, wait %(num)d minute and try again, "
+                        "or use another method.",
+                        "Too many wrong attempts. For your security, wait %(num)d minutes and try again, "
+                        "or use another method.", num)
+    if what == "requests":
+        return ngettext("Too many requests. For your security, wait %(num)d minute and try again.",
+                        "Too many requests. For your security, wait %(num)d minutes and try again.", num)
+    if what == "sign-ups":
+        return ngettext("Too many sign-ups. For your security, wait %(num)d minute and try again.",
+                        "Too many sign-ups. For your security, wait %(num)d minutes and try again.", num)
+    return ngettext("Too many failed attempts. For your security, wait %(num)d minute and try again.",
+                    "Too many failed attempts. For your security, wait %(num)d minutes and try again.", num)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 
-from .. import http, mails
+from .. import http, i18n, mails
 from ..errors import AuthenticationFailed, Throttled, ValidationError
 from ..i18n import _
-from ..services import email_verification, password_login, throttle
+from ..services import email_verification, password_login
 from ..services.runtime import current
 from . import bp
 from .auth import interaction_back
@@ -35,7 +35,7 @@ def email():
         address = email_verification.start(rt.settings, g.user.id, new_email, origin=http.origin(),
                                            notify=mails.verify_mail)
     except Throttled as exc:
-        return _page(throttle.message(exc.retry_after), 429, (new_email or "")[:254])
+        return _page(i18n.throttled(exc.retry_after), 429, (new_email or "")[:254])
     except AuthenticationFailed:
         return _page(_("The current password is incorrect."), 401, (new_email or "")[:254])
     except ValidationError as exc:

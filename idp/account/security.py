@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 
-from .. import http
+from .. import http, i18n
 from ..errors import AuthenticationFailed, SecondFactorFailed, Throttled, ValidationError
 from ..i18n import gettext as _
-from ..services import audit, mfa, password_login, throttle
+from ..services import audit, mfa, password_login
 from ..services.mfa import recovery, totp, webauthn
 from ..services.mfa import throttle as mfa_throttle
 from ..services.runtime import current
@@ -45,7 +45,7 @@ def _reauthentication_refused(person: Person, action: str):
                                       origin=http.origin(), known_browser=http.read(http.KNOWN_BROWSER_COOKIE),
                                       action=action)
     except Throttled as exc:
-        return _render_index(person, throttle.message(exc.retry_after), 429)
+        return _render_index(person, i18n.throttled(exc.retry_after), 429)
     except AuthenticationFailed:
         return _render_index(person, REAUTH_FAILED, 401)
     return None
@@ -116,7 +116,7 @@ def totp_confirm():
     except ValidationError as exc:
         return _render_index(person, str(exc), 409)
     except Throttled as exc:
-        return setup_page(mfa_throttle.message(exc.retry_after), 429)
+        return setup_page(i18n.throttled(exc.retry_after, "mfa"), 429)
     except SecondFactorFailed as exc:
         audit.record("mfa.totp.enrol", outcome=audit.FAILURE, origin=http.origin(), actor_user_id=person.user.id,
                      reason=str(exc))

@@ -8,11 +8,11 @@ from functools import wraps
 
 from flask import flash, g, redirect, render_template, request, url_for
 
-from .. import http
+from .. import http, i18n
 from ..errors import AuthenticationFailed, Throttled, ValidationError
 from ..i18n import gettext as _
 from ..i18n import ngettext
-from ..services import audit, consents, logout, password_login, sessions, throttle, users
+from ..services import audit, consents, logout, password_login, sessions, users
 from ..services.claims import CLAIM_LABELS
 from ..services.runtime import current
 from . import bp
@@ -98,7 +98,7 @@ def password():
                                       action="changing the password")
         users.change_password(rt.passwords, g.user.id, current_password, new)
     except Throttled as exc:
-        return render_template("account/password.html", error=throttle.message(exc.retry_after)), 429
+        return render_template("account/password.html", error=i18n.throttled(exc.retry_after)), 429
     except AuthenticationFailed:
         audit.record("password.change", outcome=audit.FAILURE, origin=http.origin(), actor_user_id=g.user.id,
                      reason="wrong current password")

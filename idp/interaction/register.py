@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
 
-from .. import http, mails
+from .. import http, i18n, mails
 from ..errors import Throttled, ValidationError
 from ..i18n import _
-from ..services import email_verification, interactions, policy, self_registration, throttle
+from ..services import email_verification, interactions, policy, self_registration
 from ..services.runtime import current
 from ..types import InteractionView
 from . import bp
@@ -61,7 +61,7 @@ def register(uid: str):
             self_registration.SignUp(form["username"], form["email"], password, honeypot=form["website"]),
             origin=http.origin(), notify=_notify(uid))
     except Throttled as exc:
-        return render(interaction, throttle.message(exc.retry_after).replace("failed attempts", "sign-ups"),
+        return render(interaction, i18n.throttled(exc.retry_after, "sign-ups"),
                       shown, 429)
     except ValidationError as exc:
         return render(interaction, str(exc), shown, 400)

@@ -7,11 +7,11 @@ from urllib.parse import urlsplit
 
 from flask import Response, g, redirect, render_template, request, session, url_for
 
-from .. import http
+from .. import http, i18n
 from ..errors import AuthenticationFailed, Throttled
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext
-from ..services import audit, clients, consents, device, interactions, password_login, policy, sessions, throttle
+from ..services import audit, clients, consents, device, interactions, password_login, policy, sessions
 from ..services.runtime import current
 from ..services.sessions import PASSWORD_ACR
 from ..types import InteractionView
@@ -157,9 +157,10 @@ def login(uid: str):
                                        known_browser=http.read(http.KNOWN_BROWSER_COOKIE),
                                        client_id=interaction.client_id)
     except Throttled as exc:
-        return _render_login(interaction, throttle.message(exc.retry_after), username=username[:254], status=429)
+        return _render_login(interaction, i18n.throttled(exc.retry_after), username=username[:254], status=429)
     except AuthenticationFailed:
-        return _render_login(interaction, "The username or password is incorrect. Check them and try again.",
+        return _render_login(interaction, i18n.gettext("The username or password is incorrect. Check them and "
+                                                       "try again."),
                              username=username[:254], status=401)
     user = checked.user
     cookie, _ = sessions.start(rt.settings, user_id=user.id, amr=["pwd"], acr=PASSWORD_ACR,
