@@ -10,6 +10,7 @@ Dates and times are shown in the person's `zoneinfo` claim when they have one, e
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, g, has_request_context, request
@@ -94,11 +95,31 @@ def when(timestamp: int | None) -> str:
     return format_datetime(datetime.fromtimestamp(timestamp, tz=UTC), "medium")
 
 
+@cache
+def _script_messages() -> tuple:
+    """The messages static/js/*.js ask for with _("…"), read once from the scripts themselves."""
+    from babel.messages.extract import extract_javascript
+
+    found = []
+    for script in sorted((DATA_DIR / "static" / "js").glob("*.js")):
+        with open(script, "rb") as f:
+            found += [message for _line, _func, message, _comments in extract_javascript(f, ["_"], [], {})
+                      if isinstance(message, str)]
+    return tuple(dict.fromkeys(found))
+
+
+def script_messages() -> dict[str, str]:
+    """The page's translations of the scripts' messages (empty in English: the scripts' own text)."""
+    if language() == DEFAULT:
+        return {}
+    return {message: gettext(message) for message in _script_messages()}
+
+
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=select_locale, timezone_selector=select_timezone,
           default_translation_directories=str(DATA_DIR / "translations"))
     # Flask-Babel installed _/gettext/ngettext (autoescape-aware) and {% trans %} in Jinja.
-    app.jinja_env.globals.update(html_lang=language, languages=LANGUAGES)
+    app.jinja_env.globals.update(html_lang=language, languages=LANGUAGES, script_messages=script_messages)
     app.add_url_rule("/language", "language", pick_language, methods=["POST"])
 
 

@@ -79,3 +79,12 @@ def test_error_pages_and_flashes_follow_the_language(client, user):
 def test_discovery_lists_exactly_the_complete_catalogues(client):
     document = json.loads(client.get("/.well-known/openid-configuration").get_data())
     assert document["ui_locales_supported"] == ["en", "de", "fr", "es"]
+
+
+def test_scripts_get_their_messages_in_the_page_language(client, browser, user, rp):
+    _, html = _sign_in_page(client, browser, rp, headers={"Accept-Language": "fr"})
+    block = html.split('<script type="application/json" id="idp-messages">', 1)[1].split("</script>", 1)[0]
+    messages = json.loads(block)
+    assert messages["The request was cancelled. Try again."] == "La demande a été annulée. Réessayez."
+    _, english = _sign_in_page(client, browser, rp)
+    assert 'id="idp-messages"' not in english  # the scripts' own text is English
