@@ -54,7 +54,7 @@ def index():
         "account/index.html", user=g.user,
         sessions=sessions.list_live(current().settings, g.user.id, current_id=g.session.id),
         apps=consents.connected_apps(g.user.id),
-        profile=[(CLAIM_LABELS[c][0], g.user.claims.get(c)) for c in current().settings.editable_claims
+        profile=[(_(CLAIM_LABELS[c][0]), g.user.claims.get(c)) for c in current().settings.editable_claims
                  if g.user.claims.get(c)],
     )
 
@@ -63,7 +63,7 @@ def index():
 @signed_in
 def profile():
     editable = current().settings.editable_claims
-    fields = [(name, *CLAIM_LABELS[name]) for name in editable]
+    fields = [(name, _(CLAIM_LABELS[name][0]), CLAIM_LABELS[name][1]) for name in editable]
     error, error_field, values = None, None, {name: g.user.claims.get(name) or "" for name in editable}
     if request.method == "POST":
         values = {name: request.form[name] for name in editable if name in request.form}

@@ -263,7 +263,7 @@ def user_page(user_id: int):
                            groups=rbac.list_all(rbac.GROUP), held=rbac.names_of(rbac.ROLE, user_id),
                            member_of=rbac.names_of(rbac.GROUP, user_id), mfa=mfa.status(user_id),
                            editable=users.EDITABLE_CLAIMS, link=None,
-                           claim_labels={name: label for name, (label, _) in CLAIM_LABELS.items()})
+                           claim_labels={name: _(label) for name, (label, _token) in CLAIM_LABELS.items()})
 
 
 @bp.post("/users/<int:user_id>/profile")

@@ -140,7 +140,7 @@ def _show(interaction: InteractionView):
         return render_template("interaction/consent.html", uid=uid, client_name=_client_name(interaction),
                                client=client_branding(interaction), username=user.username,
                                user_code=pending.user_code if pending else None,
-                               permissions=consents.describe(list(interaction.consent_scopes)))
+                               permissions=consents.describe(list(interaction.consent_scopes), i18n.gettext))
     return _render_login(interaction)
 
 

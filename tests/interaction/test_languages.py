@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from tests.conftest import csrf_from, pkce_pair
+from tests.conftest import PASSWORD, csrf_from, pkce_pair
 
 
 def _sign_in_page(client, browser, rp, headers=None, **params):
@@ -88,3 +88,11 @@ def test_scripts_get_their_messages_in_the_page_language(client, browser, user, 
     assert messages["The request was cancelled. Try again."] == "La demande a été annulée. Réessayez."
     _, english = _sign_in_page(client, browser, rp)
     assert 'id="idp-messages"' not in english  # the scripts' own text is English
+
+
+def test_consent_page_permissions_in_the_page_language(client, browser, user, rp):
+    path, html = _sign_in_page(client, browser, rp, ui_locales="de")
+    response = client.post(path + "/login", data={"username": "alice", "password": PASSWORD,
+                                                  "csrf_token": csrf_from(html)})
+    consent = client.get(browser.follow_to_interaction(browser.resume(response))).get_data(as_text=True)
+    assert "Bestätigen, wer Sie sind (Ihre Konto-Kennung)" in consent and "Zugriff erlauben?" in consent
