@@ -96,3 +96,15 @@ def test_consent_page_permissions_in_the_page_language(client, browser, user, rp
                                                   "csrf_token": csrf_from(html)})
     consent = client.get(browser.follow_to_interaction(browser.resume(response))).get_data(as_text=True)
     assert "Bestätigen, wer Sie sind (Ihre Konto-Kennung)" in consent and "Zugriff erlauben?" in consent
+
+
+def test_a_refused_password_is_explained_in_the_page_language(client, browser, user, rp):
+    client.set_cookie("idp_lang", "es")
+    path, html = _sign_in_page(client, browser, rp)
+    browser.resume(client.post(path + "/login", data={"username": "alice", "password": PASSWORD,
+                                                      "csrf_token": csrf_from(html)}))
+    page = client.get("/account/password").get_data(as_text=True)
+    refused = client.post("/account/password", data={
+        "current_password": PASSWORD, "new_password": "password123", "new_password_again": "password123",
+        "csrf_token": csrf_from(page)}).get_data(as_text=True)
+    assert "Esta contraseña está en una lista de contraseñas comunes" in refused
