@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
 
 from flask import Flask, Response, abort, render_template, request, url_for
 from flask.json.provider import DefaultJSONProvider
@@ -14,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .config import DATA_DIR, Settings, load_settings
 from .errors import LogoutRequestRejected, UnsafeRedirect
 from .extensions import csrf, db, migrate
+from .i18n import gettext as _
 from .services import json_input
 from .services.backchannel import Deliverer
 from .services.keys import KeyRing
@@ -151,9 +151,9 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_api_bp)
     app.register_blueprint(admin_bp)
 
-    from .i18n import gettext
+    from . import i18n
 
-    app.jinja_env.globals["_"] = gettext
+    i18n.init_app(app)
 
     from .services.mfa import webauthn
 
@@ -169,26 +169,24 @@ def configure_blueprints(app: Flask) -> None:
         from .services import clock
 
         if timestamp is None:
-            return "never"
+            return i18n.gettext("never")
         seconds = max(0, clock.now() - timestamp)
-        for size, unit in ((86400, "day"), (3600, "hour"), (60, "minute")):
-            if seconds >= size:
-                count = seconds // size
-                return f"{count} {unit}{'s' if count != 1 else ''} ago"
-        return "just now"
+        if seconds >= 86400:
+            return i18n.ngettext("%(num)d day ago", "%(num)d days ago", seconds // 86400)
+        if seconds >= 3600:
+            return i18n.ngettext("%(num)d hour ago", "%(num)d hours ago", seconds // 3600)
+        if seconds >= 60:
+            return i18n.ngettext("%(num)d minute ago", "%(num)d minutes ago", seconds // 60)
+        return i18n.gettext("just now")
 
-    @app.template_filter("when")
-    def _when(timestamp: int | None) -> str:
-        """A stored epoch-seconds time, readable (UTC)."""
-        if timestamp is None:
-            return "never"
-        return datetime.fromtimestamp(timestamp, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
+    app.add_template_filter(i18n.when, "when")  # in the person's language and time zone
 
     @app.get("/")
     def home():
         return render_template(
             "errors/error.html", title=app.extensions["idp.brand"].name,
-            message="This is an OpenID Connect identity provider. Sign in from an application that uses it.",
+            message=i18n.gettext("This is an OpenID Connect identity provider. "
+                                 "Sign in from an application that uses it."),
         )
 
 
@@ -246,22 +244,22 @@ def configure_errorhandlers(app: Flask) -> None:
     @app.errorhandler(UnsafeRedirect)
     def _unsafe_redirect(error: UnsafeRedirect):
         return render_template(
-            "errors/error.html", title="This sign-in request cannot be completed", message=str(error),
-            next_step="Return to the application and try again. If this keeps happening, contact its support.",
+            "errors/error.html", title=_("This sign-in request cannot be completed"), message=str(error),
+            next_step=_("Return to the application and try again. If this keeps happening, contact its support."),
         ), 400
 
     @app.errorhandler(LogoutRequestRejected)
     def _logout_rejected(error: LogoutRequestRejected):
         return render_template(
-            "errors/error.html", title="This sign-out request cannot be completed", message=str(error),
-            next_step="You are still signed in. Return to the application, or sign out from your account page.",
+            "errors/error.html", title=_("This sign-out request cannot be completed"), message=str(error),
+            next_step=_("You are still signed in. Return to the application, or sign out from your account page."),
         ), 400
 
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
         return render_template(
-            "errors/error.html", title="Your form expired", message="The form was open too long or came from "
-            "another site, so it was not sent.", next_step="Go back, reload the page and try again.",
+            "errors/error.html", title=_("Your form expired"), message=_("The form was open too long or came from "
+            "another site, so it was not sent."), next_step=_("Go back, reload the page and try again."),
         ), 400
 
     @app.errorhandler(HTTPException)
@@ -279,9 +277,9 @@ def configure_errorhandlers(app: Flask) -> None:
             headers.append(("Cache-Control", "no-store"))
             return {"error": error_code, "error_description": error.description}, error.code, headers
         if error.code == 404:
-            page = render_template("errors/error.html", title="Page not found",
-                                   message="There is nothing at this address. The link may be mistyped or out of "
-                                   "date.")
+            page = render_template("errors/error.html", title=_("Page not found"),
+                                   message=_("There is nothing at this address. The link may be mistyped or out of "
+                                   "date."))
         else:
             page = render_template("errors/error.html", title=error.name, message=error.description)
         return page, error.code, headers
@@ -295,11 +293,11 @@ def configure_errorhandlers(app: Flask) -> None:
             from .admin.problems import problem
 
             return problem(500, "The server could not complete the request.")
-        links = [("Try again", request.path)] if request.method == "GET" else []
-        return render_template("errors/error.html", title="Something went wrong",
-                               message="The server could not complete the request.",
-                               next_step="Try again in a moment. If it keeps happening, tell the administrators.",
-                               links=links + [("Go to your account", url_for("account.index"))]), 500
+        links = [(_("Try again"), request.path)] if request.method == "GET" else []
+        return render_template("errors/error.html", title=_("Something went wrong"),
+                               message=_("The server could not complete the request."),
+                               next_step=_("Try again in a moment. If it keeps happening, tell the administrators."),
+                               links=links + [(_("Go to your account"), url_for("account.index"))]), 500
 
 
 _JSON_PATHS = ("/token", "/userinfo", "/jwks.json", "/introspect", "/revoke", "/device_authorization", "/register",

@@ -1,13 +1,158 @@
-"""Translatable strings: every string a person reads in a mail (and, over time, on a page) goes through
-`_()`, so a later change can put Flask-Babel's gettext here and extract catalogues (`pybabel extract`
-finds `_()` in Python and Jinja alike) without touching the callers. For now it returns the English
-text, with %(name)s placeholders filled in."""
+"""Translations (Flask-Babel): every string a person reads — pages, flash messages, mails, scripts — goes
+through `_()`; `pybabel extract -F babel.cfg` collects them into translations/messages.pot and each
+language has a complete catalogue in translations/<lang>/LC_MESSAGES/messages.po (the compiled .mo files
+are committed next to them; tests/unit/test_i18n_catalogs.py fails when either is out of date).
+
+The language of a page, in order: the `ui_locales` of the sign-in request the page belongs to (OIDC Core
+§3.1.2.1), the language picked in the footer (a cookie), the browser's Accept-Language, English.
+Dates and times are shown in the person's `zoneinfo` claim when they have one, else UTC."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from functools import cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask, g, has_request_context, request
+from flask_babel import Babel, format_datetime, get_locale
+from flask_babel import gettext as _babel_gettext
+from flask_babel import lazy_gettext as _babel_lazy_gettext
+from flask_babel import ngettext as _babel_ngettext
+
+from .config import DATA_DIR
+
+# The complete catalogues, in the order the picker lists them (each name in its own language).
+LANGUAGES: dict[str, str] = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español"}
+DEFAULT = "en"
+COOKIE = "idp_lang"
+COOKIE_MAX_AGE = 365 * 86400
+
 
 def gettext(text: str, **values) -> str:
-    return text % values if values else text
+    return _babel_gettext(text, **values)
 
 
+def ngettext(singular: str, plural: str, num: int, **values) -> str:
+    return _babel_ngettext(singular, plural, num, **values)
+
+
+lazy_gettext = _babel_lazy_gettext
 _ = gettext
+
+
+def available() -> list[str]:
+    """The languages with a compiled catalogue (English is the source language), as discovery's
+    ui_locales_supported advertises them."""
+    folder = DATA_DIR / "translations"
+    return [lang for lang in LANGUAGES
+            if lang == DEFAULT or (folder / lang / "LC_MESSAGES" / "messages.mo").is_file()]
+
+
+def supported(tag: str | None) -> str | None:
+    """The catalogue for a BCP 47 tag ("fr-CA" → "fr"), or None."""
+    if not tag:
+        return None
+    base = tag.strip().replace("_", "-").split("-")[0].lower()
+    return base if base in LANGUAGES else None
+
+
+def select_locale() -> str:
+    if not has_request_context():
+        return DEFAULT
+    interaction = g.get("interaction")
+    if interaction is not None:
+        for tag in str(interaction.params.get("ui_locales") or "").split():
+            if (lang := supported(tag)) is not None:
+                return lang
+    picked = supported(request.cookies.get(COOKIE))
+    if picked is not None:
+        return picked
+    return request.accept_languages.best_match(list(LANGUAGES), default=DEFAULT)
+
+
+def select_timezone() -> str:
+    user = g.get("user") if has_request_context() else None
+    zone = (getattr(user, "claims", None) or {}).get("zoneinfo") if user is not None else None
+    if isinstance(zone, str) and zone:
+        try:
+            ZoneInfo(zone)
+            return zone
+        except (ZoneInfoNotFoundError, ValueError):
+            pass
+    return "UTC"
+
+
+def language() -> str:
+    """The language of the current page ("en", "de", …), for <html lang>."""
+    locale = get_locale() if has_request_context() else None
+    return locale.language if locale is not None else DEFAULT
+
+
+def when(timestamp: int | None) -> str:
+    """A stored epoch-seconds time in the person's language and time zone."""
+    if timestamp is None:
+        return gettext("never")
+    return format_datetime(datetime.fromtimestamp(timestamp, tz=UTC), "medium")
+
+
+@cache
+def _script_messages() -> tuple:
+    """The messages static/js/*.js ask for with _("…"), read once from the scripts themselves."""
+    from babel.messages.extract import extract_javascript
+
+    found = []
+    for script in sorted((DATA_DIR / "static" / "js").glob("*.js")):
+        with open(script, "rb") as f:
+            found += [message for _line, _func, message, _comments in extract_javascript(f, ["_"], [], {})
+                      if isinstance(message, str)]
+    return tuple(dict.fromkeys(found))
+
+
+def script_messages() -> dict[str, str]:
+    """The page's translations of the scripts' messages (empty in English: the scripts' own text)."""
+    if language() == DEFAULT:
+        return {}
+    return {message: gettext(message) for message in _script_messages()}
+
+
+def init_app(app: Flask) -> None:
+    Babel(app, locale_selector=select_locale, timezone_selector=select_timezone,
+          default_translation_directories=str(DATA_DIR / "translations"))
+    # Flask-Babel installed _/gettext/ngettext (autoescape-aware) and {% trans %} in Jinja.
+    app.jinja_env.globals.update(html_lang=language, languages=LANGUAGES, script_messages=script_messages)
+    app.add_url_rule("/language", "language", pick_language, methods=["POST"])
+
+
+def pick_language():
+    """The footer's language picker (a CSRF-protected form; works without JS): remember the choice in a
+    cookie and go back to the page it was made on (a path on this site only)."""
+    from flask import redirect
+
+    from . import http
+
+    back = request.form.get("next", "")
+    if not back.startswith("/") or back.startswith("//") or "\\" in back or any(ord(c) < 32 for c in back):
+        back = "/"
+    response = redirect(back, code=303)
+    lang = supported(request.form.get("language"))
+    if lang is not None:
+        http.set_cookie(response, COOKIE, lang, max_age=COOKIE_MAX_AGE)
+    return response
+
+
+def throttled(seconds: int, what: str = "failed") -> str:
+    """A throttle's wait (services.throttle, services.mfa.throttle), as a page says it."""
+    num = max(1, (seconds + 59) // 60)
+    if what == "mfa":
+        return ngettext("Too many wrong attempts. For your security, wait %(num)d minute and try again, "
+                        "or use another method.",
+                        "Too many wrong attempts. For your security, wait %(num)d minutes and try again, "
+                        "or use another method.", num)
+    if what == "requests":
+        return ngettext("Too many requests. For your security, wait %(num)d minute and try again.",
+                        "Too many requests. For your security, wait %(num)d minutes and try again.", num)
+    if what == "sign-ups":
+        return ngettext("Too many sign-ups. For your security, wait %(num)d minute and try again.",
+                        "Too many sign-ups. For your security, wait %(num)d minutes and try again.", num)
+    return ngettext("Too many failed attempts. For your security, wait %(num)d minute and try again.",
+                    "Too many failed attempts. For your security, wait %(num)d minutes and try again.", num)

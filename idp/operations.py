@@ -18,6 +18,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from .config import Settings
 from .extensions import db
+from .i18n import gettext as _
 from .services import health, metrics, throttle
 from .services.clients import GRANT_TYPES
 from .services.runtime import current
@@ -161,8 +162,8 @@ def database_unavailable(error: Exception):
     if request.path.startswith(JSON_PREFIXES) or request.accept_mimetypes.best == "application/json":
         return {"error": "temporarily_unavailable", "error_description": description}, 503, headers
     try:
-        page = render_template("errors/error.html", title="Temporarily unavailable", message=description,
-                               next_step="Your sign-in is not lost: reload this page in a few seconds.")
+        page = render_template("errors/error.html", title=_("Temporarily unavailable"), message=description,
+                               next_step=_("Your sign-in is not lost: reload this page in a few seconds."))
     except Exception:
         page = f"<!doctype html><title>Temporarily unavailable</title><p>{description}</p>"
     return Response(page, 503, headers, mimetype="text/html")

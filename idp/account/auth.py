@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from flask import Response, redirect, render_template, request, url_for
 
 from .. import console_sign_in, http
+from ..i18n import gettext as _
 from ..services import clients, policy
 from ..services.runtime import current
 from ..types import SessionView, UserView
@@ -79,9 +80,9 @@ def callback():
     """The end of the account console's sign-in (see console_sign_in.finish)."""
     completed, next_url = console_sign_in.finish(STATE_KEY)
     if not completed:
-        return render_template("errors/error.html", title="Sign-in not completed",
-                               message="You did not finish signing in, so your account page stays closed.",
-                               next_step="Open your account page again when you are ready."), 400
+        return render_template("errors/error.html", title=_("Sign-in not completed"),
+                               message=_("You did not finish signing in, so your account page stays closed."),
+                               next_step=_("Open your account page again when you are ready.")), 400
     if current_person() is None:
         return sign_in_redirect(next_url or "")
     return redirect(safe_next(next_url), code=303)

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
 
-from .. import http, mails
+from .. import http, i18n, mails
 from ..errors import AuthenticationFailed, Throttled, ValidationError
 from ..i18n import _
-from ..services import email_verification, password_login, throttle
+from ..services import email_verification, password_login
 from ..services.runtime import current
 from . import bp
 from .auth import interaction_back
@@ -35,11 +35,11 @@ def email():
         address = email_verification.start(rt.settings, g.user.id, new_email, origin=http.origin(),
                                            notify=mails.verify_mail)
     except Throttled as exc:
-        return _page(throttle.message(exc.retry_after), 429, (new_email or "")[:254])
+        return _page(i18n.throttled(exc.retry_after), 429, (new_email or "")[:254])
     except AuthenticationFailed:
         return _page(_("The current password is incorrect."), 401, (new_email or "")[:254])
     except ValidationError as exc:
-        return _page(str(exc), 400, (new_email or "")[:254])
+        return _page(i18n.gettext(str(exc)), 400, (new_email or "")[:254])
     flash(_("We sent a link to %(address)s. Open it to confirm the address.", address=address))
     return redirect(url_for("account.email"), code=303)
 
@@ -59,5 +59,6 @@ def verify_email(token: str):
     try:
         email_verification.confirm(token, origin=http.origin())
     except ValidationError as exc:
-        return render_template("errors/error.html", title=_("The address was not confirmed"), message=str(exc)), 409
+        return render_template("errors/error.html", title=_("The address was not confirmed"),
+                               message=i18n.gettext(str(exc))), 409
     return render_template("account/email_confirmed.html", address=address, user=user, back=interaction_back())

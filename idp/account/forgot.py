@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import render_template, request
 
-from .. import http, mails
+from .. import http, i18n, mails
 from ..errors import Throttled, ValidationError
 from ..i18n import _
 from ..services import password_reset
@@ -30,7 +30,8 @@ def forgot_password():
     try:
         password_reset.request(current().settings, login=login, origin=http.origin(), notify=_notify)
     except ValidationError as exc:
-        return render_template("account/forgot_password.html", error=str(exc), login=login[:254], back=back), 400
+        return render_template("account/forgot_password.html", error=i18n.gettext(str(exc)), login=login[:254],
+                               back=back), 400
     except Throttled:
         return render_template("account/forgot_password.html", login=login[:254], back=back, error=_(
             "Too many requests for this name or from your network. Wait an hour and try again.")), 429

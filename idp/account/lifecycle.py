@@ -7,10 +7,10 @@ import json
 
 from flask import Response, g, render_template, request
 
-from .. import http, mails
+from .. import http, i18n, mails
 from ..errors import AuthenticationFailed, Throttled
 from ..i18n import _
-from ..services import account_lifecycle, password_login, throttle
+from ..services import account_lifecycle, password_login
 from ..services.runtime import current
 from . import bp
 from .views import signed_in
@@ -47,7 +47,7 @@ def delete_account():
                                       origin=http.origin(), known_browser=http.read(http.KNOWN_BROWSER_COOKIE),
                                       action="deleting the account")
     except Throttled as exc:
-        return render_template("account/delete.html", days=days, error=throttle.message(exc.retry_after)), 429
+        return render_template("account/delete.html", days=days, error=i18n.throttled(exc.retry_after)), 429
     except AuthenticationFailed:
         return render_template("account/delete.html", days=days, error=_("The password is incorrect.")), 401
     due = account_lifecycle.delete_account(rt.settings, g.user.id, origin=http.origin(), notify=_notify)

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from flask import Response, flash, jsonify, redirect, render_template, request, url_for
 
-from .. import http
+from .. import http, i18n
 from ..errors import AuthenticationFailed, SecondFactorFailed, Throttled, ValidationError
-from ..services import audit, mfa, password_login, throttle
+from ..i18n import gettext as _
+from ..services import audit, mfa, password_login
 from ..services.mfa import recovery, totp, webauthn
 from ..services.mfa import throttle as mfa_throttle
 from ..services.runtime import current
@@ -44,7 +45,7 @@ def _reauthentication_refused(person: Person, action: str):
                                       origin=http.origin(), known_browser=http.read(http.KNOWN_BROWSER_COOKIE),
                                       action=action)
     except Throttled as exc:
-        return _render_index(person, throttle.message(exc.retry_after), 429)
+        return _render_index(person, i18n.throttled(exc.retry_after), 429)
     except AuthenticationFailed:
         return _render_index(person, REAUTH_FAILED, 401)
     return None
@@ -94,7 +95,7 @@ def totp_setup():
     try:
         enrolment = totp.begin(current().settings, person.user)
     except ValidationError as exc:
-        return _render_index(person, str(exc), 409)
+        return _render_index(person, i18n.gettext(str(exc)), 409)
     return render_template("account/security/totp.html", enrolment=enrolment, username=person.user.username)
 
 
@@ -113,9 +114,9 @@ def totp_confirm():
         mfa_throttle.verify(settings, user_id=person.user.id, ip_address=http.client_ip(),
                             check=lambda: totp.confirm(settings, person.user.id, request.form.get("code", "")))
     except ValidationError as exc:
-        return _render_index(person, str(exc), 409)
+        return _render_index(person, i18n.gettext(str(exc)), 409)
     except Throttled as exc:
-        return setup_page(mfa_throttle.message(exc.retry_after), 429)
+        return setup_page(i18n.throttled(exc.retry_after, "mfa"), 429)
     except SecondFactorFailed as exc:
         audit.record("mfa.totp.enrol", outcome=audit.FAILURE, origin=http.origin(), actor_user_id=person.user.id,
                      reason=str(exc))
@@ -125,7 +126,7 @@ def totp_confirm():
     if codes:
         response = _show_codes(person, codes, first_time=True)
     else:
-        flash("Your authenticator app is set up.")
+        flash(_("Your authenticator app is set up."))
         response = _back()
     return _elevate(response, [mfa.AMR_OTP])
 
@@ -143,7 +144,7 @@ def totp_disable():
     if mfa.drop_recovery_codes_if_unused(person.user.id):
         audit.record("mfa.recovery.remove", origin=http.origin(), actor_user_id=person.user.id,
                      reason="no second factor left")
-    flash("The authenticator app was removed.")
+    flash(_("The authenticator app was removed."))
     return _back()
 
 
@@ -171,7 +172,7 @@ def recovery_codes():
 def passkey_options():
     person = signed_in()
     if not isinstance(person, Person):
-        return jsonify(error="Sign in again to add a passkey."), 401
+        return jsonify(error=_("Sign in again to add a passkey.")), 401
     # The challenge is bound to this browser; whichever way the person signed in, the binding exists
     # from here on (set on this response when the browser had none).
     response = Response(mimetype="application/json")
@@ -199,7 +200,7 @@ def passkey_register():
     if codes:
         response = _show_codes(person, codes, first_time=True)
     else:
-        flash(f"“{passkey.nickname}” was added.")
+        flash(_("“%(name)s” was added.", name=passkey.nickname))
         response = _back()
     return _elevate(response, [mfa.AMR_HARDWARE_KEY if passkey.device_type == "single_device"
                                else mfa.AMR_SOFTWARE_KEY])
@@ -213,10 +214,10 @@ def passkey_rename(pk: int):
     try:
         passkey = webauthn.rename(person.user.id, pk, request.form.get("nickname", ""))
     except ValidationError as exc:
-        return _render_index(person, str(exc), 404)
+        return _render_index(person, i18n.gettext(str(exc)), 404)
     audit.record("mfa.webauthn.rename", origin=http.origin(), actor_user_id=person.user.id,
                  details={"passkey_id": pk})
-    flash(f"Renamed to “{passkey.nickname}”.")
+    flash(_("Renamed to “%(name)s”.", name=passkey.nickname))
     return _back()
 
 
@@ -231,11 +232,11 @@ def passkey_delete(pk: int):
     try:
         passkey = webauthn.delete(person.user.id, pk)
     except ValidationError as exc:
-        return _render_index(person, str(exc), 404)
+        return _render_index(person, i18n.gettext(str(exc)), 404)
     audit.record("mfa.webauthn.delete", origin=http.origin(), actor_user_id=person.user.id,
                  details={"passkey_id": pk})
     if mfa.drop_recovery_codes_if_unused(person.user.id):
         audit.record("mfa.recovery.remove", origin=http.origin(), actor_user_id=person.user.id,
                      reason="no second factor left")
-    flash(f"“{passkey.nickname}” was removed.")
+    flash(_("“%(name)s” was removed.", name=passkey.nickname))
     return _back()

@@ -8,9 +8,11 @@ from functools import wraps
 
 from flask import flash, g, redirect, render_template, request, url_for
 
-from .. import http
+from .. import http, i18n
 from ..errors import AuthenticationFailed, Throttled, ValidationError
-from ..services import audit, consents, logout, password_login, sessions, throttle, users
+from ..i18n import gettext as _
+from ..i18n import ngettext
+from ..services import audit, consents, logout, password_login, sessions, users
 from ..services.claims import CLAIM_LABELS
 from ..services.runtime import current
 from . import bp
@@ -52,7 +54,7 @@ def index():
         "account/index.html", user=g.user,
         sessions=sessions.list_live(current().settings, g.user.id, current_id=g.session.id),
         apps=consents.connected_apps(g.user.id),
-        profile=[(CLAIM_LABELS[c][0], g.user.claims.get(c)) for c in current().settings.editable_claims
+        profile=[(_(CLAIM_LABELS[c][0]), g.user.claims.get(c)) for c in current().settings.editable_claims
                  if g.user.claims.get(c)],
     )
 
@@ -61,19 +63,19 @@ def index():
 @signed_in
 def profile():
     editable = current().settings.editable_claims
-    fields = [(name, *CLAIM_LABELS[name]) for name in editable]
+    fields = [(name, _(CLAIM_LABELS[name][0]), CLAIM_LABELS[name][1]) for name in editable]
     error, error_field, values = None, None, {name: g.user.claims.get(name) or "" for name in editable}
     if request.method == "POST":
         values = {name: request.form[name] for name in editable if name in request.form}
         try:
             changed = users.update_profile(g.user.id, values, editable)
         except ValidationError as exc:
-            error, error_field = str(exc), exc.field
+            error, error_field = i18n.gettext(str(exc)), exc.field
         else:
             if changed:
                 audit.record("profile.update", origin=http.origin(), actor_user_id=g.user.id,
                              details={"claims": changed})
-            flash("Your profile was saved." if changed else "Nothing was changed.")
+            flash(_("Your profile was saved.") if changed else _("Nothing was changed."))
             return redirect(url_for("account.index"), code=303)
     values = {name: values.get(name, "") for name in editable}
     return render_template("account/profile.html", fields=fields, values=values, error=error,
@@ -96,17 +98,18 @@ def password():
                                       action="changing the password")
         users.change_password(rt.passwords, g.user.id, current_password, new)
     except Throttled as exc:
-        return render_template("account/password.html", error=throttle.message(exc.retry_after)), 429
+        return render_template("account/password.html", error=i18n.throttled(exc.retry_after)), 429
     except AuthenticationFailed:
         audit.record("password.change", outcome=audit.FAILURE, origin=http.origin(), actor_user_id=g.user.id,
                      reason="wrong current password")
-        return render_template("account/password.html", error="The current password is incorrect.",
+        return render_template("account/password.html", error=_("The current password is incorrect."),
                                error_field="current_password"), 401
     except ValidationError as exc:
-        return render_template("account/password.html", error=str(exc), error_field=exc.field), 400
+        return render_template("account/password.html", error=i18n.gettext(str(exc)), error_field=exc.field), 400
     ended = logout.end_other_sessions(g.user.id, g.session.id, reason="password_changed", origin=http.origin())
     audit.record("password.change", origin=http.origin(), actor_user_id=g.user.id, details={"ended_sessions": ended})
-    flash(f"Your password was changed. Signed out of {ended} other session{'s' if ended != 1 else ''}.")
+    flash(ngettext("Your password was changed. Signed out of %(num)d other session.",
+                   "Your password was changed. Signed out of %(num)d other sessions.", ended))
     return redirect(url_for("account.index"), code=303)
 
 
@@ -117,10 +120,10 @@ def end_session(session_id: int):
         return sign_out.__wrapped__()
     other = sessions.get_live_of_user(current().settings, g.user.id, session_id)
     if other is None:
-        flash("That session had already ended.")
+        flash(_("That session had already ended."))
     else:
         logout.end_session(other, reason="ended_from_account", origin=http.origin(), actor_user_id=g.user.id)
-        flash("The session was signed out.")
+        flash(_("The session was signed out."))
     return redirect(url_for("account.index", _anchor="sessions"), code=303)
 
 
@@ -130,9 +133,9 @@ def revoke_app(client_id: str):
     app = next((a for a in consents.connected_apps(g.user.id) if a.client_id == client_id), None)
     revoked = consents.revoke(g.user.id, app.client_pk) if app else None
     if app is None or revoked is None:
-        flash("That application had no access any more.")
+        flash(_("That application had no access any more."))
     else:
         audit.record("consent.revoke", origin=http.origin(), actor_user_id=g.user.id, client_id=client_id,
                      details={"scopes": list(app.scopes), "revoked_tokens": revoked})
-        flash(f"{app.name} no longer has access to your account.")
+        flash(_("%(name)s no longer has access to your account.", name=app.name))
     return redirect(url_for("account.index", _anchor="apps"), code=303)

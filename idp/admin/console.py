@@ -8,6 +8,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from .. import http, mails
 from ..errors import Forbidden, NotFound, ValidationError
 from ..extensions import db
+from ..i18n import gettext as _
 from ..services import (
     audit,
     clients,
@@ -38,8 +39,8 @@ def record(event: str, *, subject_user_id: int | None = None, details: dict | No
 
 @bp.errorhandler(NotFound)
 def _not_found(error: NotFound):
-    return render_template("errors/error.html", title="Not found", message=str(error),
-                           links=[("Back to the admin console", url_for("admin.index"))]), 404
+    return render_template("errors/error.html", title=_("Not found"), message=str(error),
+                           links=[(_("Back to the admin console"), url_for("admin.index"))]), 404
 
 
 @bp.errorhandler(Forbidden)
@@ -142,7 +143,7 @@ def client_edit(client_id: str):
         return _form_page(client=client, values=request.form.to_dict(flat=False) | {"_raw": True}, error=exc,
                           status=400)
     record("admin.client.update", details={"client": client_id})
-    flash(f"{updated.name} was saved.")
+    flash(_("%(name)s was saved.", name=updated.name))
     return redirect(url_for("admin.clients_list"), code=303)
 
 
@@ -157,7 +158,8 @@ def client_enabled(client_id: str):
         return page
     updated = clients.set_enabled(client_id, enable)
     record("admin.client.enable" if enable else "admin.client.disable", details={"client": client_id})
-    flash(f"{updated.name} is now {'enabled' if enable else 'disabled'}.")
+    flash(_("%(name)s is now enabled.", name=updated.name) if enable
+          else _("%(name)s is now disabled.", name=updated.name))
     return redirect(url_for("admin.clients_list"), code=303)
 
 
@@ -172,7 +174,7 @@ def client_delete(client_id: str):
         return page
     clients.delete(client_id)
     record("admin.client.delete", details={"client": client_id})
-    flash(f"{client.name} was deleted.")
+    flash(_("%(name)s was deleted.", name=client.name))
     return redirect(url_for("admin.clients_list"), code=303)
 
 
@@ -269,7 +271,7 @@ def user_page(user_id: int):
                            groups=rbac.list_all(rbac.GROUP), held=rbac.names_of(rbac.ROLE, user_id),
                            member_of=rbac.names_of(rbac.GROUP, user_id), mfa=mfa.status(user_id),
                            editable=users.EDITABLE_CLAIMS, link=None,
-                           claim_labels={name: label for name, (label, _) in CLAIM_LABELS.items()})
+                           claim_labels={name: _(label) for name, (label, _token) in CLAIM_LABELS.items()})
 
 
 @bp.post("/users/<int:user_id>/profile")
@@ -290,7 +292,7 @@ def user_profile(user_id: int):
         changed = [f for f in ("email", "email_verified") if before and getattr(before, f) != getattr(after, f)]
         record("admin.user.update", subject_user_id=user_id,
                details={"fields": sorted(claims) + changed, "email_verified": after.email_verified})
-        flash("The profile was saved.")
+        flash(_("The profile was saved."))
     return redirect(url_for("admin.user_page", user_id=user_id), code=303)
 
 
@@ -307,14 +309,15 @@ def user_enabled(user_id: int):
     if enable:
         users.set_enabled(user_id, True)
         record("admin.user.enable", subject_user_id=user_id)
-        flash("The account is enabled.")
+        flash(_("The account is enabled."))
     else:
         users.set_enabled(user_id, False)
         ended = logout.end_other_sessions(user_id, None, reason="admin_disabled", origin=http.origin())
         revoked = tokens.revoke_grants(user_id)
         record("admin.user.disable", subject_user_id=user_id,
                details={"ended_sessions": ended, "revoked_tokens": revoked})
-        flash(f"The account is disabled: {ended} sessions ended, {revoked} tokens revoked.")
+        flash(_("The account is disabled: %(ended)s sessions ended, %(revoked)s tokens revoked.",
+                ended=ended, revoked=revoked))
     return redirect(url_for("admin.user_page", user_id=user_id), code=303)
 
 
@@ -329,7 +332,7 @@ def user_mfa_reset(user_id: int):
         return page
     removed = mfa.reset(user_id)
     record("admin.user.mfa_reset", subject_user_id=user_id, details=removed)
-    flash("Every second factor of this account was removed.")
+    flash(_("Every second factor of this account was removed."))
     return redirect(url_for("admin.user_page", user_id=user_id), code=303)
 
 
@@ -343,7 +346,7 @@ def user_password_link(user_id: int):
     if user.email:
         sent = invitations.resend(current().settings, user_id, notify=mails.invitation)
         record("admin.user.password_link", subject_user_id=user_id, details={"mailed_to": sent.to})
-        flash(f"A link to set a password was sent to {sent.to}.")
+        flash(_("A link to set a password was sent to %(address)s.", address=sent.to))
         return redirect(url_for("admin.user_page", user_id=user_id), code=303)
     link = users.issue_password_link(user_id, current().settings.password_link_ttl)
     record("admin.user.password_link", subject_user_id=user_id, details={"expires_at": link.expires_at})
@@ -363,7 +366,7 @@ def user_invite():
     except ValidationError as exc:
         flash(str(exc))
         return redirect(url_for("admin.users_list"), code=303)
-    flash(f"An invitation was sent to {user.email}.")
+    flash(_("An invitation was sent to %(address)s.", address=user.email))
     return redirect(url_for("admin.user_page", user_id=user.id), code=303)
 
 
@@ -382,7 +385,7 @@ def user_roles(user_id: int):
         flash(str(exc))
     else:
         record("admin.user.roles", subject_user_id=user_id, details={"roles": sorted(roles), "groups": sorted(groups)})
-        flash("Roles and groups were saved.")
+        flash(_("Roles and groups were saved."))
     return redirect(url_for("admin.user_page", user_id=user_id), code=303)
 
 
@@ -398,7 +401,7 @@ def user_delete(user_id: int):
     logout.end_other_sessions(user_id, None, reason="admin_deleted", origin=http.origin())
     users.delete(user_id)
     record("admin.user.delete", subject_user_id=user_id, details={"username": user.username})
-    flash(f"{user.username} was deleted.")
+    flash(_("%(name)s was deleted.", name=user.username))
     return redirect(url_for("admin.users_list"), code=303)
 
 
@@ -427,7 +430,8 @@ def rbac_create(kind: str):
         flash(str(exc))
     else:
         record(f"admin.{kind}.create", details={"name": created.name})
-        flash(f"The {kind} {created.name} was created.")
+        flash(_("The role %(name)s was created.", name=created.name) if kind == "role"
+              else _("The group %(name)s was created.", name=created.name))
     return redirect(url_for("admin.roles_page"), code=303)
 
 
@@ -445,7 +449,8 @@ def rbac_delete(kind: str, name: str):
         flash(str(exc))
     else:
         record(f"admin.{kind}.delete", details={"name": name})
-        flash(f"The {kind} {name} was deleted.")
+        flash(_("The role %(name)s was deleted.", name=name) if kind == "role"
+              else _("The group %(name)s was deleted.", name=name))
     return redirect(url_for("admin.roles_page"), code=303)
 
 

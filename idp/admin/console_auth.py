@@ -15,6 +15,7 @@ from flask import g, redirect, render_template, request, url_for
 
 from .. import console_sign_in, http
 from ..errors import Forbidden
+from ..i18n import gettext as _
 from ..services import authorization, clients, policy, rbac
 from ..services.runtime import current
 from ..types import SessionView, UserView
@@ -79,10 +80,10 @@ def _navigation() -> dict:
 
 
 def _refused(message: str = "Your roles do not allow this part of the admin console."):
-    return render_template("errors/error.html", title="Not allowed", message=message,
-                           next_step="Ask an administrator for the role you need.",
-                           links=([("Back to the admin console", url_for("admin.index"))] if g.get("admin") else [])
-                           + [("Go to your account", url_for("account.index"))]), 403
+    return render_template("errors/error.html", title=_("Not allowed"), message=message,
+                           next_step=_("Ask an administrator for the role you need."),
+                           links=([(_("Back to the admin console"), url_for("admin.index"))] if g.get("admin") else [])
+                           + [(_("Go to your account"), url_for("account.index"))]), 403
 
 
 def actor() -> authorization.Actor:
@@ -129,10 +130,10 @@ def callback():
     """The end of the console's sign-in (see console_sign_in.finish)."""
     completed, next_url = console_sign_in.finish(STATE_KEY)
     if not completed:
-        return render_template("errors/error.html", title="Sign-in not completed",
-                               message="You did not finish signing in, so the admin console stays closed.",
-                               next_step="Open the admin console again to sign in.",
-                               links=[("Open the admin console", url_for("admin.index"))]), 400
+        return render_template("errors/error.html", title=_("Sign-in not completed"),
+                               message=_("You did not finish signing in, so the admin console stays closed."),
+                               next_step=_("Open the admin console again to sign in."),
+                               links=[(_("Open the admin console"), url_for("admin.index"))]), 400
     admin = current_admin()
     if admin is None or not admin.permissions:
         return _refused()

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from flask import Response, jsonify, render_template, request, url_for
 
-from .. import http
+from .. import http, i18n
 from ..errors import SecondFactorFailed, Throttled, ValidationError
+from ..i18n import gettext as _
 from ..services import audit, mfa, policy
 from ..services.mfa import recovery, throttle, totp, webauthn
 from ..services.runtime import current
@@ -85,7 +86,7 @@ def enrol_totp_confirm(uid: str):
         throttle.verify(settings, user_id=user.id, ip_address=http.client_ip(),
                         check=lambda: totp.confirm(settings, user.id, request.form.get("code", "")))
     except Throttled as exc:
-        return _render_totp(interaction, user, throttle.message(exc.retry_after), 429)
+        return _render_totp(interaction, user, i18n.throttled(exc.retry_after, "mfa"), 429)
     except SecondFactorFailed as exc:
         audit.record("mfa.totp.enrol", outcome=audit.FAILURE, origin=http.origin(), actor_user_id=user.id,
                      client_id=interaction.client_id, reason=str(exc))
@@ -100,7 +101,7 @@ def enrol_passkey_options(uid: str):
     found = _enrolling(uid)
     secret = http.read(http.BROWSER_COOKIE)
     if found is None or not secret:
-        return jsonify(error="This sign-in request has expired. Start again."), 400
+        return jsonify(error=_("This sign-in request has expired. Start again.")), 400
     return _options(webauthn.registration_options(current().settings, found[1], secret))
 
 

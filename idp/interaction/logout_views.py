@@ -9,12 +9,14 @@ from urllib.parse import urlsplit
 from flask import Response, redirect, render_template, request, url_for
 
 from .. import http
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext
 from ..services import logout, sessions, users
 from ..services.runtime import current
 from ..types import LogoutRequestView
 from . import bp
 
-EXPIRED = "This sign-out request has expired. Go back to the application and sign out again."
+EXPIRED = lazy_gettext("This sign-out request has expired. Go back to the application and sign out again.")
 
 
 def _request(uid: str) -> LogoutRequestView | None:
@@ -22,7 +24,7 @@ def _request(uid: str) -> LogoutRequestView | None:
 
 
 def _expired():
-    return render_template("errors/error.html", title="Sign-out request expired", message=EXPIRED), 400
+    return render_template("errors/error.html", title=_("Sign-out request expired"), message=EXPIRED), 400
 
 
 def _origin(uri: str) -> str:

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from flask import Response, render_template, request, session
 
-from .. import http, mails
+from .. import http, i18n, mails
 from ..errors import Throttled, ValidationError
 from ..i18n import _
-from ..services import email_links, interactions, magic_links, password_reset, sessions, throttle
+from ..services import email_links, interactions, magic_links, password_reset, sessions
 from ..services.runtime import current
 from ..services.sessions import PASSWORD_ACR
 from . import bp
@@ -42,9 +42,9 @@ def magic_request(uid: str):
         password_reset.request(rt.settings, login=login, origin=http.origin(), notify=_notify(uid),
                                purpose=email_links.MAGIC, browser_secret=http.read(http.BROWSER_COOKIE))
     except ValidationError as exc:
-        return _render_login(interaction, str(exc), username=login[:254], status=400)
+        return _render_login(interaction, i18n.gettext(str(exc)), username=login[:254], status=400)
     except Throttled as exc:
-        return _render_login(interaction, throttle.message(exc.retry_after).replace("failed attempts", "requests"),
+        return _render_login(interaction, i18n.throttled(exc.retry_after, "requests"),
                              username=login[:254], status=429)
     return render_template("interaction/magic_sent.html", uid=uid, client_name=_client_name(interaction),
                            minutes=rt.settings.magic_link_ttl // 60)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from flask import Response, jsonify, render_template, request, session
 
-from .. import http
+from .. import http, i18n
 from ..errors import CounterRegression, SecondFactorFailed, Throttled
+from ..i18n import gettext as _
 from ..services import audit, interactions, mfa, policy, sessions, users
 from ..services.mfa import recovery, throttle, totp, webauthn
 from ..services.runtime import current
@@ -84,7 +85,7 @@ def _verify(uid: str, method: str, check) -> Response:
         methods = throttle.verify(current().settings, user_id=user.id, ip_address=http.client_ip(),
                                   check=lambda: check(user))
     except Throttled as exc:
-        return render(interaction, user, method, throttle.message(exc.retry_after), 429)
+        return render(interaction, user, method, i18n.throttled(exc.retry_after, "mfa"), 429)
     except SecondFactorFailed as exc:
         return _failed(interaction, user, method, exc)
     return _passed(uid, interaction, user, method, methods)
@@ -126,7 +127,7 @@ def mfa_webauthn_options(uid: str):
     found = _signed_in(uid)
     secret = http.read(http.BROWSER_COOKIE)
     if found is None or not secret:
-        return jsonify(error="This sign-in request has expired. Start again."), 400
+        return jsonify(error=_("This sign-in request has expired. Start again.")), 400
     return _options(webauthn.authentication_options(current().settings, found[1].id, secret))
 
 
@@ -136,7 +137,7 @@ def mfa_webauthn_options(uid: str):
 def passkey_options(uid: str):
     secret = http.read(http.BROWSER_COOKIE)
     if _interaction(uid) is None or not secret:
-        return jsonify(error="This sign-in request has expired. Start again."), 400
+        return jsonify(error=_("This sign-in request has expired. Start again.")), 400
     return _options(webauthn.authentication_options(current().settings, None, secret))
 
 
@@ -158,7 +159,7 @@ def passkey_login(uid: str):
     try:
         assertion, user = throttle.verify(rt.settings, user_id=None, ip_address=http.client_ip(), check=check)
     except Throttled as exc:
-        return _render_login(interaction, throttle.message(exc.retry_after), status=429)
+        return _render_login(interaction, i18n.throttled(exc.retry_after, "mfa"), status=429)
     except SecondFactorFailed as exc:
         regression = isinstance(exc, CounterRegression)
         audit.record("login.passkey", outcome=audit.FAILURE, origin=http.origin(), client_id=interaction.client_id,
@@ -166,8 +167,8 @@ def passkey_login(uid: str):
         if regression:
             audit.record("mfa.webauthn.counter_regression", outcome=audit.FAILURE, origin=http.origin(),
                          subject_user_id=exc.user_id, client_id=interaction.client_id, reason=str(exc))
-        return _render_login(interaction, "Signing in with a passkey did not work. Try again, or use your "
-                             "password.", status=401)
+        return _render_login(interaction, _("Signing in with a passkey did not work. Try again, or use your "
+                                                "password."), status=401)
     # User verification is required here, so the passkey alone is two factors (possession + PIN/biometric).
     cookie, view = sessions.start(rt.settings, user_id=user.id, amr=[*assertion.methods, mfa.AMR_MFA], acr=MFA_ACR,
                                   user_agent=http.user_agent(), ip_address=http.client_ip(),

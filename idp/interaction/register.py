@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from flask import redirect, render_template, request, url_for
 
-from .. import http, mails
+from .. import http, i18n, mails
 from ..errors import Throttled, ValidationError
 from ..i18n import _
-from ..services import email_verification, interactions, policy, self_registration, throttle
+from ..services import email_verification, interactions, policy, self_registration
 from ..services.runtime import current
 from ..types import InteractionView
 from . import bp
@@ -61,10 +61,10 @@ def register(uid: str):
             self_registration.SignUp(form["username"], form["email"], password, honeypot=form["website"]),
             origin=http.origin(), notify=_notify(uid))
     except Throttled as exc:
-        return render(interaction, throttle.message(exc.retry_after).replace("failed attempts", "sign-ups"),
+        return render(interaction, i18n.throttled(exc.retry_after, "sign-ups"),
                       shown, 429)
     except ValidationError as exc:
-        return render(interaction, str(exc), shown, 400)
+        return render(interaction, i18n.gettext(str(exc)), shown, 400)
     interactions.set_prompt(uid, http.read(http.BROWSER_COOKIE), policy.LOGIN)
     return render_template("interaction/register_sent.html", uid=uid, client_name=_client_name(interaction),
                            hours=rt.settings.email_verification_ttl // 3600)
@@ -87,7 +87,7 @@ def verify_email(uid: str):
     try:
         email_verification.start(current().settings, user.id, None, origin=http.origin(), notify=_resend(uid))
     except ValidationError as exc:
-        return render_verify(interaction, user, str(exc)), 400
+        return render_verify(interaction, user, i18n.gettext(str(exc))), 400
     return redirect(url_for("interaction.show", uid=uid, sent=1), code=303)
 
 

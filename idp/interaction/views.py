@@ -7,16 +7,18 @@ from urllib.parse import urlsplit
 
 from flask import Response, g, redirect, render_template, request, session, url_for
 
-from .. import http
+from .. import http, i18n
 from ..errors import AuthenticationFailed, Throttled
-from ..services import audit, clients, consents, device, interactions, password_login, policy, sessions, throttle
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext
+from ..services import audit, clients, consents, device, interactions, password_login, policy, sessions
 from ..services.runtime import current
 from ..services.sessions import PASSWORD_ACR
 from ..types import InteractionView
 from . import bp
 
-EXPIRED = ("This sign-in request has expired or was already completed. "
-           "Go back to the application and start signing in again.")
+EXPIRED = lazy_gettext("This sign-in request has expired or was already completed. "
+                       "Go back to the application and start signing in again.")
 
 
 def _interaction(uid: str) -> InteractionView | None:
@@ -33,17 +35,18 @@ def _expired(uid: str | None = None):
     if ended and ended.completed and client is not None and client.enabled:
         if client.client_uri:
             return redirect(client.client_uri, code=303)
-        return render_template("errors/error.html", title=f"You are signed in to {client.name}",
-                               message="This sign-in is finished. Switch back to the application's window, "
-                               "or manage your account here.", links=_ways_on(client)), 200
-    return render_template("errors/error.html", title="Sign-in request expired", message=EXPIRED,
+        return render_template("errors/error.html", title=_("You are signed in to %(name)s", name=client.name),
+                               message=_("This sign-in is finished. Switch back to the application's window, "
+                               "or manage your account here."), links=_ways_on(client)), 200
+    return render_template("errors/error.html", title=_("Sign-in request expired"), message=EXPIRED,
                            links=_ways_on(client)), 400
 
 
 def _ways_on(client) -> list[tuple[str, str]]:
     """Links out of a dead end: the application's home page when it registered one, and the account page."""
-    links = [(f"Go to {client.name}", client.client_uri)] if client is not None and client.client_uri else []
-    return links + [("Go to your account", url_for("account.index"))]
+    links = ([(_("Go to %(name)s", name=client.name), client.client_uri)]
+             if client is not None and client.client_uri else [])
+    return links + [(_("Go to your account"), url_for("account.index"))]
 
 
 def client_branding(interaction: InteractionView):
@@ -137,7 +140,7 @@ def _show(interaction: InteractionView):
         return render_template("interaction/consent.html", uid=uid, client_name=_client_name(interaction),
                                client=client_branding(interaction), username=user.username,
                                user_code=pending.user_code if pending else None,
-                               permissions=consents.describe(list(interaction.consent_scopes)))
+                               permissions=consents.describe(list(interaction.consent_scopes), i18n.gettext))
     return _render_login(interaction)
 
 
@@ -154,9 +157,10 @@ def login(uid: str):
                                        known_browser=http.read(http.KNOWN_BROWSER_COOKIE),
                                        client_id=interaction.client_id)
     except Throttled as exc:
-        return _render_login(interaction, throttle.message(exc.retry_after), username=username[:254], status=429)
+        return _render_login(interaction, i18n.throttled(exc.retry_after), username=username[:254], status=429)
     except AuthenticationFailed:
-        return _render_login(interaction, "The username or password is incorrect. Check them and try again.",
+        return _render_login(interaction, i18n.gettext("The username or password is incorrect. Check them and "
+                                                       "try again."),
                              username=username[:254], status=401)
     user = checked.user
     cookie, _ = sessions.start(rt.settings, user_id=user.id, amr=["pwd"], acr=PASSWORD_ACR,

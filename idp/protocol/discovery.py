@@ -9,7 +9,7 @@ from functools import cache
 
 from flask import Response
 
-from .. import http
+from .. import http, i18n
 from ..services.claims import ALL_CLAIMS, AUTH_CLAIMS, STANDARD_SCOPES
 from ..services.client_keys import CLIENT_SIGNING_ALGS
 from ..services.clients import GRANT_TYPES
@@ -70,7 +70,7 @@ def metadata() -> dict:
         "prompt_values_supported": ["none", "login", "consent", "select_account",
                                     *(["create"] if settings.registration == "open" else [])],
         "claim_types_supported": ["normal"],
-        "ui_locales_supported": ["en"],
+        "ui_locales_supported": i18n.available(),  # exactly the complete catalogues
         "authorization_response_iss_parameter_supported": True,
         # OpenID Connect Back-Channel Logout 1.0 §2.1 and Front-Channel Logout 1.0 §3
         "backchannel_logout_supported": True,

@@ -95,7 +95,7 @@ def _go(location: str) -> Response:
 @bp.route("/logout", methods=["GET", "POST"])
 @csrf.exempt  # §2: RPs may POST from their own site; without a hint from this session we ask first
 def end_session() -> Response:
-    params = _params()  # ui_locales is accepted and ignored: the pages are in English
+    params = _params()  # ui_locales is accepted; the pages follow the picker cookie, then Accept-Language
     hint = _hint(params.get("id_token_hint"))
     client = _client(params, hint)
     redirect_to = _redirect_to(params, client)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from ..errors import ValidationError
+from .text import N_
 
 SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "profile": (
@@ -94,9 +95,10 @@ def restrict(claims_request: dict | None, allowed_scopes) -> dict | None:
 
 # Profile claims in words, with the autocomplete token of their form field.
 CLAIM_LABELS = {
-    "name": ("Full name", "name"), "given_name": ("Given name", "given-name"),
-    "family_name": ("Family name", "family-name"), "middle_name": ("Middle name", "additional-name"),
-    "nickname": ("Nickname", "nickname"), "profile": ("Profile page", "url"), "picture": ("Picture URL", "photo"),
-    "website": ("Website", "url"), "gender": ("Gender", "sex"), "birthdate": ("Birth date (YYYY-MM-DD)", "bday"),
-    "zoneinfo": ("Time zone (e.g. Europe/Paris)", "off"), "locale": ("Language (e.g. en-GB)", "language"),
+    "name": (N_("Full name"), "name"), "given_name": (N_("Given name"), "given-name"),
+    "family_name": (N_("Family name"), "family-name"), "middle_name": (N_("Middle name"), "additional-name"),
+    "nickname": (N_("Nickname"), "nickname"), "profile": (N_("Profile page"), "url"),
+    "picture": (N_("Picture URL"), "photo"), "website": (N_("Website"), "url"), "gender": (N_("Gender"), "sex"),
+    "birthdate": (N_("Birth date (YYYY-MM-DD)"), "bday"),
+    "zoneinfo": (N_("Time zone (e.g. Europe/Paris)"), "off"), "locale": (N_("Language (e.g. en-GB)"), "language"),
 }

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..extensions import db
 from ..storage import clients as client_store
 from ..storage import consents as store
 from ..types import AuthorizationRequest, ConnectedApp
 from . import claims as claim_rules
 from . import clock, tokens
+from .text import N_
 
 
 def scopes_to_consent(request: AuthorizationRequest) -> list[str]:
@@ -35,20 +38,23 @@ def grant(user_id: int, client_pk: int, scopes: list[str]) -> None:
 
 # What each scope means, in words for the consent page.
 SCOPE_DESCRIPTIONS: dict[str, str] = {
-    "openid": "Confirm who you are (your account identifier)",
-    "profile": "See your name and basic profile (username, picture, locale)",
-    "email": "See your e-mail address",
-    "address": "See your postal address",
-    "phone": "See your phone number",
-    "offline_access": "Stay connected when you are not using the app (until you revoke it)",
-    "roles": "See the roles you hold",
-    "groups": "See the groups you belong to",
+    "openid": N_("Confirm who you are (your account identifier)"),
+    "profile": N_("See your name and basic profile (username, picture, locale)"),
+    "email": N_("See your e-mail address"),
+    "address": N_("See your postal address"),
+    "phone": N_("See your phone number"),
+    "offline_access": N_("Stay connected when you are not using the app (until you revoke it)"),
+    "roles": N_("See the roles you hold"),
+    "groups": N_("See the groups you belong to"),
 }
 
 
-def describe(scopes: list[str]) -> list[str]:
-    """Every scope in words; an API scope without a description is named as it is, never left out."""
-    return [SCOPE_DESCRIPTIONS.get(s, f"Use “{s}” on your behalf") for s in scopes]
+def describe(scopes: list[str], translate: Callable[..., str] | None = None) -> list[str]:
+    """Every scope in words (in the page's language when the page passes its gettext); an API scope
+    without a description is named as it is, never left out."""
+    say = translate or (lambda text, **values: text % values if values else text)
+    return [say(SCOPE_DESCRIPTIONS[s]) if s in SCOPE_DESCRIPTIONS
+            else say(N_("Use “%(scope)s” on your behalf"), scope=s) for s in scopes]
 
 
 def connected_apps(user_id: int) -> list[ConnectedApp]:

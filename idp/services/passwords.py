@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from .text import N_
+
 MIN_LENGTH = 8
 MAX_LENGTH = 1024
 
@@ -60,8 +62,8 @@ def check_strength(password: str, avoid: tuple[str | None, ...] = ()) -> str | N
         return f"The password must be at most {MAX_LENGTH} characters long."
     lowered = password.lower()
     if lowered in common_passwords():
-        return ("This password is on a list of common passwords that attackers try first. "
-                "Choose another one — a few unrelated words make a strong, memorable password.")
+        return N_("This password is on a list of common passwords that attackers try first. "
+                  "Choose another one — a few unrelated words make a strong, memorable password.")
     if any(word and lowered == word.lower() for word in avoid):
-        return "The password must not be your username or e-mail address."
+        return N_("The password must not be your username or e-mail address.")
     return None

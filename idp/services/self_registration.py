@@ -19,6 +19,7 @@ from ..storage import users as user_store
 from ..types import UserView
 from . import audit, email_links, mail, throttle, users
 from .passwords import Passwords, check_strength
+from .text import N_
 
 WINDOW = 3600
 
@@ -52,7 +53,7 @@ def register(settings, passwords: Passwords, form: SignUp, *, origin: audit.Orig
     person sees the same answer (a taken address, the honeypot). ValidationError for input the
     person can correct; Throttled for too many sign-ups from the address."""
     if settings.registration != "open":
-        raise ValidationError("Registration is closed.")
+        raise ValidationError(N_("Registration is closed."))
     address = mail.clean_address(form.email)
     if not allowed_domain(settings, address):
         raise ValidationError("Accounts can only be created with an e-mail address of: "
@@ -60,7 +61,7 @@ def register(settings, passwords: Passwords, form: SignUp, *, origin: audit.Orig
     if "@" in form.username and form.username.strip().lower() != address:
         # Sign-in takes a username or an e-mail address, so a username may not be another user's address;
         # refusing one as taken would tell whether that address has an account here.
-        raise ValidationError("A username with @ in it must be your own e-mail address.")
+        raise ValidationError(N_("A username with @ in it must be your own e-mail address."))
     reason = check_strength(form.password, avoid=(form.username.strip(), address, address.partition("@")[0]))
     if reason:
         raise ValidationError(reason)

@@ -12,6 +12,7 @@ from ..types import Page, PasswordLinkView, UserView
 from . import clock, crypto, email_links
 from .claims import ADDRESS_FIELDS, CLAIM_LABELS, SCOPE_CLAIMS
 from .passwords import Passwords, check_strength
+from .text import N_
 
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,149}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -54,12 +55,12 @@ def _new_row(username: str, email: str | None, claims: dict | None, password_has
     username = (username or "").strip().lower()
     email = (email or "").strip().lower() or None
     if not USERNAME_RE.match(username):
-        raise ValidationError("A username is 1–150 characters: letters, digits and . _ @ + -", field="username")
+        raise ValidationError(N_("A username is 1–150 characters: letters, digits and . _ @ + -"), field="username")
     if email and not EMAIL_RE.match(email):
-        raise ValidationError("That e-mail address does not look valid.", field="email")
+        raise ValidationError(N_("That e-mail address does not look valid."), field="email")
     cleaned = _clean_claims(claims or {})
     if store.exists(username, email):
-        raise ValidationError("A user with that username or e-mail already exists.")
+        raise ValidationError(N_("A user with that username or e-mail already exists."))
     now = clock.now()
     return store.add(store.User(
         sub=crypto.random_token(16), username=username, email=email, email_verified=email_verified,
@@ -152,7 +153,7 @@ def change_password(passwords: Passwords, user_id: int, current_password: str, n
     if reason:
         raise ValidationError(reason, field="new_password")
     if new_password == current_password:
-        raise ValidationError("The new password must differ from the current one.", field="new_password")
+        raise ValidationError(N_("The new password must differ from the current one."), field="new_password")
     row.password_hash = passwords.hash(new_password)
     row.updated_at = clock.now()
     db.session.commit()
@@ -166,7 +167,7 @@ def update_profile(user_id: int, values: dict[str, str], editable: tuple[str, ..
     Returns the names that changed."""
     row = store.get(user_id)
     if row is None:
-        raise ValidationError("This account no longer exists.")
+        raise ValidationError(N_("This account no longer exists."))
     claims = dict(row.claims or {})
     changed = []
     for name in editable:
@@ -237,9 +238,9 @@ def admin_update(user_id: int, *, email: str | None = None, email_verified: bool
     if email is not None:
         email = email.strip().lower() or None
         if email and not EMAIL_RE.match(email):
-            raise ValidationError("That e-mail address does not look valid.")
+            raise ValidationError(N_("That e-mail address does not look valid."))
         if email and email != row.email and store.find_by_login(email) is not None:
-            raise ValidationError("Another user has that e-mail address.")
+            raise ValidationError(N_("Another user has that e-mail address."))
         if email != row.email:
             row.email, row.email_verified = email, False
     if email_verified is not None:
@@ -301,14 +302,14 @@ def set_password_with_link(passwords: Passwords, token: str, new_password: str) 
     to (so does a reset link: only verified addresses get one). Returns the user and the link's purpose."""
     link = email_links.find(token, email_links.PASSWORD_PURPOSES)
     if link is None:
-        raise ValidationError("This link has expired or has already been used.")
+        raise ValidationError(N_("This link has expired or has already been used."))
     user_row = _require(link.user_id)
     reason = check_strength(new_password, avoid=(user_row.username, user_row.email))
     if reason:
         raise ValidationError(reason, field="new_password")
     if not email_links.claim(link):
         db.session.rollback()
-        raise ValidationError("This link has expired or has already been used.")
+        raise ValidationError(N_("This link has expired or has already been used."))
     user_row.password_hash = passwords.hash(new_password)
     if link.purpose == email_links.INVITATION and user_row.email:
         user_row.email_verified = True

@@ -5,6 +5,13 @@
 // username field's autofill (conditional mediation).
 (function () {
   "use strict";
+  // Translations: the page carries this script's messages in its language as a JSON data block
+  // (<script type="application/json" id="idp-messages">, which the CSP does not run); English otherwise.
+  var TRANSLATED = (function () {
+    var block = document.getElementById("idp-messages");
+    try { return block ? JSON.parse(block.textContent) : {}; } catch (e) { return {}; }
+  }());
+  function _(text) { return TRANSLATED[text] || text; }
   if (!window.PublicKeyCredential || !PublicKeyCredential.parseRequestOptionsFromJSON) { return; }
 
   function csrfToken(form) { return form.querySelector('input[name="csrf_token"]').value; }
@@ -21,7 +28,7 @@
     }).then(function (response) {
       return response.json().then(function (body) {
         if (!response.ok) {
-          var refused = new Error(body.error || "The server refused the request. Reload the page and try again.");
+          var refused = new Error(body.error || _("The server refused the request. Reload the page and try again."));
           refused.name = "ServerError";
           throw refused;
         }
@@ -32,17 +39,17 @@
 
   // The browser's own messages are technical and sometimes misleading; say what happened in plain words.
   var MESSAGES = {
-    NotAllowedError: "The request was cancelled or timed out. Try again, or use another way to sign in.",
-    AbortError: "The request was cancelled. Try again.",
-    InvalidStateError: "This security key or passkey is already registered to your account.",
-    SecurityError: "Passkeys cannot be used on this address. Use another way to sign in.",
-    NotSupportedError: "This browser or device does not support this kind of security key or passkey.",
-    ConstraintError: "This security key cannot do what is needed (such as a PIN or fingerprint)."
+    NotAllowedError: _("The request was cancelled or timed out. Try again, or use another way to sign in."),
+    AbortError: _("The request was cancelled. Try again."),
+    InvalidStateError: _("This security key or passkey is already registered to your account."),
+    SecurityError: _("Passkeys cannot be used on this address. Use another way to sign in."),
+    NotSupportedError: _("This browser or device does not support this kind of security key or passkey."),
+    ConstraintError: _("This security key cannot do what is needed (such as a PIN or fingerprint).")
   };
 
   function plainMessage(error) {
     if (error.name === "ServerError") { return error.message; }
-    return MESSAGES[error.name] || "That did not work. Try again, or use another way to sign in.";
+    return MESSAGES[error.name] || _("That did not work. Try again, or use another way to sign in.");
   }
 
   function submitWith(form, credential) {

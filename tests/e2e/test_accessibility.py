@@ -186,6 +186,9 @@ def test_every_page_passes_axe_at_both_widths(chromium, live_server, people):
         # second factor inside the sign-in of an application that requires one.
         _without_second_factor(chromium, app, base, walk)
 
+        # The same pages in German (the browser's Accept-Language): longer words must still fit and pass.
+        _in_german(chromium, base, walk, query)
+
         # Signing out ends at the signed-out page.
         page.goto(f"{base}/account")
         page.get_by_role("button", name="Sign out", exact=True).last.click()
@@ -226,6 +229,29 @@ def _without_second_factor(chromium, app, base: str, walk: Walk) -> None:
         Walk.check(_with_page(walk, page), "enrol")
         page.get_by_role("link", name="Set up an authenticator app").click()
         Walk.check(_with_page(walk, page), "enrol-authenticator-app")
+    finally:
+        context.close()
+
+
+def _in_german(chromium, base: str, walk: Walk, query: str) -> None:
+    context = chromium.new_context(bypass_csp=True, viewport=WIDTHS["desktop"], locale="de-DE")
+    page = context.new_page()
+    try:
+        german = _with_page(walk, page)
+        page.goto(f"{base}/authorize?{query}")
+        assert page.get_attribute("html", "lang") == "de"
+        page.get_by_role("heading", name="Anmelden").wait_for()
+        Walk.check(german, "de-sign-in")
+        page.get_by_label("Benutzername oder E-Mail").fill("root")
+        page.get_by_label("Passwort", exact=True).fill("wrong password")
+        page.get_by_role("button", name="Anmelden", exact=True).click()
+        page.get_by_text("Benutzername oder Passwort ist falsch").wait_for()
+        Walk.check(german, "de-sign-in-error")
+        page.goto(f"{base}/device")
+        Walk.check(german, "de-device")
+        page.goto(f"{base}/no/such/page")
+        page.get_by_role("heading", name="Seite nicht gefunden").wait_for()
+        Walk.check(german, "de-not-found")
     finally:
         context.close()
 

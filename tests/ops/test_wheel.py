@@ -18,5 +18,6 @@ def test_the_wheel_ships_data_files(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for needed in ("idp/_data/templates/admin/layout.html", "idp/_data/static/js/console.js",
                    "idp/_data/static/js/password.js", "idp/_data/static/css/site.css",
-                   "idp/_data/config/defaults.toml"):
+                   "idp/_data/config/defaults.toml", "idp/_data/translations/de/LC_MESSAGES/messages.mo",
+                   "idp/_data/translations/fr/LC_MESSAGES/messages.mo"):
         assert needed in names, needed
