@@ -12,7 +12,7 @@ from idp.extensions import db
 from idp.services import clock, mail, sessions
 from idp.services import users as user_service
 from idp.services.runtime import current
-from tests.conftest import PASSWORD, Browser, csrf_from, deliver_mail, enrol_totp, race, redeem, totp_now
+from tests.conftest import PASSWORD, Browser, csrf_from, deliver_mail, enrol_totp, race, redeem, totp_now, without_csrf
 
 NEW = "a brand new passphrase"
 
@@ -52,7 +52,7 @@ def test_known_and_unknown_names_get_the_same_answer(app, client, user, smtp):
     answers = [ask(client, login) for login in ("alice", "alice@example.com", "nobody", "nobody@example.com",
                                                 "bob")]  # bob's address is not verified
     assert {a.status_code for a in answers} == {200}
-    assert len({a.text for a in answers}) == 1
+    assert len({without_csrf(a.text) for a in answers}) == 1
     assert "If the name you typed belongs to an account" in answers[0].text
     deliver_mail(app, smtp)
     assert [m["To"] for m in smtp.messages] == ["alice@example.com", "alice@example.com"]

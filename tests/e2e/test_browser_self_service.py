@@ -88,6 +88,7 @@ def test_registration_walkthrough(page, open_server, open_relying_party, smtp):
     page.get_by_label("E-mail address").fill("newbie@example.com")
     page.get_by_label("Password", exact=True).fill(NEW)
     page.get_by_label("Password again").fill(NEW)
+    page.wait_for_load_state("load")  # the stylesheet that moves the honeypot away has arrived
     box = page.locator("#website").bounding_box()
     assert box is None or box["x"] + box["width"] <= 0  # the honeypot is out of sight
     page.get_by_role("button", name="Create the account").click()
