@@ -69,15 +69,6 @@ def current(settings, cookie: str | None) -> SessionView | None:
     return _view(row)
 
 
-def end(cookie: str | None) -> None:
-    if not cookie or len(cookie) > 128:
-        return
-    row = store.find_by_hash(crypto.lookup_hash(cookie))
-    if row is not None and row.ended_at is None:
-        row.ended_at = clock.now()
-        db.session.commit()
-
-
 def elevate(settings, cookie: str | None, methods: list[str], acr: str) -> tuple[str, SessionView] | None:
     """Record further authentication methods on the live session behind `cookie` (e.g. a second
     factor): amr gains the methods, acr becomes `acr`, auth_time becomes now. The session keeps its

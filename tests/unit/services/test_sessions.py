@@ -83,16 +83,6 @@ def test_session_ends_at_the_absolute_timeout_even_when_in_use(ctx, settings, us
     assert sessions.current(settings, cookie) is None
 
 
-def test_end_signs_the_session_out(ctx, settings, user):
-    cookie, _ = _start(settings, user)
-    sessions.end(cookie)
-    assert sessions.current(settings, cookie) is None
-    assert _row(cookie).ended_at is not None
-    sessions.end(cookie)  # ending twice is harmless
-    sessions.end("no-such-cookie")
-    sessions.end(None)
-
-
 def test_sign_in_replaces_the_previous_session(ctx, settings, user):
     old_cookie, old = _start(settings, user)
     new_cookie, new = _start(settings, user, replaces=old_cookie)
