@@ -75,6 +75,7 @@ def test_authenticator_app_and_recovery_code(chromium, page, localhost_server, u
     secret = page.locator("#totp-secret").inner_text().strip()
     page.get_by_label("6-digit code from the app").fill(totp_now(secret))
     page.get_by_role("button", name="Turn on").click()
+    page.locator(".recovery-codes li").first.wait_for()  # all_inner_texts() does not wait for the next page
     codes = [c.strip() for c in page.locator(".recovery-codes li").all_inner_texts()]
     assert len(codes) == 10
     page.get_by_role("link", name="I have saved my codes").click()
