@@ -3,8 +3,10 @@ through `_()`; `pybabel extract -F babel.cfg` collects them into translations/me
 language has a complete catalogue in translations/<lang>/LC_MESSAGES/messages.po (the compiled .mo files
 are committed next to them; tests/unit/test_i18n_catalogs.py fails when either is out of date).
 
-The language of a page, in order: the `ui_locales` of the sign-in request the page belongs to (OIDC Core
-§3.1.2.1), the language picked in the footer (a cookie), the browser's Accept-Language, English.
+The language of a page, in order: the `ui_locales` of the request the page belongs to (the sign-in
+request, OIDC Core §3.1.2.1, or the sign-out request, RP-Initiated Logout 1.0 §2), the language picked in
+the footer (a cookie), the browser's Accept-Language, English. Mails go out in their recipient's
+language instead (idp.mails.language).
 Dates and times are shown in the person's `zoneinfo` claim when they have one, else UTC."""
 
 from __future__ import annotations
@@ -14,16 +16,14 @@ from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask, g, has_request_context, request
-from flask_babel import Babel, format_datetime, get_locale
+from flask_babel import Babel, format_datetime, get_locale, refresh
 from flask_babel import gettext as _babel_gettext
 from flask_babel import lazy_gettext as _babel_lazy_gettext
 from flask_babel import ngettext as _babel_ngettext
 
 from .config import DATA_DIR
+from .services.languages import DEFAULT, LANGUAGES, supported
 
-# The complete catalogues, in the order the picker lists them (each name in its own language).
-LANGUAGES: dict[str, str] = {"en": "English", "de": "Deutsch", "fr": "Français", "es": "Español"}
-DEFAULT = "en"
 COOKIE = "idp_lang"
 COOKIE_MAX_AGE = 365 * 86400
 
@@ -48,26 +48,42 @@ def available() -> list[str]:
             if lang == DEFAULT or (folder / lang / "LC_MESSAGES" / "messages.mo").is_file()]
 
 
-def supported(tag: str | None) -> str | None:
-    """The catalogue for a BCP 47 tag ("fr-CA" → "fr"), or None."""
-    if not tag:
-        return None
-    base = tag.strip().replace("_", "-").split("-")[0].lower()
-    return base if base in LANGUAGES else None
+def complete(tag: str | None) -> str | None:
+    """The catalogue for a language tag when it is one of the complete, compiled ones, else None."""
+    lang = supported(tag)
+    return lang if lang is not None and lang in available() else None
+
+
+def first_supported(ui_locales: str | None) -> str | None:
+    """The first tag of a space-separated `ui_locales` list that has a catalogue, as its catalogue."""
+    for tag in str(ui_locales or "").split()[:20]:
+        if (lang := supported(tag)) is not None:
+            return lang
+    return None
 
 
 def select_locale() -> str:
+    """The page's language (the one place that decides it): the request's ui_locales — the sign-in
+    request's, or the one a view put in `g.ui_locales` (the sign-out pages) — then the picker's
+    cookie, then Accept-Language, then English."""
     if not has_request_context():
         return DEFAULT
     interaction = g.get("interaction")
-    if interaction is not None:
-        for tag in str(interaction.params.get("ui_locales") or "").split():
-            if (lang := supported(tag)) is not None:
-                return lang
+    ui_locales = g.get("ui_locales") or (interaction.params.get("ui_locales") if interaction is not None else None)
+    if (lang := first_supported(ui_locales)) is not None:
+        return lang
     picked = supported(request.cookies.get(COOKIE))
     if picked is not None:
         return picked
     return request.accept_languages.best_match(list(LANGUAGES), default=DEFAULT)
+
+
+def use_ui_locales(ui_locales: str | None) -> str | None:
+    """Let select_locale follow a request's `ui_locales` that is not a sign-in request's (the sign-out
+    request, RP-Initiated Logout 1.0 §2) for the rest of this request. Returns the catalogue chosen."""
+    g.ui_locales = ui_locales
+    refresh()  # a language already worked out for this request is worked out again
+    return first_supported(ui_locales)
 
 
 def select_timezone() -> str:
@@ -137,7 +153,26 @@ def pick_language():
     lang = supported(request.form.get("language"))
     if lang is not None:
         http.set_cookie(response, COOKIE, lang, max_age=COOKIE_MAX_AGE)
+        remember_on_account(lang)
     return response
+
+
+def remember_on_account(lang: str) -> None:
+    """A signed-in person's pick becomes their `locale` claim too (so mails follow it), when people may
+    edit that claim here (`account_editable_claims`); a more precise tag of the same language
+    ("fr-CA" when "fr" is picked) is kept."""
+    from . import http
+    from .services import audit, policy, users
+    from .services.runtime import current
+
+    settings = current().settings
+    if "locale" not in settings.editable_claims:
+        return
+    session, user = policy.signed_in(settings, http.read(http.SESSION_COOKIE))
+    if session is None or user is None or supported(user.claims.get("locale")) == lang:
+        return
+    if users.update_profile(user.id, {"locale": lang}, ("locale",)):
+        audit.record("profile.update", origin=http.origin(), actor_user_id=user.id, details={"claims": ["locale"]})
 
 
 def throttled(seconds: int, what: str = "failed") -> str:

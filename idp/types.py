@@ -126,6 +126,7 @@ class LogoutRequestView:
     cancelled: bool
     frontchannel: tuple[FrontChannelLogout, ...] = ()
     client_uri: str | None = None  # the app's registered home page, for a way back
+    language: str | None = None  # the pages' language, from the request's ui_locales
 
 
 @dataclass(frozen=True)

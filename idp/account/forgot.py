@@ -16,7 +16,8 @@ from .auth import interaction_back
 
 def _notify(reset: password_reset.ResetMail) -> None:
     settings = current().settings
-    mails.compose("password_reset", reset.to, user_id=reset.user_id, send=reset.send, username=reset.username,
+    mails.compose("password_reset", reset.to, by_recipient=True, user_id=reset.user_id, send=reset.send,
+                  username=reset.username,
                   url=http.issuer_url("account.set_password", token=reset.token),
                   minutes=settings.password_reset_ttl // 60)
 

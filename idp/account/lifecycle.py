@@ -28,7 +28,7 @@ def download_data():
 
 
 def _notify(user, due):
-    mails.compose("account_deleted", user.email, user_id=user.id, username=user.username,
+    mails.compose("account_deleted", user.email, by_recipient=True, user_id=user.id, username=user.username,
                   days=current().settings.account_deletion_grace_days if due else 0)
 
 

@@ -54,16 +54,25 @@ def index():
         "account/index.html", user=g.user,
         sessions=sessions.list_live(current().settings, g.user.id, current_id=g.session.id),
         apps=consents.connected_apps(g.user.id),
-        profile=[(_(CLAIM_LABELS[c][0]), g.user.claims.get(c)) for c in current().settings.editable_claims
+        profile=[(_label(c), _shown(c, g.user.claims[c])) for c in current().settings.editable_claims
                  if g.user.claims.get(c)],
     )
+
+
+def _label(claim: str) -> str:
+    # The language is chosen from a list here, so its label needs no example tag.
+    return _("Language") if claim == "locale" else _(CLAIM_LABELS[claim][0])
+
+
+def _shown(claim: str, value):
+    return i18n.LANGUAGES.get(value, value) if claim == "locale" else value
 
 
 @bp.route("/profile", methods=["GET", "POST"])
 @signed_in
 def profile():
     editable = current().settings.editable_claims
-    fields = [(name, _(CLAIM_LABELS[name][0]), CLAIM_LABELS[name][1]) for name in editable]
+    fields = [(name, _label(name), CLAIM_LABELS[name][1]) for name in editable]
     error, error_field, values = None, None, {name: g.user.claims.get(name) or "" for name in editable}
     if request.method == "POST":
         values = {name: request.form[name] for name in editable if name in request.form}

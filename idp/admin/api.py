@@ -240,7 +240,7 @@ def create_user():
 
 def _verification():
     """A new, unverified address gets its verification link in the same transaction."""
-    return email_verification.queue_for_new_address(current().settings, mails.verify_mail)
+    return email_verification.queue_for_new_address(current().settings, mails.operator_verify_mail)
 
 
 @api_bp.get(V1 + "/users/<int:user_id>")
@@ -341,16 +341,19 @@ def password_link(user_id: int):
 def invite():
     """Invite a person by e-mail: the account (no password yet) and the mailed invitation, at once."""
     data = body()
-    unknown = set(data) - {"username", "email", "claims"}
+    unknown = set(data) - {"username", "email", "claims", "locale"}
     if unknown:
         raise ValidationError(f"Unknown invitation fields: {', '.join(sorted(unknown))}.")
     if not all(isinstance(data.get(k), str) for k in ("username", "email")) or \
-            not isinstance(data.get("claims") or {}, dict):
-        raise ValidationError("username and email are strings; claims an object.")
+            not isinstance(data.get("claims") or {}, dict) or not isinstance(data.get("locale", ""), str):
+        raise ValidationError("username, email and locale are strings; claims an object.")
+    claims = dict(data.get("claims") or {})
+    if data.get("locale"):  # the invited person's language (and so the invitation's): their `locale` claim
+        claims["locale"] = data["locale"]
     authorize("user.invite")
     caller = g.caller
     user = invitations.invite(current().settings, username=data["username"], email=data["email"],
-                              claims=data.get("claims"), actor_user_id=caller.user_id, client_id=caller.client_id,
+                              claims=claims, actor_user_id=caller.user_id, client_id=caller.client_id,
                               origin=http.origin(), notify=mails.invitation)
     response = jsonify(serialize.user(user))
     response.status_code = 201

@@ -253,7 +253,7 @@ def user_create():
 
 def _verification():
     """A new, unverified address gets its verification link in the same transaction."""
-    return email_verification.queue_for_new_address(current().settings, mails.verify_mail)
+    return email_verification.queue_for_new_address(current().settings, mails.operator_verify_mail)
 
 
 def _user(user_id: int):
@@ -360,9 +360,10 @@ def user_password_link(user_id: int):
 def user_invite():
     authorize("user.invite")
     try:
+        locale = request.form.get("locale", "")  # the invited person's language, so their mail's too
         user = invitations.invite(current().settings, username=request.form.get("username", ""),
-                                  email=request.form.get("email", ""), actor_user_id=g.admin.user.id,
-                                  origin=http.origin(), notify=mails.invitation)
+                                  email=request.form.get("email", ""), claims={"locale": locale} if locale else None,
+                                  actor_user_id=g.admin.user.id, origin=http.origin(), notify=mails.invitation)
     except ValidationError as exc:
         flash(str(exc))
         return redirect(url_for("admin.users_list"), code=303)

@@ -135,7 +135,11 @@ def paths() -> dict:
             ADMIN_USERS, "Invite a person by e-mail: the account, without a password, and a mailed single-use "
             "link to choose one", {"201": _json(_ref("User"), "Created")},
             body={"type": "object", "required": ["username", "email"],
-                  "properties": {"username": STR, "email": STR, "claims": {"type": "object"}}})},
+                  "properties": {"username": STR, "email": STR, "claims": {"type": "object"},
+                                 "locale": {**STR, "description": "The person's language (a BCP 47 tag of a "
+                                            "language the server speaks: en, de, fr, es); the invitation is "
+                                            "written in it and it is stored as their locale claim. "
+                                            "Default: English"}}})},
         "/v1/users": {
             "get": _op(ADMIN_USERS, "Search users", {"200": _json(_page("User"))},
                        params=[{"name": "q", "in": "query", "schema": STR}, *PAGING]),

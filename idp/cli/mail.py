@@ -27,7 +27,7 @@ def test(to: str) -> None:
     upgrade_database()
     settings = current().settings
     try:
-        status = mails.compose("test", to)
+        status = mails.compose("test", to, by_recipient=False)
     except ValidationError as exc:
         raise click.ClickException(str(exc)) from None
     db.session.commit()

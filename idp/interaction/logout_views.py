@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 
 from flask import Response, redirect, render_template, request, url_for
 
-from .. import http
+from .. import http, i18n
 from ..i18n import gettext as _
 from ..i18n import lazy_gettext
 from ..services import logout, sessions, users
@@ -20,7 +20,11 @@ EXPIRED = lazy_gettext("This sign-out request has expired. Go back to the applic
 
 
 def _request(uid: str) -> LogoutRequestView | None:
-    return logout.get(uid, http.read(http.BROWSER_COOKIE))
+    """The stored sign-out request; its pages speak the language its ui_locales chose."""
+    req = logout.get(uid, http.read(http.BROWSER_COOKIE))
+    if req is not None and req.language:
+        i18n.use_ui_locales(req.language)
+    return req
 
 
 def _expired():

@@ -23,7 +23,8 @@ def _closed():
 
 def _notify(uid: str):
     def notify(mail: password_reset.ResetMail) -> None:
-        mails.compose("magic_link", mail.to, user_id=mail.user_id, send=mail.send, username=mail.username,
+        mails.compose("magic_link", mail.to, by_recipient=True, user_id=mail.user_id, send=mail.send,
+                      username=mail.username,
                       url=http.issuer_url("interaction.magic_link", uid=uid, token=mail.token),
                       minutes=current().settings.magic_link_ttl // 60)
     return notify

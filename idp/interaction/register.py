@@ -33,10 +33,12 @@ def render(interaction: InteractionView, error: str | None = None, form: dict | 
 def _notify(uid: str):
     def notify(sign_up: self_registration.SignUpMail) -> None:
         if sign_up.token is None:  # the address has an account already: tell its owner, nobody else
-            mails.compose("account_exists", sign_up.to, user_id=sign_up.user_id, username=sign_up.username,
+            mails.compose("account_exists", sign_up.to, by_recipient=True, user_id=sign_up.user_id,
+                          username=sign_up.username,
                           url=http.issuer_url("account.forgot_password"))
             return
-        mails.verification(sign_up.to, sign_up.username, sign_up.token, user_id=sign_up.user_id, uid=uid)
+        mails.verification(sign_up.to, sign_up.username, sign_up.token, by_recipient=True, user_id=sign_up.user_id,
+                           uid=uid)
     return notify
 
 
@@ -58,7 +60,8 @@ def register(uid: str):
             raise ValidationError(_("The two passwords are not the same."))
         self_registration.register(
             rt.settings, rt.passwords,
-            self_registration.SignUp(form["username"], form["email"], password, honeypot=form["website"]),
+            self_registration.SignUp(form["username"], form["email"], password, honeypot=form["website"],
+                                     locale=i18n.language()),
             origin=http.origin(), notify=_notify(uid))
     except Throttled as exc:
         return render(interaction, i18n.throttled(exc.retry_after, "sign-ups"),
@@ -93,5 +96,6 @@ def verify_email(uid: str):
 
 def _resend(uid: str):
     def notify(verify: email_verification.VerifyMail) -> None:
-        mails.verification(verify.to, verify.username, verify.token, uid=uid)
+        mails.verification(verify.to, verify.username, verify.token, by_recipient=True, user_id=verify.user_id,
+                           uid=uid)
     return notify

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from flask import Response, redirect, request, url_for
 
-from .. import http
+from .. import http, i18n
 from ..errors import LogoutRequestRejected
 from ..extensions import csrf
 from ..services import clients, logout, sessions, tokens, users
@@ -95,7 +95,9 @@ def _go(location: str) -> Response:
 @bp.route("/logout", methods=["GET", "POST"])
 @csrf.exempt  # §2: RPs may POST from their own site; without a hint from this session we ask first
 def end_session() -> Response:
-    params = _params()  # ui_locales is accepted; the pages follow the picker cookie, then Accept-Language
+    params = _params()
+    # §2 ui_locales: this answer and the logout pages (which get the chosen catalogue, never the raw value).
+    language = i18n.use_ui_locales(params.get("ui_locales"))
     hint = _hint(params.get("id_token_hint"))
     client = _client(params, hint)
     redirect_to = _redirect_to(params, client)
@@ -107,7 +109,7 @@ def end_session() -> Response:
     if session is None or user is None:
         # Nobody is signed in here: nothing to end and nothing to confirm.
         response = _go(redirect_to or url_for("interaction.logout_page", uid=logout.begin(
-            browser_secret=secret, client_pk=client_pk, redirect_to=None, frontchannel=())))
+            browser_secret=secret, client_pk=client_pk, redirect_to=None, frontchannel=(), language=language)))
     elif _clearly_from_session(hint, session, user):
         frontchannel = logout.end_session(session, reason="rp_initiated", origin=http.origin(),
                                           actor_user_id=user.id)
@@ -115,11 +117,12 @@ def end_session() -> Response:
             response = _go(redirect_to)
         else:
             response = _go(url_for("interaction.logout_page", uid=logout.begin(
-                browser_secret=secret, client_pk=client_pk, redirect_to=redirect_to, frontchannel=frontchannel)))
+                browser_secret=secret, client_pk=client_pk, redirect_to=redirect_to, frontchannel=frontchannel,
+                language=language)))
     else:
         ended = False
         response = _go(url_for("interaction.logout_page", uid=logout.begin(
-            browser_secret=secret, client_pk=client_pk, redirect_to=redirect_to)))
+            browser_secret=secret, client_pk=client_pk, redirect_to=redirect_to, language=language)))
     if ended and http.read(http.SESSION_COOKIE) is not None:
         http.clear(response, http.SESSION_COOKIE)
     if new_browser:

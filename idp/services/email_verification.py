@@ -23,6 +23,7 @@ class VerifyMail:
     username: str
     token: str = field(repr=False)
     old_address: str | None  # set for a change: the old address is told about it
+    user_id: int | None = None  # whose address: the mail goes out in their language
 
 
 def start(settings, user_id: int, new_address: str | None, *, origin: audit.Origin | None,
@@ -43,7 +44,7 @@ def start(settings, user_id: int, new_address: str | None, *, origin: audit.Orig
     elif row.email_verified:
         raise ValidationError("Your e-mail address is confirmed already.")
     token = email_links.issue(user_id, email_links.VERIFY_EMAIL, settings.email_verification_ttl, email=address)
-    notify(VerifyMail(address, row.username, token, row.email if change else None))
+    notify(VerifyMail(address, row.username, token, row.email if change else None, row.id))
     audit.record("email.change_requested" if change else "email.verification_sent", origin=origin,
                  actor_user_id=user_id, details={"address": address}, commit=False)
     db.session.commit()
@@ -57,7 +58,7 @@ def queue_for_new_address(settings, notify: Callable[[VerifyMail], None]) -> Cal
         if user.email and not user.email_verified:
             token = email_links.issue(user.id, email_links.VERIFY_EMAIL, settings.email_verification_ttl,
                                       email=user.email)
-            notify(VerifyMail(user.email, user.username, token, None))
+            notify(VerifyMail(user.email, user.username, token, None, user.id))
     return queue
 
 

@@ -89,19 +89,21 @@ def _view(row: store.LogoutRequest) -> LogoutRequestView:
         redirect_to=row.redirect_to,
         logged_out=row.logged_out_at is not None, cancelled=row.cancelled,
         frontchannel=tuple(FrontChannelLogout(name, uri) for name, uri in row.frontchannel),
+        language=row.ui_locales,
     )
 
 
 def begin(*, browser_secret: str, client_pk: int | None, redirect_to: str | None,
-          frontchannel: tuple[FrontChannelLogout, ...] | None = None) -> str:
+          frontchannel: tuple[FrontChannelLogout, ...] | None = None, language: str | None = None) -> str:
     """Store a logout request for the logout page. `frontchannel` given means the session has
-    already ended (no confirmation needed); None means the page must ask first."""
+    already ended (no confirmation needed); None means the page must ask first. `language` is the
+    catalogue the request's ui_locales chose, for the logout pages."""
     now = clock.now()
     uid = crypto.random_token(24)
     store.add(store.LogoutRequest(
         uid=uid, browser_hash=crypto.lookup_hash(browser_secret), client_pk=client_pk, redirect_to=redirect_to,
         logged_out_at=now if frontchannel is not None else None,
-        frontchannel=[[f.client_name, f.uri] for f in frontchannel or ()], cancelled=False,
+        frontchannel=[[f.client_name, f.uri] for f in frontchannel or ()], cancelled=False, ui_locales=language,
         created_at=now, expires_at=now + current().settings.interaction_ttl,
     ))
     db.session.commit()

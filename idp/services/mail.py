@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 from ..errors import ValidationError
 from ..extensions import db
 from ..storage import mail as store
-from . import clock, crypto
+from . import clock, crypto, languages
 
 log = logging.getLogger(__name__)
 BATCH = 20
@@ -46,6 +46,7 @@ class Outgoing:
     attempts: int
     text: str = field(repr=False)
     html: str = field(repr=False)
+    language: str | None = None  # the BCP 47 tag the mail is written in (Content-Language)
 
 
 def clean_address(value: str | None) -> str:
@@ -65,7 +66,7 @@ def _single_line(value: str, limit: int = 200) -> str:
 
 
 def enqueue(settings, *, kind: str, to: str, subject: str, text: str, html: str, user_id: int | None = None,
-            send: bool = True) -> str:
+            send: bool = True, language: str | None = None) -> str:
     """Add a message to the outbox (not committed: it commits with the caller's event). Returns its
     status: pending, or suppressed when `send` is False (nothing to send, but the same work and record)
     or the address already got `mail_max_per_address_per_hour` messages this hour."""
@@ -79,7 +80,7 @@ def enqueue(settings, *, kind: str, to: str, subject: str, text: str, html: str,
     message_id = crypto.random_token(24)
     body = None
     if status == store.PENDING:
-        plain = json.dumps({"text": text, "html": html}).encode()
+        plain = json.dumps({"text": text, "html": html, "language": language}).encode()
         body = crypto.encrypt(settings.kek_bytes, plain, message_id.encode())
     store.add(store.MailMessage(message_id=message_id, kind=kind, user_id=user_id, recipient=to,
                                 subject=_single_line(subject), body=body, status=status, attempts=0,
@@ -88,7 +89,8 @@ def enqueue(settings, *, kind: str, to: str, subject: str, text: str, html: str,
 
 
 def build(settings, out: Outgoing) -> EmailMessage:
-    """The RFC 5322 message: From, To, Subject, Date, Message-ID, Auto-Submitted; text and HTML parts."""
+    """The RFC 5322 message: From, To, Subject, Date, Message-ID, Auto-Submitted, Content-Language
+    (RFC 3282, when the mail's language is known); text and HTML parts."""
     host = urlsplit(settings.issuer).hostname or "localhost"
     msg = EmailMessage()
     msg["From"] = Address(addr_spec=settings.mail_sender)
@@ -99,6 +101,9 @@ def build(settings, out: Outgoing) -> EmailMessage:
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no out-of-office replies
     msg.set_content(out.text)
     msg.add_alternative(out.html, subtype="html")
+    if out.language and languages.TAG_RE.match(out.language):
+        # After the parts: making the message multipart moves Content-* headers into its first part.
+        msg["Content-Language"] = out.language
     return msg
 
 
@@ -170,7 +175,8 @@ def deliver_due(settings) -> int:
         except Exception:  # noqa: BLE001 - a body that does not decrypt can never be sent
             _settle(settings, row_id, attempts + 1, f"{PERMANENT}: body cannot be decrypted", recipient)
             continue
-        out = Outgoing(row_id, message_id, recipient, subject, attempts, parts["text"], parts["html"])
+        out = Outgoing(row_id, message_id, recipient, subject, attempts, parts["text"], parts["html"],
+                       parts.get("language"))  # rows queued by older versions carry none
         error = transmit(settings, out)
         _settle(settings, row_id, attempts + 1, error, recipient)
         sent += error is None

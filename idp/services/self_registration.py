@@ -40,6 +40,7 @@ class SignUp:
     email: str
     password: str = field(repr=False)
     honeypot: str = ""
+    locale: str | None = None  # the language of the sign-up page: the account's `locale` claim
 
 
 def allowed_domain(settings, address: str) -> bool:
@@ -77,7 +78,8 @@ def register(settings, passwords: Passwords, form: SignUp, *, origin: audit.Orig
                      reason="address already has an account", commit=False)
         db.session.commit()
         return None
-    user = users.add_without_password(username=form.username, email=address)  # ValidationError: name taken
+    user = users.add_without_password(username=form.username, email=address,  # ValidationError: name taken
+                                      claims={"locale": form.locale} if form.locale else None)
     row = user_store.get(user.id)
     row.password_hash, row.must_verify_email = passwords.hash(form.password), True
     token = email_links.issue(user.id, email_links.VERIFY_EMAIL, settings.email_verification_ttl, email=address)

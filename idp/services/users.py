@@ -9,7 +9,7 @@ from ..errors import AuthenticationFailed, NotFound, ValidationError
 from ..extensions import db
 from ..storage import users as store
 from ..types import Page, PasswordLinkView, UserView
-from . import clock, crypto, email_links
+from . import clock, crypto, email_links, languages
 from .claims import ADDRESS_FIELDS, CLAIM_LABELS, SCOPE_CLAIMS
 from .passwords import Passwords, check_strength
 from .text import N_
@@ -45,8 +45,17 @@ def _clean_claims(claims: dict) -> dict:
             value = bool(value)
         elif not isinstance(value, str):
             raise ValidationError(f"'{name}' must be a string.")
+        elif name == "locale":
+            _check_locale(value)
         out[name] = value
     return out
+
+
+def _check_locale(value: str) -> None:
+    """The `locale` claim (OIDC Core §5.1, a BCP 47 tag) names a language this server speaks: mails and
+    pages follow it, so a tag nothing can honour is refused rather than stored."""
+    if not languages.valid_locale(value):
+        raise ValidationError(N_("That language is not available here: choose one from the list."), field="locale")
 
 
 def _new_row(username: str, email: str | None, claims: dict | None, password_hash: str | None,
@@ -180,6 +189,8 @@ def update_profile(user_id: int, values: dict[str, str], editable: tuple[str, ..
         if any(ord(ch) < 32 for ch in value):
             raise ValidationError(f"{label} must be a single line of text.", field=name)
         if value != (claims.get(name) or ""):
+            if name == "locale" and value:
+                _check_locale(value)
             changed.append(name)
             if value:
                 claims[name] = value

@@ -24,6 +24,9 @@ class LogoutRequest(db.Model):
     logged_out_at: Mapped[int | None] = mapped_column(Integer, nullable=True)
     frontchannel: Mapped[list] = mapped_column(JSON, default=list, nullable=False)
     cancelled: Mapped[bool] = mapped_column(Boolean, default=False, nullable=False)
+    # The language of the logout pages: the first tag of the request's ui_locales with a catalogue
+    # (RP-Initiated Logout 1.0 §2), as that catalogue's code — never the raw parameter.
+    ui_locales: Mapped[str | None] = mapped_column(String(16), nullable=True)
     created_at: Mapped[int] = mapped_column(Integer, nullable=False)
     expires_at: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
 

@@ -242,3 +242,55 @@ def test_front_channel_iframes_carry_iss_and_sid_only_when_required(app, client,
 def test_other_pages_frame_nothing(client):
     csp = client.get("/account/login").headers["Content-Security-Policy"]
     assert "frame-src" not in csp and "default-src 'none'" in csp
+
+
+def _page(client, location: str, **headers) -> tuple[str, str]:
+    path = urlsplit(location).path
+    return path, client.get(path, headers=headers).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("with_hint", [False, True])
+def test_ui_locales_gives_french_logout_pages_through_the_confirmation(app, client, browser, user, logout_rp,
+                                                                      with_hint):
+    """§2 ui_locales: the confirmation and the page after it are French, whatever the browser prefers."""
+    from idp.services.runtime import current
+
+    browser.sign_in(logout_rp)  # alice; a hint naming someone else still needs the confirmation
+    params = {"ui_locales": "fr-CA de", "post_logout_redirect_uri": APP_LOGGED_OUT}
+    if with_hint:
+        with app.app_context():
+            user_service.create(current().passwords, username="bob", password=PASSWORD, email="bob@example.com")
+        params["id_token_hint"] = _mint_id_token(app, logout_rp, "bob", None)
+    else:
+        params["client_id"] = logout_rp.client.client_id
+    path, html = _page(client, client.get("/logout", query_string=params).headers["Location"],
+                       **{"Accept-Language": "es"})
+    assert '<html lang="fr">' in html and "Rester connecté" in html and "Logout App" in html
+    confirmed = client.post(path, data={"decision": "logout", "csrf_token": csrf_from(html)},
+                            headers={"Accept-Language": "es"})
+    _, done = _page(client, confirmed.headers["Location"], **{"Accept-Language": "es"})
+    assert '<html lang="fr">' in done and "Vous êtes déconnecté" in done
+    assert not _signed_in(client, logout_rp)
+
+
+def test_ui_locales_on_the_stay_signed_in_page(client, browser, user, logout_rp):
+    browser.sign_in(logout_rp)
+    path, html = _page(client, client.get("/logout", query_string={"ui_locales": "de"}).headers["Location"])
+    stayed = client.post(path, data={"decision": "stay", "csrf_token": csrf_from(html)})
+    _, page = _page(client, stayed.headers["Location"])
+    assert '<html lang="de">' in page and "Sie sind weiterhin angemeldet" in page
+
+
+def test_ui_locales_without_a_catalogue_falls_back_to_accept_language(client, browser, user, logout_rp):
+    browser.sign_in(logout_rp)
+    location = client.get("/logout", query_string={"ui_locales": "xx <b>"}).headers["Location"]
+    _, html = _page(client, location, **{"Accept-Language": "de-DE,de;q=0.9"})
+    assert '<html lang="de">' in html and "Abmelden?" in html and "<b>" not in html and "&lt;b&gt;" not in html
+    _, english = _page(client, location)
+    assert '<html lang="en">' in english and "Sign out?" in english
+
+
+def test_a_refused_sign_out_request_is_explained_in_its_ui_locales(client, user, logout_rp):
+    response = client.get("/logout", query_string={"id_token_hint": "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln",
+                                                   "ui_locales": "fr"})
+    assert response.status_code == 400 and '<html lang="fr">' in response.get_data(as_text=True)
