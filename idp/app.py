@@ -13,6 +13,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .config import DATA_DIR, Settings, load_settings
 from .errors import LogoutRequestRejected, UnsafeRedirect
 from .extensions import csrf, db, migrate
+from .i18n import describe
 from .i18n import gettext as _
 from .services import json_input
 from .services.backchannel import Deliverer
@@ -244,14 +245,14 @@ def configure_errorhandlers(app: Flask) -> None:
     @app.errorhandler(UnsafeRedirect)
     def _unsafe_redirect(error: UnsafeRedirect):
         return render_template(
-            "errors/error.html", title=_("This sign-in request cannot be completed"), message=str(error),
+            "errors/error.html", title=_("This sign-in request cannot be completed"), message=describe(error),
             next_step=_("Return to the application and try again. If this keeps happening, contact its support."),
         ), 400
 
     @app.errorhandler(LogoutRequestRejected)
     def _logout_rejected(error: LogoutRequestRejected):
         return render_template(
-            "errors/error.html", title=_("This sign-out request cannot be completed"), message=str(error),
+            "errors/error.html", title=_("This sign-out request cannot be completed"), message=describe(error),
             next_step=_("You are still signed in. Return to the application, or sign out from your account page."),
         ), 400
 

@@ -95,7 +95,7 @@ def totp_setup():
     try:
         enrolment = totp.begin(current().settings, person.user)
     except ValidationError as exc:
-        return _render_index(person, i18n.gettext(str(exc)), 409)
+        return _render_index(person, i18n.describe(exc), 409)
     return render_template("account/security/totp.html", enrolment=enrolment, username=person.user.username)
 
 
@@ -114,7 +114,7 @@ def totp_confirm():
         mfa_throttle.verify(settings, user_id=person.user.id, ip_address=http.client_ip(),
                             check=lambda: totp.confirm(settings, person.user.id, request.form.get("code", "")))
     except ValidationError as exc:
-        return _render_index(person, i18n.gettext(str(exc)), 409)
+        return _render_index(person, i18n.describe(exc), 409)
     except Throttled as exc:
         return setup_page(i18n.throttled(exc.retry_after, "mfa"), 429)
     except SecondFactorFailed as exc:
@@ -214,7 +214,7 @@ def passkey_rename(pk: int):
     try:
         passkey = webauthn.rename(person.user.id, pk, request.form.get("nickname", ""))
     except ValidationError as exc:
-        return _render_index(person, i18n.gettext(str(exc)), 404)
+        return _render_index(person, i18n.describe(exc), 404)
     audit.record("mfa.webauthn.rename", origin=http.origin(), actor_user_id=person.user.id,
                  details={"passkey_id": pk})
     flash(_("Renamed to “%(name)s”.", name=passkey.nickname))
@@ -232,7 +232,7 @@ def passkey_delete(pk: int):
     try:
         passkey = webauthn.delete(person.user.id, pk)
     except ValidationError as exc:
-        return _render_index(person, i18n.gettext(str(exc)), 404)
+        return _render_index(person, i18n.describe(exc), 404)
     audit.record("mfa.webauthn.delete", origin=http.origin(), actor_user_id=person.user.id,
                  details={"passkey_id": pk})
     if mfa.drop_recovery_codes_if_unused(person.user.id):

@@ -70,7 +70,7 @@ def profile():
         try:
             changed = users.update_profile(g.user.id, values, editable)
         except ValidationError as exc:
-            error, error_field = i18n.gettext(str(exc)), exc.field
+            error, error_field = i18n.describe(exc), exc.field
         else:
             if changed:
                 audit.record("profile.update", origin=http.origin(), actor_user_id=g.user.id,
@@ -105,7 +105,7 @@ def password():
         return render_template("account/password.html", error=_("The current password is incorrect."),
                                error_field="current_password"), 401
     except ValidationError as exc:
-        return render_template("account/password.html", error=i18n.gettext(str(exc)), error_field=exc.field), 400
+        return render_template("account/password.html", error=i18n.describe(exc), error_field=exc.field), 400
     ended = logout.end_other_sessions(g.user.id, g.session.id, reason="password_changed", origin=http.origin())
     audit.record("password.change", origin=http.origin(), actor_user_id=g.user.id, details={"ended_sessions": ended})
     flash(ngettext("Your password was changed. Signed out of %(num)d other session.",

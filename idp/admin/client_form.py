@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..i18n import gettext
 from ..services.clients import DEVICE_CODE_GRANT
 
 
@@ -120,7 +121,9 @@ _FIELD_NAME = re.compile(r"\b[a-z]+(?:_[a-z0-9]+)+\b")
 
 
 def in_words(message: str) -> str:
-    """A service's message with the metadata names in it (`redirect_uris`, `jwks_uri`, …) replaced by
-    the labels people see on the form ("Redirect addresses")."""
+    """A service's message (already in the page's language) with the metadata names in it
+    (`redirect_uris`, `jwks_uri`, …) replaced by the labels people see on the form ("Redirect
+    addresses"), in the page's language too."""
     names = {**{f.name: f.label for f in FIELDS.values()}, "token_endpoint_auth_method": "Application type"}
-    return _FIELD_NAME.sub(lambda m: f"“{names[m.group(0)]}”" if m.group(0) in names else m.group(0), message)
+    return _FIELD_NAME.sub(lambda m: f"“{gettext(names[m.group(0)])}”" if m.group(0) in names else m.group(0),
+                           message)

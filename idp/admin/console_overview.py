@@ -9,6 +9,7 @@ from flask import render_template, request
 
 from ..errors import NotFound
 from ..services import audit, authorization, clients, clock, users
+from ..services.text import N_
 from ..types import Page
 from . import bp
 from .console_auth import actor, requires
@@ -120,6 +121,6 @@ def audit_page():
 def audit_event(event_id: int):
     entry = audit.get(event_id)
     if entry is None:
-        raise NotFound("No such audit event.")
+        raise NotFound(N_("No such audit event."))
     people, apps = _names([entry])
     return render_template("admin/audit_event.html", e=entry, people=people, apps=apps)

@@ -1,9 +1,20 @@
 """Marking words a person reads without translating them here: services never see the request, so
 they cannot know the page's language. `N_("…")` leaves the text as it is and lets `pybabel extract -k N_`
-put it in the catalogues; the page that shows it translates it (idp.i18n.gettext)."""
+put it in the catalogues; the page that shows it translates it (idp.i18n.gettext).
+
+A message with values inside is raised as a template with named placeholders and the values apart,
+`ValidationError(N_("%(label)s can be at most %(num)d characters long."), field=name, label=label, num=200)`
+(or built with `Message(N_(…), **values)`, idp.errors); the page shows it with idp.i18n.describe, which
+translates the template and every value that is itself a marked word (a label such as N_("Full name")),
+while addresses, names and numbers are filled in as they are."""
 
 from __future__ import annotations
 
 
+class Marked(str):
+    """A word marked with N_(): still the English string everywhere, but a page translates it when it
+    appears as a value inside a message (idp.i18n.describe)."""
+
+
 def N_(text: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
-    return text
+    return Marked(text)

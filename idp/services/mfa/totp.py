@@ -20,6 +20,7 @@ from ...extensions import db
 from ...storage import mfa as store
 from ...types import TotpEnrolment, UserView
 from .. import clock, crypto
+from ..text import N_
 
 STEP = 30  # seconds (RFC 6238 §5.2 recommends 30)
 DIGITS = 6
@@ -51,7 +52,7 @@ def begin(settings, user: UserView) -> TotpEnrolment:
     """Start (or show again) a pending enrolment: a new secret the app has to prove it holds."""
     row = store.totp_of(user.id)
     if row is not None and row.confirmed_at is not None:
-        raise ValidationError("An authenticator app is already set up. Remove it first to set up another.")
+        raise ValidationError(N_("An authenticator app is already set up. Remove it first to set up another."))
     if row is None:
         secret = pyotp.random_base32()  # 160 bits, as RFC 4226 §4 recommends
         row = store.TotpCredential(user_id=user.id, secret_encrypted=crypto.encrypt(settings.kek_bytes,
@@ -91,7 +92,7 @@ def confirm(settings, user_id: int, code: str) -> None:
     """Finish enrolment with a code from the app; raises SecondFactorFailed if it is wrong."""
     row = store.totp_of(user_id)
     if row is None or row.confirmed_at is not None:
-        raise ValidationError("There is no authenticator-app set-up in progress. Start again.")
+        raise ValidationError(N_("There is no authenticator-app set-up in progress. Start again."))
     _use(settings, row, code)
     row.confirmed_at = clock.now()
     db.session.commit()
