@@ -9,13 +9,16 @@ class Message(str):
     English text with the values filled in — for logs, the audit trail, the CLI, the JSON APIs and
     protocol error_descriptions — while a page translates the template into its own language and fills
     in the same values (idp.i18n.describe). The template has named placeholders (`%(uri)s`, `%(num)d`);
-    `plural` is its plural form, chosen by the `num` value (ngettext-style)."""
+    `plural` is its plural form, chosen by the `num` value (ngettext-style); a (singular, plural) pair
+    (services.text.Nn_) may be given as the template."""
 
     template: str
     plural: str | None
     values: dict
 
-    def __new__(cls, template: str = "", plural: str | None = None, /, **values) -> Message:
+    def __new__(cls, template: str | tuple[str, str] = "", plural: str | None = None, /, **values) -> Message:
+        if isinstance(template, tuple):
+            template, plural = template
         english = template if plural is None or values.get("num") == 1 else plural
         text = super().__new__(cls, english % values if values else english)
         text.template, text.plural, text.values = template, plural, values
@@ -27,7 +30,7 @@ class IdpError(Exception):
     placeholders plus the values to fill in (e.g. `ValidationError(N_("%(label)s can be at most %(num)d
     characters long."), label=label, num=200)`), or a ready Message; `str(error)` is the English text."""
 
-    def __init__(self, message: str = "", /, *, plural: str | None = None, **values):
+    def __init__(self, message: str | tuple[str, str] = "", /, *, plural: str | None = None, **values):
         self.message = message if isinstance(message, Message) and plural is None and not values \
             else Message(message, plural, **values)
         super().__init__(str(self.message))

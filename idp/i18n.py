@@ -55,7 +55,7 @@ def describe(message: IdpError | Message | str | None) -> str:
         return str(message)
     values = {name: gettext(value) if isinstance(value, Marked) else value for name, value in message.values.items()}
     if message.plural is not None:
-        return ngettext(message.template, message.plural, values["num"], **values)
+        return ngettext(message.template, message.plural, values.pop("num"), **values)
     return gettext(message.template, **values)
 
 
@@ -139,6 +139,7 @@ def init_app(app: Flask) -> None:
           default_translation_directories=str(DATA_DIR / "translations"))
     # Flask-Babel installed _/gettext/ngettext (autoescape-aware) and {% trans %} in Jinja.
     app.jinja_env.globals.update(html_lang=language, languages=LANGUAGES, script_messages=script_messages)
+    app.jinja_env.filters["describe"] = describe  # a service's Message (e.g. a session's device) in words
     app.add_url_rule("/language", "language", pick_language, methods=["POST"])
 
 

@@ -8,7 +8,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from .. import http, mails
 from ..errors import Forbidden, NotFound, ValidationError
 from ..extensions import db
-from ..i18n import describe
+from ..i18n import describe, ngettext
 from ..i18n import gettext as _
 from ..services import (
     audit,
@@ -321,8 +321,9 @@ def user_enabled(user_id: int):
         revoked = tokens.revoke_grants(user_id)
         record("admin.user.disable", subject_user_id=user_id,
                details={"ended_sessions": ended, "revoked_tokens": revoked})
-        flash(_("The account is disabled: %(ended)s sessions ended, %(revoked)s tokens revoked.",
-                ended=ended, revoked=revoked))
+        flash(_("The account is disabled: %(sessions)s, %(tokens)s.",
+                sessions=ngettext("%(num)d session ended", "%(num)d sessions ended", ended),
+                tokens=ngettext("%(num)d token revoked", "%(num)d tokens revoked", revoked)))
     return redirect(url_for("admin.user_page", user_id=user_id), code=303)
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from ..errors import Forbidden
 from . import clients, rbac
 from .rbac import ADMIN_AUDIT, ADMIN_CLIENTS, ADMIN_ROLES, ADMIN_USERS
-from .text import N_
+from .text import N_, Nn_
 
 # Every administrative action and the permission it needs (the README's authorization matrix).
 ACTIONS: dict[str, str] = {
@@ -108,8 +108,11 @@ def authorize(actor: Actor, action: str, target: Target | None = None) -> None:
         return
     missing = held_by(target) - actor.permissions
     if missing:
-        raise Forbidden(action, N_("You cannot act on something that holds (or would hold) permissions you do not "
-                                   "have yourself: %(permissions)s."), permissions=", ".join(sorted(missing)))
+        raise Forbidden(action, Nn_("You cannot act on something that holds (or would hold) a permission you do "
+                                    "not have yourself: %(permissions)s.",
+                                    "You cannot act on something that holds (or would hold) permissions you do not "
+                                    "have yourself: %(permissions)s."),
+                        num=len(missing), permissions=", ".join(sorted(missing)))
     if action == "user.roles" and target.user_id is not None and target.roles is not None:
         before = {n for n in rbac.names_of(rbac.ROLE, target.user_id) if n in rbac.BUILTIN_ROLES}
         after = {n for n in map(rbac.normalize, target.roles) if n in rbac.BUILTIN_ROLES}

@@ -12,7 +12,9 @@ from ..storage import clients as store
 from ..types import ClientView, NewClient
 from . import client_keys, clock, crypto
 from .claims import STANDARD_SCOPES
-from .text import N_
+from .text import N_, Nn_
+
+_UNKNOWN_FIELDS = Nn_("Unknown client field: %(names)s.", "Unknown client fields: %(names)s.")
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
@@ -290,7 +292,8 @@ def validate_metadata(*, name: str, redirect_uris: list[str], token_endpoint_aut
         raise ValidationError(N_("grant_types must be a list of strings."))
     unknown = set(grant_types) - set(GRANT_TYPES)
     if unknown:
-        raise ValidationError(N_("Unsupported grant types: %(names)s."), names=", ".join(sorted(unknown)))
+        raise ValidationError(Nn_("Unsupported grant type: %(names)s.", "Unsupported grant types: %(names)s."),
+                              field="grant_types", num=len(unknown), names=", ".join(sorted(unknown)))
     public = token_endpoint_auth_method == "none"
     if "client_credentials" in grant_types and public:
         raise ValidationError(N_("The client_credentials grant is only for confidential clients (RFC 6749 "
@@ -301,11 +304,13 @@ def validate_metadata(*, name: str, redirect_uris: list[str], token_endpoint_aut
     unknown = {sc for sc in scopes if sc not in STANDARD_SCOPES
                and not (API_SCOPE.match(sc) and len(sc) <= MAX_API_SCOPE_LENGTH)}
     if unknown:
-        raise ValidationError(N_("Unsupported scopes: %(names)s."), field="scopes", names=", ".join(sorted(unknown)))
+        raise ValidationError(Nn_("Unsupported scope: %(names)s.", "Unsupported scopes: %(names)s."), field="scopes",
+                              num=len(unknown), names=", ".join(sorted(unknown)))
     admin = {sc for sc in scopes if sc.startswith(ADMIN_SCOPE_PREFIX)}
     if admin - set(admin_scopes_allowed):
-        raise ValidationError(N_("You may not grant the administrative scopes: %(names)s."), field="scopes",
-                              names=", ".join(sorted(admin)))
+        raise ValidationError(Nn_("You may not grant the administrative scope: %(names)s.",
+                                  "You may not grant the administrative scopes: %(names)s."), field="scopes",
+                              num=len(admin), names=", ".join(sorted(admin)))
     with _about("redirect_uris"):
         uris = [validate_redirect_uri(u) for u in _uris(redirect_uris)]
     if "authorization_code" in grant_types and not uris:
@@ -340,7 +345,7 @@ def validate_metadata(*, name: str, redirect_uris: list[str], token_endpoint_aut
         origins = list(dict.fromkeys(validate_origin(o) for o in _uris(allowed_cors_origins)))
     unknown = set(high_assurance) - set(HIGH_ASSURANCE_FIELDS)
     if unknown:
-        raise ValidationError(N_("Unknown client fields: %(names)s."), names=", ".join(sorted(unknown)))
+        raise ValidationError(_UNKNOWN_FIELDS, num=len(unknown), names=", ".join(sorted(unknown)))
     values = {"token_endpoint_auth_method": token_endpoint_auth_method, "require_pkce": require_pkce}
     extra = validate_high_assurance(values, **high_assurance)
     require_pkce = values["require_pkce"]
@@ -394,7 +399,7 @@ def update(client_id: str, changes: dict, admin_scopes_allowed: frozenset[str] |
     row = _require(client_id)
     unknown = set(changes) - set(FIELDS)
     if unknown:
-        raise ValidationError(N_("Unknown client fields: %(names)s."), names=", ".join(sorted(unknown)))
+        raise ValidationError(_UNKNOWN_FIELDS, num=len(unknown), names=", ".join(sorted(unknown)))
     current_values = {f: getattr(row, f) for f in FIELDS}
     merged = current_values | changes
     if (merged["token_endpoint_auth_method"] == "none") != (row.token_endpoint_auth_method == "none"):

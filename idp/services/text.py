@@ -18,3 +18,10 @@ class Marked(str):
 
 def N_(text: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
     return Marked(text)
+
+
+def Nn_(singular: str, plural: str) -> tuple[str, str]:  # noqa: N802 - N_ for a message that counts
+    """A message whose words depend on a number (`pybabel extract -k Nn_:1,2` puts both forms in the
+    catalogues as one plural entry): `ValidationError(Nn_("Unsupported scope: %(names)s.", "Unsupported
+    scopes: %(names)s."), num=len(names), names=…)`; the `num` value picks the form, per language."""
+    return singular, plural

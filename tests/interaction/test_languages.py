@@ -108,3 +108,23 @@ def test_a_refused_password_is_explained_in_the_page_language(client, browser, u
         "current_password": PASSWORD, "new_password": "password123", "new_password_again": "password123",
         "csrf_token": csrf_from(page)}).get_data(as_text=True)
     assert "Esta contraseña está en una lista de contraseñas comunes" in refused
+
+
+def test_a_counted_message_takes_the_form_of_its_number_in_each_language(app):
+    """services.text.Nn_: the `num` value picks the singular or plural form, per language (French has
+    three); values are filled in as given; str() stays English."""
+    from idp.errors import ValidationError
+    from idp.i18n import describe
+    from idp.services.text import Nn_
+
+    def refused(names):
+        return ValidationError(Nn_("Unsupported scope: %(names)s.", "Unsupported scopes: %(names)s."),
+                               num=len(names), names=", ".join(names))
+
+    one, two = refused(["a:b"]), refused(["a:b", "c:d"])
+    assert (str(one), str(two)) == ("Unsupported scope: a:b.", "Unsupported scopes: a:b, c:d.")
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        assert describe(one) == "Portée non prise en charge : a:b."
+        assert describe(two) == "Portées non prises en charge : a:b, c:d."
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert describe(two) == "Nicht unterstützte Scopes: a:b, c:d."
