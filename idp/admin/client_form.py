@@ -134,5 +134,5 @@ def in_words(message: str) -> str:
     (`redirect_uris`, `jwks_uri`, …) replaced by the labels people see on the form ("Redirect
     addresses"), in the page's language too."""
     names = {**{f.name: f.label for f in FIELDS.values()}, "token_endpoint_auth_method": "Application type"}
-    return _FIELD_NAME.sub(lambda m: f"“{gettext(names[m.group(0)])}”" if m.group(0) in names else m.group(0),
-                           message)
+    return _FIELD_NAME.sub(lambda m: gettext("“%(label)s”", label=gettext(names[m.group(0)]))
+                           if m.group(0) in names else m.group(0), message)
