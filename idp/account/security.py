@@ -93,7 +93,7 @@ def totp_setup():
     if not isinstance(person, Person):
         return person
     try:
-        enrolment = totp.begin(current().settings, person.user)
+        enrolment = totp.begin(current().settings, person.user, _(totp.QR_TITLE))
     except ValidationError as exc:
         return _render_index(person, i18n.describe(exc), 409)
     return render_template("account/security/totp.html", enrolment=enrolment, username=person.user.username)
@@ -107,7 +107,8 @@ def totp_confirm():
     settings = current().settings
 
     def setup_page(error: str, status: int):
-        return render_template("account/security/totp.html", enrolment=totp.begin(settings, person.user),
+        return render_template("account/security/totp.html",
+                               enrolment=totp.begin(settings, person.user, _(totp.QR_TITLE)),
                                username=person.user.username, error=error), status
 
     try:  # the one second-factor check, so the first code is counted like any other

@@ -42,7 +42,7 @@ def _enrolling(uid: str) -> tuple[InteractionView, UserView] | None:
 
 def _render_totp(interaction: InteractionView, user: UserView, error: str | None = None, status: int = 200):
     try:
-        enrolment = totp.begin(current().settings, user)
+        enrolment = totp.begin(current().settings, user, _(totp.QR_TITLE))
     except ValidationError:
         return _expired()
     return render_template("interaction/enrol_totp.html", uid=interaction.uid, enrolment=enrolment,
