@@ -17,10 +17,11 @@ from ..services import audit, mfa, password_login
 from ..services.mfa import recovery, totp, webauthn
 from ..services.mfa import throttle as mfa_throttle
 from ..services.runtime import current
+from ..services.text import N_
 from . import bp
 from .auth import Person, person_or_sign_in
 
-REAUTH_FAILED = "The password is not right, so nothing was changed. Try again."
+REAUTH_FAILED = N_("The password is not right, so nothing was changed. Try again.")
 
 
 
@@ -47,7 +48,7 @@ def _reauthentication_refused(person: Person, action: str):
     except Throttled as exc:
         return _render_index(person, i18n.throttled(exc.retry_after), 429)
     except AuthenticationFailed:
-        return _render_index(person, REAUTH_FAILED, 401)
+        return _render_index(person, _(REAUTH_FAILED), 401)
     return None
 
 

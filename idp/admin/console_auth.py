@@ -80,8 +80,9 @@ def _navigation() -> dict:
     ], "admin": admin}
 
 
-def _refused(message: str = "Your roles do not allow this part of the admin console."):
-    return render_template("errors/error.html", title=_("Not allowed"), message=message,
+def _refused(message: str | None = None):
+    return render_template("errors/error.html", title=_("Not allowed"),
+                           message=message or _("Your roles do not allow this part of the admin console."),
                            next_step=_("Ask an administrator for the role you need."),
                            links=([(_("Back to the admin console"), url_for("admin.index"))] if g.get("admin") else [])
                            + [(_("Go to your account"), url_for("account.index"))]), 403
