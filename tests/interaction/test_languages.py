@@ -74,6 +74,11 @@ def test_picker_needs_the_csrf_token_and_stays_on_this_site(client, browser, use
 def test_error_pages_and_flashes_follow_the_language(client, user):
     html = client.get("/no-such-page", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert '<html lang="fr">' in html and "Page introuvable" in html
+    refused = client.put("/account", headers={"Accept-Language": "de"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 405 and "Hier nicht möglich" in html and "Method Not Allowed" not in html
+    nul = client.get("/account?x=%00", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "La solicitud contiene un carácter NUL." in nul
 
 
 def test_discovery_lists_exactly_the_complete_catalogues(client):
