@@ -15,6 +15,7 @@ from ..i18n import ngettext
 from ..services import audit, consents, logout, password_login, sessions, users
 from ..services.claims import CLAIM_LABELS
 from ..services.runtime import current
+from ..services.text import N_
 from . import bp
 from .auth import Person, person_or_sign_in
 
@@ -92,7 +93,7 @@ def password():
     current_password = request.form.get("current_password", "")
     try:
         if new != again:
-            raise ValidationError("The two new passwords are not the same.", field="new_password_again")
+            raise ValidationError(N_("The two new passwords are not the same."), field="new_password_again")
         password_login.reauthenticate(rt.settings, rt.passwords, g.user, password=current_password,
                                       origin=http.origin(), known_browser=http.read(http.KNOWN_BROWSER_COOKIE),
                                       action="changing the password")
