@@ -13,12 +13,14 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from .config import DATA_DIR, Settings, load_settings
 from .errors import LogoutRequestRejected, UnsafeRedirect
 from .extensions import csrf, db, migrate
+from .i18n import describe
 from .i18n import gettext as _
 from .services import json_input
 from .services.backchannel import Deliverer
 from .services.keys import KeyRing
 from .services.passwords import PasswordPolicy, Passwords
 from .services.runtime import Runtime
+from .services.text import N_
 
 CSP = ("default-src 'none'; script-src 'self'; connect-src 'self'; style-src 'self'; img-src 'self' data:{img_src}; "
        "form-action {form_action}; frame-ancestors 'none'; base-uri 'none'")
@@ -197,6 +199,12 @@ def configure_branding(app: Flask, settings: Settings) -> None:
 
 
 MAX_DB_INT = 2**31 - 1
+# The error page's title and message for the HTTP errors a person may meet (404 has its own page).
+HTTP_ERROR_WORDS = {
+    400: (N_("Bad request"), N_("The server could not understand this request.")),
+    405: (N_("Not possible here"), N_("This address does not accept this kind of request.")),
+    413: (N_("Request too large"), N_("The request is larger than the server accepts.")),
+}
 
 
 def configure_input_guard(app: Flask) -> None:
@@ -212,7 +220,7 @@ def configure_input_guard(app: Flask) -> None:
             values += list(request.form.keys())
         values += list(request.args.keys())
         if any("\x00" in v for v in values):
-            abort(400, "The request contains a NUL character.")
+            abort(400, N_("The request contains a NUL character."))
         if any(isinstance(v, int) and not 0 <= v <= MAX_DB_INT for v in (request.view_args or {}).values()):
             abort(404)
 
@@ -244,14 +252,14 @@ def configure_errorhandlers(app: Flask) -> None:
     @app.errorhandler(UnsafeRedirect)
     def _unsafe_redirect(error: UnsafeRedirect):
         return render_template(
-            "errors/error.html", title=_("This sign-in request cannot be completed"), message=str(error),
+            "errors/error.html", title=_("This sign-in request cannot be completed"), message=describe(error),
             next_step=_("Return to the application and try again. If this keeps happening, contact its support."),
         ), 400
 
     @app.errorhandler(LogoutRequestRejected)
     def _logout_rejected(error: LogoutRequestRejected):
         return render_template(
-            "errors/error.html", title=_("This sign-out request cannot be completed"), message=str(error),
+            "errors/error.html", title=_("This sign-out request cannot be completed"), message=describe(error),
             next_step=_("You are still signed in. Return to the application, or sign out from your account page."),
         ), 400
 
@@ -281,7 +289,11 @@ def configure_errorhandlers(app: Flask) -> None:
                                    message=_("There is nothing at this address. The link may be mistyped or out of "
                                    "date."))
         else:
-            page = render_template("errors/error.html", title=error.name, message=error.description)
+            # Werkzeug's own titles and descriptions are English: the common ones in the page's words.
+            ours = error.description if error.description != type(error).description else None
+            title, message = HTTP_ERROR_WORDS.get(error.code, (None, None))
+            page = render_template("errors/error.html", title=_(title) if title else error.name,
+                                   message=describe(ours) if ours or not message else _(message))
         return page, error.code, headers
 
     @app.errorhandler(Exception)

@@ -22,7 +22,9 @@ from flask_babel import lazy_gettext as _babel_lazy_gettext
 from flask_babel import ngettext as _babel_ngettext
 
 from .config import DATA_DIR
+from .errors import IdpError, Message
 from .services.languages import DEFAULT, LANGUAGES, supported
+from .services.text import Marked
 
 COOKIE = "idp_lang"
 COOKIE_MAX_AGE = 365 * 86400
@@ -38,6 +40,23 @@ def ngettext(singular: str, plural: str, num: int, **values) -> str:
 
 lazy_gettext = _babel_lazy_gettext
 _ = gettext
+
+
+def describe(message: IdpError | Message | str | None) -> str:
+    """What a service said, in the page's language: a domain error's (or a Message's) English template
+    translated, with its values filled in — values that are marked words (N_("Full name")) translated
+    too, the others (addresses, names, numbers) as they are. A plain string is translated as it stands
+    (English when the catalogue does not have it). The result is plain text: the template escapes it."""
+    if isinstance(message, IdpError):
+        message = message.message
+    if not isinstance(message, Message):
+        return gettext(str(message)) if message else ""
+    if not message.template:
+        return str(message)
+    values = {name: gettext(value) if isinstance(value, Marked) else value for name, value in message.values.items()}
+    if message.plural is not None:
+        return ngettext(message.template, message.plural, values.pop("num"), **values)
+    return gettext(message.template, **values)
 
 
 def available() -> list[str]:
@@ -136,6 +155,7 @@ def init_app(app: Flask) -> None:
           default_translation_directories=str(DATA_DIR / "translations"))
     # Flask-Babel installed _/gettext/ngettext (autoescape-aware) and {% trans %} in Jinja.
     app.jinja_env.globals.update(html_lang=language, languages=LANGUAGES, script_messages=script_messages)
+    app.jinja_env.filters["describe"] = describe  # a service's Message (e.g. a session's device) in words
     app.add_url_rule("/language", "language", pick_language, methods=["POST"])
 
 

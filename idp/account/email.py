@@ -39,7 +39,7 @@ def email():
     except AuthenticationFailed:
         return _page(_("The current password is incorrect."), 401, (new_email or "")[:254])
     except ValidationError as exc:
-        return _page(i18n.gettext(str(exc)), 400, (new_email or "")[:254])
+        return _page(i18n.describe(exc), 400, (new_email or "")[:254])
     flash(_("We sent a link to %(address)s. Open it to confirm the address.", address=address))
     return redirect(url_for("account.email"), code=303)
 
@@ -60,5 +60,5 @@ def verify_email(token: str):
         email_verification.confirm(token, origin=http.origin())
     except ValidationError as exc:
         return render_template("errors/error.html", title=_("The address was not confirmed"),
-                               message=i18n.gettext(str(exc))), 409
+                               message=i18n.describe(exc)), 409
     return render_template("account/email_confirmed.html", address=address, user=user, back=interaction_back())

@@ -31,7 +31,7 @@ def forgot_password():
     try:
         password_reset.request(current().settings, login=login, origin=http.origin(), notify=_notify)
     except ValidationError as exc:
-        return render_template("account/forgot_password.html", error=i18n.gettext(str(exc)), login=login[:254],
+        return render_template("account/forgot_password.html", error=i18n.describe(exc), login=login[:254],
                                back=back), 400
     except Throttled:
         return render_template("account/forgot_password.html", login=login[:254], back=back, error=_(

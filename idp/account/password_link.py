@@ -41,7 +41,7 @@ def set_password(token: str):
     except ValidationError as exc:
         if users.password_link_user(token) is None:
             return _dead_link()
-        return render_template("account/set_password.html", user=user, token=token, error=i18n.gettext(str(exc)),
+        return render_template("account/set_password.html", user=user, token=token, error=i18n.describe(exc),
                                error_field=exc.field), 400
     ended = logout.end_other_sessions(user.id, None, reason=f"password_set_by_{purpose}", origin=http.origin())
     revoked = 0 if keep_tokens else tokens.revoke_grants(user.id)

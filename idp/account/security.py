@@ -17,10 +17,11 @@ from ..services import audit, mfa, password_login
 from ..services.mfa import recovery, totp, webauthn
 from ..services.mfa import throttle as mfa_throttle
 from ..services.runtime import current
+from ..services.text import N_
 from . import bp
 from .auth import Person, person_or_sign_in
 
-REAUTH_FAILED = "The password is not right, so nothing was changed. Try again."
+REAUTH_FAILED = N_("The password is not right, so nothing was changed. Try again.")
 
 
 
@@ -47,7 +48,7 @@ def _reauthentication_refused(person: Person, action: str):
     except Throttled as exc:
         return _render_index(person, i18n.throttled(exc.retry_after), 429)
     except AuthenticationFailed:
-        return _render_index(person, REAUTH_FAILED, 401)
+        return _render_index(person, _(REAUTH_FAILED), 401)
     return None
 
 
@@ -93,9 +94,9 @@ def totp_setup():
     if not isinstance(person, Person):
         return person
     try:
-        enrolment = totp.begin(current().settings, person.user)
+        enrolment = totp.begin(current().settings, person.user, _(totp.QR_TITLE))
     except ValidationError as exc:
-        return _render_index(person, i18n.gettext(str(exc)), 409)
+        return _render_index(person, i18n.describe(exc), 409)
     return render_template("account/security/totp.html", enrolment=enrolment, username=person.user.username)
 
 
@@ -107,14 +108,15 @@ def totp_confirm():
     settings = current().settings
 
     def setup_page(error: str, status: int):
-        return render_template("account/security/totp.html", enrolment=totp.begin(settings, person.user),
+        return render_template("account/security/totp.html",
+                               enrolment=totp.begin(settings, person.user, _(totp.QR_TITLE)),
                                username=person.user.username, error=error), status
 
     try:  # the one second-factor check, so the first code is counted like any other
         mfa_throttle.verify(settings, user_id=person.user.id, ip_address=http.client_ip(),
                             check=lambda: totp.confirm(settings, person.user.id, request.form.get("code", "")))
     except ValidationError as exc:
-        return _render_index(person, i18n.gettext(str(exc)), 409)
+        return _render_index(person, i18n.describe(exc), 409)
     except Throttled as exc:
         return setup_page(i18n.throttled(exc.retry_after, "mfa"), 429)
     except SecondFactorFailed as exc:
@@ -214,7 +216,7 @@ def passkey_rename(pk: int):
     try:
         passkey = webauthn.rename(person.user.id, pk, request.form.get("nickname", ""))
     except ValidationError as exc:
-        return _render_index(person, i18n.gettext(str(exc)), 404)
+        return _render_index(person, i18n.describe(exc), 404)
     audit.record("mfa.webauthn.rename", origin=http.origin(), actor_user_id=person.user.id,
                  details={"passkey_id": pk})
     flash(_("Renamed to “%(name)s”.", name=passkey.nickname))
@@ -232,7 +234,7 @@ def passkey_delete(pk: int):
     try:
         passkey = webauthn.delete(person.user.id, pk)
     except ValidationError as exc:
-        return _render_index(person, i18n.gettext(str(exc)), 404)
+        return _render_index(person, i18n.describe(exc), 404)
     audit.record("mfa.webauthn.delete", origin=http.origin(), actor_user_id=person.user.id,
                  details={"passkey_id": pk})
     if mfa.drop_recovery_codes_if_unused(person.user.id):

@@ -15,6 +15,7 @@ from ..i18n import ngettext
 from ..services import audit, consents, logout, password_login, sessions, users
 from ..services.claims import CLAIM_LABELS
 from ..services.runtime import current
+from ..services.text import N_
 from . import bp
 from .auth import Person, person_or_sign_in
 
@@ -79,7 +80,7 @@ def profile():
         try:
             changed = users.update_profile(g.user.id, values, editable)
         except ValidationError as exc:
-            error, error_field = i18n.gettext(str(exc)), exc.field
+            error, error_field = i18n.describe(exc), exc.field
         else:
             if changed:
                 audit.record("profile.update", origin=http.origin(), actor_user_id=g.user.id,
@@ -101,7 +102,7 @@ def password():
     current_password = request.form.get("current_password", "")
     try:
         if new != again:
-            raise ValidationError("The two new passwords are not the same.", field="new_password_again")
+            raise ValidationError(N_("The two new passwords are not the same."), field="new_password_again")
         password_login.reauthenticate(rt.settings, rt.passwords, g.user, password=current_password,
                                       origin=http.origin(), known_browser=http.read(http.KNOWN_BROWSER_COOKIE),
                                       action="changing the password")
@@ -114,7 +115,7 @@ def password():
         return render_template("account/password.html", error=_("The current password is incorrect."),
                                error_field="current_password"), 401
     except ValidationError as exc:
-        return render_template("account/password.html", error=i18n.gettext(str(exc)), error_field=exc.field), 400
+        return render_template("account/password.html", error=i18n.describe(exc), error_field=exc.field), 400
     ended = logout.end_other_sessions(g.user.id, g.session.id, reason="password_changed", origin=http.origin())
     audit.record("password.change", origin=http.origin(), actor_user_id=g.user.id, details={"ended_sessions": ended})
     flash(ngettext("Your password was changed. Signed out of %(num)d other session.",

@@ -8,6 +8,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from .. import http, mails
 from ..errors import Forbidden, NotFound, ValidationError
 from ..extensions import db
+from ..i18n import describe, ngettext
 from ..i18n import gettext as _
 from ..services import (
     audit,
@@ -25,6 +26,7 @@ from ..services import (
 from ..services.authorization import Target
 from ..services.claims import CLAIM_LABELS
 from ..services.runtime import current
+from ..services.text import N_
 from . import bp, listing
 from . import client_form as spec
 from .client_form import CHECKBOXES, LISTS, OPTIONAL_TEXTS, TTLS
@@ -39,7 +41,7 @@ def record(event: str, *, subject_user_id: int | None = None, details: dict | No
 
 @bp.errorhandler(NotFound)
 def _not_found(error: NotFound):
-    return render_template("errors/error.html", title=_("Not found"), message=str(error),
+    return render_template("errors/error.html", title=_("Not found"), message=describe(error),
                            links=[(_("Back to the admin console"), url_for("admin.index"))]), 404
 
 
@@ -49,7 +51,7 @@ def _forbidden(error: Forbidden):
     db.session.rollback()
     record(f"admin.{error.action}", outcome=audit.FAILURE, reason=str(error),
            subject_user_id=(request.view_args or {}).get("user_id"))
-    return _refused(str(error))
+    return _refused(describe(error))
 
 
 def confirmed(title: str, message: str, button: str, back: str | None = None):
@@ -80,7 +82,8 @@ def client_form() -> dict:
         raw = form.get(name, "").strip()
         if raw:
             if not raw.isdigit() or len(raw) > 9:
-                raise ValidationError(f"{spec.label(name)} must be a whole number of seconds.", field=name)
+                raise ValidationError(N_("%(label)s must be a whole number of seconds."), field=name,
+                                      label=spec.label(name))
             values[name] = int(raw)
         else:
             values[name] = None
@@ -93,7 +96,7 @@ def client_form() -> dict:
 def _form_page(client=None, values=None, error: ValidationError | None = None, status=200):
     """The client form; an error names its field (marked, with the message beside it) where it can."""
     field = getattr(error, "field", None)
-    message = spec.in_words(str(error)) if error else None
+    message = spec.in_words(describe(error)) if error else None
     return render_template("admin/client_form.html", client=client, values=values or {}, error=message,
                            error_field=field if field in spec.FIELDS else None, sections=spec.SECTIONS,
                            auth_methods=spec.AUTH_METHOD_LABELS, grant_types=spec.GRANT_TYPE_LABELS,
@@ -152,8 +155,9 @@ def client_edit(client_id: str):
 def client_enabled(client_id: str):
     enable = request.form.get("enabled") == "1"
     authorize("client.enable" if enable else "client.disable", Target(client_id=client_id))
-    if not enable and (page := confirmed("Disable this client?", "Its users cannot sign in to it and its tokens "
-                                         "stop working until it is enabled again.", "Disable the client",
+    if not enable and (page := confirmed(_("Disable %(name)s?", name=clients.find(client_id).name),
+                                         _("Its users cannot sign in to it and its tokens stop working until it is "
+                                           "enabled again."), _("Disable the client"),
                                          back=url_for("admin.client_edit", client_id=client_id))):
         return page
     updated = clients.set_enabled(client_id, enable)
@@ -168,8 +172,8 @@ def client_enabled(client_id: str):
 def client_delete(client_id: str):
     client = clients.find(client_id)
     authorize("client.delete", Target(client_id=client_id))
-    if page := confirmed(f"Delete {client.name}?", "The client, its tokens, consents and pending logouts are "
-                         "deleted. This cannot be undone.", "Delete the client",
+    if page := confirmed(_("Delete %(name)s?", name=client.name), _("The client, its tokens, consents and pending "
+                         "logouts are deleted. This cannot be undone."), _("Delete the client"),
                          back=url_for("admin.client_edit", client_id=client_id)):
         return page
     clients.delete(client_id)
@@ -182,17 +186,17 @@ def client_delete(client_id: str):
 @requires("client.rotate_secret")
 def client_secret(client_id: str):
     authorize("client.rotate_secret", Target(client_id=client_id))
-    if page := confirmed("Rotate the client secret?", "A new secret is shown once; the old one stops working "
-                         "after the grace period.", "Rotate the secret",
+    if page := confirmed(_("Rotate the client secret?"), _("A new secret is shown once; the old one stops working "
+                         "after the grace period."), _("Rotate the secret"),
                          back=url_for("admin.client_edit", client_id=client_id)):
         return page
     raw = request.form.get("grace_seconds", "0").strip() or "0"
     try:
         if not raw.isdigit() or len(raw) > 9:
-            raise ValidationError("The grace period is a whole number of seconds.")
+            raise ValidationError(N_("The grace period is a whole number of seconds."), field="grace_seconds")
         new = clients.rotate_secret(client_id, int(raw))
     except ValidationError as exc:
-        flash(str(exc))
+        flash(describe(exc))
         return redirect(url_for("admin.client_edit", client_id=client_id), code=303)
     record("admin.client.rotate_secret", details={"client": client_id, "grace_seconds": int(raw)})
     return render_template("admin/client_secret.html", client=new.client, secret=new.client_secret, created=False)
@@ -206,10 +210,10 @@ def initial_access_token():
     raw_ttl = request.form.get("expires_in", "").strip() or str(settings.initial_access_token_ttl)
     try:
         if not (raw_uses.isdigit() and raw_ttl.isdigit()) or len(raw_uses) > 9 or len(raw_ttl) > 9:
-            raise ValidationError("The number of uses and the lifetime are whole numbers.")
+            raise ValidationError(N_("The number of uses and the lifetime are whole numbers."))
         token, expires_at = registration.issue_initial_access_token(int(raw_ttl), int(raw_uses))
     except ValidationError as exc:
-        flash(str(exc))
+        flash(describe(exc))
         return redirect(url_for("admin.clients_list"), code=303)
     record("admin.initial_access_token.create", details={"expires_at": expires_at, "uses": int(raw_uses)})
     return render_template("admin/initial_access_token.html", token=token, expires_at=expires_at, uses=int(raw_uses),
@@ -244,7 +248,7 @@ def user_create():
         view = listing.read(users.SORTS, "username")
         page = users.search(view.q, view.offset, view.limit, view.sort, view.descending)
         values = {"username": request.form.get("username", ""), "email": request.form.get("email", "")}
-        return render_template("admin/users.html", page=page, listing=view, error=str(exc), values=values,
+        return render_template("admin/users.html", page=page, listing=view, error=describe(exc), values=values,
                                invitation_days=_invitation_days(),
                                error_field=exc.field), 400
     record("admin.user.create", subject_user_id=user.id)
@@ -259,7 +263,7 @@ def _verification():
 def _user(user_id: int):
     user = users.get(user_id)
     if user is None:
-        raise NotFound("No such user.")
+        raise NotFound(N_("No such user."))
     return user
 
 
@@ -287,7 +291,7 @@ def user_profile(user_id: int):
                                    email_verified="email_verified" in request.form, claims=claims,
                                    before_commit=_verification())
     except ValidationError as exc:
-        flash(str(exc))
+        flash(describe(exc))
     else:
         changed = [f for f in ("email", "email_verified") if before and getattr(before, f) != getattr(after, f)]
         record("admin.user.update", subject_user_id=user_id,
@@ -302,8 +306,9 @@ def user_enabled(user_id: int):
     user = _user(user_id)
     enable = request.form.get("enabled") == "1"
     authorize("user.enable" if enable else "user.disable", Target(user_id=user_id))
-    if not enable and (page := confirmed(f"Disable {user.username}?", "Every session of this account ends and "
-                                         "every token is revoked.", "Disable the account",
+    if not enable and (page := confirmed(_("Disable %(name)s?", name=user.username),
+                                         _("Every session of this account ends and every token is revoked."),
+                                         _("Disable the account"),
                                          back=url_for("admin.user_page", user_id=user_id))):
         return page
     if enable:
@@ -316,8 +321,9 @@ def user_enabled(user_id: int):
         revoked = tokens.revoke_grants(user_id)
         record("admin.user.disable", subject_user_id=user_id,
                details={"ended_sessions": ended, "revoked_tokens": revoked})
-        flash(_("The account is disabled: %(ended)s sessions ended, %(revoked)s tokens revoked.",
-                ended=ended, revoked=revoked))
+        flash(_("The account is disabled: %(sessions)s, %(tokens)s.",
+                sessions=ngettext("%(num)d session ended", "%(num)d sessions ended", ended),
+                tokens=ngettext("%(num)d token revoked", "%(num)d tokens revoked", revoked)))
     return redirect(url_for("admin.user_page", user_id=user_id), code=303)
 
 
@@ -326,8 +332,9 @@ def user_enabled(user_id: int):
 def user_mfa_reset(user_id: int):
     user = _user(user_id)
     authorize("user.mfa_reset", Target(user_id=user_id))
-    if page := confirmed(f"Reset {user.username}'s second factors?", "The authenticator app, passkeys and "
-                         "recovery codes of this account are removed.", "Reset second factors",
+    if page := confirmed(_("Reset the second factors of %(name)s?", name=user.username),
+                         _("The authenticator app, passkeys and recovery codes of this account are removed."),
+                         _("Reset second factors"),
                          back=url_for("admin.user_page", user_id=user_id)):
         return page
     removed = mfa.reset(user_id)
@@ -365,7 +372,7 @@ def user_invite():
                                   email=request.form.get("email", ""), claims={"locale": locale} if locale else None,
                                   actor_user_id=g.admin.user.id, origin=http.origin(), notify=mails.invitation)
     except ValidationError as exc:
-        flash(str(exc))
+        flash(describe(exc))
         return redirect(url_for("admin.users_list"), code=303)
     flash(_("An invitation was sent to %(address)s.", address=user.email))
     return redirect(url_for("admin.user_page", user_id=user.id), code=303)
@@ -383,7 +390,7 @@ def user_roles(user_id: int):
         rbac.assign(rbac.ROLE, user_id, roles)
         rbac.assign(rbac.GROUP, user_id, groups)
     except ValidationError as exc:
-        flash(str(exc))
+        flash(describe(exc))
     else:
         record("admin.user.roles", subject_user_id=user_id, details={"roles": sorted(roles), "groups": sorted(groups)})
         flash(_("Roles and groups were saved."))
@@ -395,8 +402,8 @@ def user_roles(user_id: int):
 def user_delete(user_id: int):
     user = _user(user_id)
     authorize("user.delete", Target(user_id=user_id))
-    if page := confirmed(f"Delete {user.username}?", "The account, its sessions, tokens, factors and consents are "
-                         "deleted. This cannot be undone.", "Delete the user",
+    if page := confirmed(_("Delete %(name)s?", name=user.username), _("The account, its sessions, tokens, factors "
+                         "and consents are deleted. This cannot be undone."), _("Delete the user"),
                          back=url_for("admin.user_page", user_id=user_id)):
         return page
     logout.end_other_sessions(user_id, None, reason="admin_deleted", origin=http.origin())
@@ -428,7 +435,7 @@ def rbac_create(kind: str):
     try:
         created = rbac.create(kind, request.form.get("name", ""), request.form.get("description", ""))
     except ValidationError as exc:
-        flash(str(exc))
+        flash(describe(exc))
     else:
         record(f"admin.{kind}.create", details={"name": created.name})
         flash(_("The role %(name)s was created.", name=created.name) if kind == "role"
@@ -440,14 +447,18 @@ def rbac_create(kind: str):
 @requires("role.delete")
 def rbac_delete(kind: str, name: str):
     authorize(f"{kind}.delete", Target(role=name if kind == rbac.ROLE else None))
-    if page := confirmed(f"Delete the {kind} {name}?", "Everyone holding it loses it. This cannot be undone.",
-                         f"Delete the {kind}",
+    role = kind == rbac.ROLE
+    if page := confirmed(_("Delete the role %(name)s?", name=name) if role else
+                         _("Delete the group %(name)s?", name=name),
+                         _("Everyone holding it loses it. This cannot be undone.") if role else
+                         _("Everyone in it leaves it. This cannot be undone."),
+                         _("Delete the role") if role else _("Delete the group"),
                          back=url_for("admin.roles_page")):
         return page
     try:
         rbac.delete(kind, name)
     except ValidationError as exc:
-        flash(str(exc))
+        flash(describe(exc))
     else:
         record(f"admin.{kind}.delete", details={"name": name})
         flash(_("The role %(name)s was deleted.", name=name) if kind == "role"

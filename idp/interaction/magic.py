@@ -43,7 +43,7 @@ def magic_request(uid: str):
         password_reset.request(rt.settings, login=login, origin=http.origin(), notify=_notify(uid),
                                purpose=email_links.MAGIC, browser_secret=http.read(http.BROWSER_COOKIE))
     except ValidationError as exc:
-        return _render_login(interaction, i18n.gettext(str(exc)), username=login[:254], status=400)
+        return _render_login(interaction, i18n.describe(exc), username=login[:254], status=400)
     except Throttled as exc:
         return _render_login(interaction, i18n.throttled(exc.retry_after, "requests"),
                              username=login[:254], status=429)

@@ -67,7 +67,7 @@ def register(uid: str):
         return render(interaction, i18n.throttled(exc.retry_after, "sign-ups"),
                       shown, 429)
     except ValidationError as exc:
-        return render(interaction, i18n.gettext(str(exc)), shown, 400)
+        return render(interaction, i18n.describe(exc), shown, 400)
     interactions.set_prompt(uid, http.read(http.BROWSER_COOKIE), policy.LOGIN)
     return render_template("interaction/register_sent.html", uid=uid, client_name=_client_name(interaction),
                            hours=rt.settings.email_verification_ttl // 3600)
@@ -90,7 +90,7 @@ def verify_email(uid: str):
     try:
         email_verification.start(current().settings, user.id, None, origin=http.origin(), notify=_resend(uid))
     except ValidationError as exc:
-        return render_verify(interaction, user, i18n.gettext(str(exc))), 400
+        return render_verify(interaction, user, i18n.describe(exc)), 400
     return redirect(url_for("interaction.show", uid=uid, sent=1), code=303)
 
 

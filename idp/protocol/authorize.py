@@ -30,6 +30,7 @@ from ..extensions import csrf
 from ..services import claims as claim_rules
 from ..services import clients, codes, interactions, tokens
 from ..services.runtime import current
+from ..services.text import N_
 from ..types import AuthorizationRequest, ClientView, InteractionView, SessionView, UserView
 from . import bp, device, request_resolution
 from .responses import RESPONSE_MODES, error_response, safe_description
@@ -57,7 +58,7 @@ def _single_values(multi) -> dict[str, str]:
             continue
         if len(items) > 1:
             if key in ("client_id", "redirect_uri"):
-                raise UnsafeRedirect(f"The request repeats the '{key}' parameter.")
+                raise UnsafeRedirect(N_("The request repeats the '%(name)s' parameter."), name=key)
             values.setdefault("__repeated__", key)
         values[key] = items[0]
     return values
@@ -66,13 +67,13 @@ def _single_values(multi) -> dict[str, str]:
 def _client_and_redirect_uri(params: dict[str, str]) -> tuple[ClientView, str]:
     client = clients.get(params.get("client_id", ""))
     if client is None:
-        raise UnsafeRedirect("The application that sent you here is not registered with this server.")
+        raise UnsafeRedirect(N_("The application that sent you here is not registered with this server."))
     redirect_uri = params.get("redirect_uri")
     if not redirect_uri:
-        raise UnsafeRedirect("The request has no redirect_uri, so there is nowhere safe to send you back to.")
+        raise UnsafeRedirect(N_("The request has no redirect_uri, so there is nowhere safe to send you back to."))
     # Exact string comparison with a registered URI (RFC 9700 §4.1.3; OIDC Core §3.1.2.1).
     if redirect_uri not in client.redirect_uris:
-        raise UnsafeRedirect("The address the application asked to return to is not registered for it.")
+        raise UnsafeRedirect(N_("The address the application asked to return to is not registered for it."))
     return client, redirect_uri
 
 
@@ -222,8 +223,8 @@ def resume(uid: str) -> Response:
     secret = http.read(http.BROWSER_COOKIE)
     interaction = interactions.get(uid, secret)
     if interaction is None:
-        raise UnsafeRedirect("This sign-in request has expired or was already completed. "
-                             "Go back to the application and start again.")
+        raise UnsafeRedirect(N_("This sign-in request has expired or was already completed. "
+                                "Go back to the application and start again."))
     if device.is_device_interaction(interaction):
         return device.resume(interaction)
     return _process(dict(interaction.params), interaction)

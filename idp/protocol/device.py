@@ -19,6 +19,7 @@ from ..errors import UnsafeRedirect
 from ..extensions import csrf
 from ..services import clients, device, tokens
 from ..services.runtime import current
+from ..services.text import N_
 from ..types import AuthorizationRequest, InteractionView, SessionView, UserView
 from . import bp
 from .resume import Pending
@@ -26,7 +27,7 @@ from .resume import resume as resume_flow
 from .server import ALL_AUTH_METHODS, InvalidTargetError
 from .token import error_response, finish, precheck
 
-EXPIRED = "This device sign-in has expired or was already completed. Start again on your device."
+EXPIRED = N_("This device sign-in has expired or was already completed. Start again on your device.")
 
 
 def _absolute(endpoint: str, **values) -> str:

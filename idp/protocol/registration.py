@@ -13,6 +13,7 @@ from ..extensions import csrf
 from ..services import audit, registration
 from ..services.runtime import current
 from . import bp
+from .responses import safe_description
 
 
 def _enabled() -> None:
@@ -26,7 +27,9 @@ def _bearer() -> str:
 
 
 def _error(status: int, error: str, description: str, bearer: bool = False) -> Response:
-    response = jsonify({"error": error, "error_description": description})
+    """An RFC 7591 §3.2.2 error. The description is the service's message in English (str() of the
+    error: never the page language) and ASCII only, as RFC 6749 §5.2 restricts error_description."""
+    response = jsonify({"error": error, "error_description": safe_description(description)})
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
     if bearer:

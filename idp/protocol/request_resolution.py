@@ -13,6 +13,7 @@ from flask import Response
 from ..errors import UnsafeRedirect
 from ..services import clients, pushed_requests, request_objects
 from ..services.runtime import current
+from ..services.text import N_
 from .responses import RESPONSE_MODES, error_response, safe_description
 
 
@@ -26,7 +27,8 @@ def _refuse(params: dict[str, str], client, error: OAuth2Error) -> Response:
     otherwise show it (an unverified redirect_uri is never followed)."""
     redirect_uri = params.get("redirect_uri")
     if client is None or redirect_uri not in client.redirect_uris:
-        raise UnsafeRedirect(f"The application sent an invalid sign-in request: {error.get_error_description()}")
+        raise UnsafeRedirect(N_("The application sent an invalid sign-in request: %(reason)s"),
+                             reason=error.get_error_description())
     mode = params.get("response_mode") if params.get("response_mode") in RESPONSE_MODES else "query"
     return error_response(redirect_uri, mode, error, params.get("state"))
 

@@ -25,6 +25,7 @@ from .. import http
 from ..errors import UnsafeRedirect
 from ..services import consents, interactions, policy
 from ..services.runtime import current
+from ..services.text import N_
 from ..types import AuthorizationRequest, ClientView, InteractionView, SessionView, UserView
 
 PROMPT_ERRORS = {
@@ -37,7 +38,7 @@ PROMPT_ERRORS = {
     policy.VERIFY_EMAIL: InteractionRequiredError,
     policy.CREATE: LoginRequiredError,
 }
-COMPLETED = "This sign-in request was already completed. Go back to the application."
+COMPLETED = N_("This sign-in request was already completed. Go back to the application.")
 
 
 class Finish(Protocol):

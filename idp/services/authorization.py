@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from ..errors import Forbidden
 from . import clients, rbac
 from .rbac import ADMIN_AUDIT, ADMIN_CLIENTS, ADMIN_ROLES, ADMIN_USERS
+from .text import N_, Nn_
 
 # Every administrative action and the permission it needs (the README's authorization matrix).
 ACTIONS: dict[str, str] = {
@@ -102,17 +103,20 @@ def authorize(actor: Actor, action: str, target: Target | None = None) -> None:
     `target`. Without a target only the action's permission is checked (e.g. to open a section)."""
     needed = ACTIONS[action]
     if needed not in actor.permissions:
-        raise Forbidden(action, f"This needs the {needed} permission.")
+        raise Forbidden(action, N_("This needs the %(permission)s permission."), permission=needed)
     if target is None:
         return
     missing = held_by(target) - actor.permissions
     if missing:
-        raise Forbidden(action, "You cannot act on something that holds (or would hold) permissions you do not "
-                                f"have yourself: {', '.join(sorted(missing))}.")
+        raise Forbidden(action, Nn_("You cannot act on something that holds (or would hold) a permission you do "
+                                    "not have yourself: %(permissions)s.",
+                                    "You cannot act on something that holds (or would hold) permissions you do not "
+                                    "have yourself: %(permissions)s."),
+                        num=len(missing), permissions=", ".join(sorted(missing)))
     if action == "user.roles" and target.user_id is not None and target.roles is not None:
         before = {n for n in rbac.names_of(rbac.ROLE, target.user_id) if n in rbac.BUILTIN_ROLES}
         after = {n for n in map(rbac.normalize, target.roles) if n in rbac.BUILTIN_ROLES}
         if before != after and ADMIN_ROLES not in actor.permissions:
-            raise Forbidden(action, "Granting or removing administrator roles needs the admin:roles permission.")
+            raise Forbidden(action, N_("Granting or removing administrator roles needs the admin:roles permission."))
     if action == "user.delete" and target.user_id is not None and target.user_id == actor.user_id:
-        raise Forbidden(action, "You cannot delete your own account here.")
+        raise Forbidden(action, N_("You cannot delete your own account here."))

@@ -24,6 +24,7 @@ from joserfc.jwk import ECKey, KeySet, OKPKey, RSAKey
 from ..errors import ValidationError
 from ..types import ClientView
 from . import clock, outbound
+from .text import N_
 
 # Client signatures we verify (RFC 7518, RFC 8037 / RFC 9864). EdDSA stays accepted for the clients
 # that still send it; joserfc warns it is deprecated in favour of Ed25519, which names the same thing.
@@ -50,24 +51,24 @@ def validate_jwks(value) -> dict | None:
         try:
             value = json.loads(value)
         except ValueError:
-            raise ValidationError("jwks must be a JSON Web Key Set.") from None
+            raise ValidationError(N_("jwks must be a JSON Web Key Set.")) from None
     if not isinstance(value, dict) or not isinstance(value.get("keys"), list) or not value["keys"]:
-        raise ValidationError("jwks must be a JSON Web Key Set: {\"keys\": [...]}.")
+        raise ValidationError(N_("jwks must be a JSON Web Key Set: {\"keys\": [...]}."))
     if len(value["keys"]) > MAX_KEYS or len(json.dumps(value)) > MAX_JWKS_BYTES:
-        raise ValidationError(f"jwks may hold at most {MAX_KEYS} keys and 64 KiB.")
+        raise ValidationError(N_("jwks may hold at most %(num)d keys and 64 KiB."), num=MAX_KEYS)
     for jwk in value["keys"]:
         if not isinstance(jwk, dict) or any(m in jwk for m in PRIVATE_MEMBERS):
-            raise ValidationError("jwks must hold public keys only (no private key members).")
+            raise ValidationError(N_("jwks must hold public keys only (no private key members)."))
     try:
         keys = _import(json.dumps(value, sort_keys=True)).keys
     except (JoseError, ValueError, TypeError, KeyError):
-        raise ValidationError("jwks holds a key that cannot be read.") from None
+        raise ValidationError(N_("jwks holds a key that cannot be read.")) from None
     for key in keys:
         if isinstance(key, RSAKey) and key.raw_value.key_size < 2048 or \
                 isinstance(key, ECKey) and key.curve_name != "P-256" or \
                 isinstance(key, OKPKey) and key.curve_name != "Ed25519" or \
                 not isinstance(key, RSAKey | ECKey | OKPKey):
-            raise ValidationError("jwks keys must be RSA (2048 bits or more), EC P-256 or Ed25519.")
+            raise ValidationError(N_("jwks keys must be RSA (2048 bits or more), EC P-256 or Ed25519."))
     return value
 
 
@@ -78,9 +79,9 @@ def validate_jwks_uri(uri: str | None) -> str | None:
     parts = urlsplit(uri)
     if parts.scheme not in ("https", "http") or not parts.hostname or parts.fragment or parts.username \
             or len(uri) > 2000 or any(c.isspace() for c in uri):
-        raise ValidationError("jwks_uri must be an https URL without a fragment.")
+        raise ValidationError(N_("jwks_uri must be an https URL without a fragment."))
     if parts.scheme == "http" and parts.hostname not in LOOPBACK:
-        raise ValidationError("jwks_uri must use https (http only for loopback).")
+        raise ValidationError(N_("jwks_uri must use https (http only for loopback)."))
     return uri
 
 
@@ -90,7 +91,8 @@ def validate_signing_alg(alg: str | None, label: str, allow_none: bool = False) 
     if alg == "none" and allow_none:
         return alg
     if alg not in CLIENT_SIGNING_ALGS:
-        raise ValidationError(f"{label} must be one of: {', '.join(CLIENT_SIGNING_ALGS)}.")
+        raise ValidationError(N_("%(label)s must be one of: %(options)s."), label=label,
+                              options=", ".join(CLIENT_SIGNING_ALGS))
     return alg
 
 

@@ -12,6 +12,9 @@ from ..storage import clients as store
 from ..types import ClientView, NewClient
 from . import client_keys, clock, crypto
 from .claims import STANDARD_SCOPES
+from .text import N_, Nn_
+
+_UNKNOWN_FIELDS = Nn_("Unknown client field: %(names)s.", "Unknown client fields: %(names)s.")
 
 AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
 SECRET_AUTH_METHODS = ("client_secret_basic", "client_secret_post")
@@ -37,17 +40,19 @@ def unambiguous(uri: str, label: str):
     backslashes, userinfo (`user@`), whitespace and control characters, and percent-encoded or
     non-ASCII hosts (RFC 9700 §4.1.3: exact, simple URIs)."""
     if "\\" in uri or any(c.isspace() or ord(c) < 0x20 or ord(c) == 0x7F for c in uri):
-        raise ValidationError(f"{label} {uri!r} must not contain backslashes, spaces or control characters.")
+        raise ValidationError(N_("%(label)s %(uri)s must not contain backslashes, spaces or control characters."),
+                              label=label, uri=repr(uri))
     parts = urlsplit(uri)
     if "@" in parts.netloc:
-        raise ValidationError(f"{label} {uri!r} must not contain user information (user@host).")
+        raise ValidationError(N_("%(label)s %(uri)s must not contain user information (user@host)."), label=label,
+                              uri=repr(uri))
     host = parts.netloc.rsplit(":", 1)[0] if not parts.netloc.startswith("[") else parts.netloc
     if "%" in host or not host.isascii():
-        raise ValidationError(f"{label} {uri!r} must have a plain ASCII host name.")
+        raise ValidationError(N_("%(label)s %(uri)s must have a plain ASCII host name."), label=label, uri=repr(uri))
     try:
         parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
     except ValueError:
-        raise ValidationError(f"{label} {uri!r} has an invalid port.") from None
+        raise ValidationError(N_("%(label)s %(uri)s has an invalid port."), label=label, uri=repr(uri)) from None
     return parts
 
 
@@ -59,9 +64,9 @@ def is_loopback(parts) -> bool:
 def validate_resource(uri: str) -> str:
     """An RFC 8707 resource indicator: an absolute URI without a fragment (§2)."""
     uri = uri.strip()
-    parts = unambiguous(uri, "Resource")
+    parts = unambiguous(uri, N_("Resource"))
     if not parts.scheme or not parts.netloc or "#" in uri or any(c.isspace() for c in uri) or len(uri) > 2000:
-        raise ValidationError(f"Resource {uri!r} must be an absolute URI without a fragment.")
+        raise ValidationError(N_("Resource %(uri)s must be an absolute URI without a fragment."), uri=repr(uri))
     return uri
 
 
@@ -97,21 +102,21 @@ def validate_redirect_uri(uri: str) -> str:
     """Exact, absolute URIs only: no fragment, no wildcard; https except for loopback http and
     private-use schemes of native apps (RFC 8252 §7, RFC 9700 §2.1)."""
     uri = uri.strip()
-    parts = unambiguous(uri, "Redirect URI")
+    parts = unambiguous(uri, N_("Redirect URI"))
     if not parts.scheme or parts.fragment or "#" in uri:
-        raise ValidationError(f"Redirect URI {uri!r} must be absolute and have no fragment.")
+        raise ValidationError(N_("Redirect URI %(uri)s must be absolute and have no fragment."), uri=repr(uri))
     if "*" in uri:
-        raise ValidationError(f"Redirect URI {uri!r} must not contain wildcards.")
+        raise ValidationError(N_("Redirect URI %(uri)s must not contain wildcards."), uri=repr(uri))
     if parts.scheme == "http":
         if not is_loopback(parts):
-            raise ValidationError(f"Redirect URI {uri!r} must use https (http only for loopback).")
+            raise ValidationError(N_("Redirect URI %(uri)s must use https (http only for loopback)."), uri=repr(uri))
     elif parts.scheme == "https":
         if not parts.hostname:
-            raise ValidationError(f"Redirect URI {uri!r} has no host.")
+            raise ValidationError(N_("Redirect URI %(uri)s has no host."), uri=repr(uri))
     elif parts.scheme in ("javascript", "data", "file", "vbscript") or "." not in parts.scheme:
         raise ValidationError(
-            f"Redirect URI {uri!r}: custom schemes must be reverse-domain names such as com.example.app."
-        )
+            N_("Redirect URI %(uri)s: custom schemes must be reverse-domain names such as com.example.app."),
+            uri=repr(uri))
     return uri
 
 
@@ -123,9 +128,10 @@ def validate_logout_uri(uri: str | None, kind: str) -> str | None:
         return None
     validate_redirect_uri(uri)
     if urlsplit(uri).scheme not in ("https", "http"):
-        raise ValidationError(f"{kind} {uri!r} must be an https URL (http only for loopback).")
+        raise ValidationError(N_("%(label)s %(uri)s must be an https URL (http only for loopback)."), label=kind,
+                              uri=repr(uri))
     if len(uri) > 2000:
-        raise ValidationError(f"{kind} is longer than 2000 characters.")
+        raise ValidationError(N_("%(label)s is longer than %(num)d characters."), label=kind, num=2000)
     return uri
 
 
@@ -154,7 +160,7 @@ def _signing_alg(alg: str | None, label: str) -> str | None:
         return None
     algs = _settings().signing_algs
     if alg not in algs:
-        raise ValidationError(f"{label} must be one of: {', '.join(algs)}.")
+        raise ValidationError(N_("%(label)s must be one of: %(options)s."), label=label, options=", ".join(algs))
     return alg
 
 
@@ -169,14 +175,14 @@ def validate_high_assurance(values: dict, *, jwks=None, jwks_uri: str | None = N
     method = values["token_endpoint_auth_method"]
     for flag in (require_pushed_authorization_requests, dpop_bound_access_tokens, fapi2):
         if not isinstance(flag, bool | int | None):
-            raise ValidationError("require_pushed_authorization_requests, dpop_bound_access_tokens and fapi2 "
-                                  "must be true or false.")
+            raise ValidationError(N_("require_pushed_authorization_requests, dpop_bound_access_tokens and fapi2 "
+                                     "must be true or false."))
     jwks = client_keys.validate_jwks(jwks)
     jwks_uri = client_keys.validate_jwks_uri(jwks_uri)
     if jwks and jwks_uri:
-        raise ValidationError("Register keys either by value (jwks) or by reference (jwks_uri), not both.")
+        raise ValidationError(N_("Register keys either by value (jwks) or by reference (jwks_uri), not both."))
     if method == "private_key_jwt" and not (jwks or jwks_uri):
-        raise ValidationError("A private_key_jwt client needs its public keys: jwks or jwks_uri.")
+        raise ValidationError(N_("A private_key_jwt client needs its public keys: jwks or jwks_uri."))
     out = dict(
         jwks=jwks, jwks_uri=jwks_uri,
         token_endpoint_auth_signing_alg=client_keys.validate_signing_alg(
@@ -191,19 +197,19 @@ def validate_high_assurance(values: dict, *, jwks=None, jwks_uri: str | None = N
         fapi2=bool(fapi2),
     )
     if out["request_object_signing_alg"] not in (None, "none") and not (jwks or jwks_uri):
-        raise ValidationError("Signed request objects need the client's public keys: jwks or jwks_uri.")
+        raise ValidationError(N_("Signed request objects need the client's public keys: jwks or jwks_uri."))
     if fapi2:
         # FAPI 2.0 Security Profile §5.3.2.1-2, §5.4.1: everything below is required, not optional.
         if method != "private_key_jwt":
-            raise ValidationError("A FAPI 2.0 client must authenticate with private_key_jwt.")
+            raise ValidationError(N_("A FAPI 2.0 client must authenticate with private_key_jwt."))
         if _settings().authorization_code_ttl > FAPI2_MAX_CODE_TTL:
-            raise ValidationError("FAPI 2.0 clients need authorization codes that live at most 60 seconds: "
-                                  "set authorization_code_ttl to 60 or less.")
+            raise ValidationError(N_("FAPI 2.0 clients need authorization codes that live at most %(num)d seconds: "
+                                     "set authorization_code_ttl to %(num)d or less."), num=FAPI2_MAX_CODE_TTL)
         for name in ("token_endpoint_auth_signing_alg", "request_object_signing_alg",
                      "id_token_signed_response_alg", "access_token_signed_response_alg"):
             if out[name] in ("RS256", "none"):
-                raise ValidationError(f"A FAPI 2.0 client cannot use {out[name]} ({name}): "
-                                      "use PS256, ES256 or EdDSA.")
+                raise ValidationError(N_("A FAPI 2.0 client cannot use %(alg)s (%(name)s): use PS256, ES256 or "
+                                         "EdDSA."), alg=out[name], name=name)
         out["require_pushed_authorization_requests"] = True
         out["dpop_bound_access_tokens"] = True
         out["id_token_signed_response_alg"] = out["id_token_signed_response_alg"] or _signing_alg("PS256", "fapi2")
@@ -218,12 +224,12 @@ def validate_high_assurance(values: dict, *, jwks=None, jwks_uri: str | None = N
 def validate_origin(origin: str) -> str:
     """A CORS origin: scheme://host[:port], https except for loopback (no path, query or fragment)."""
     origin = origin.strip().rstrip("/")
-    parts = unambiguous(origin, "CORS origin")
+    parts = unambiguous(origin, N_("CORS origin"))
     if parts.scheme not in ("https", "http") or not parts.hostname or parts.path or parts.query or parts.fragment \
             or "*" in origin or parts.username is not None:
-        raise ValidationError(f"CORS origin {origin!r} must be scheme://host[:port].")
+        raise ValidationError(N_("CORS origin %(uri)s must be scheme://host[:port]."), uri=repr(origin))
     if parts.scheme == "http" and not is_loopback(parts):
-        raise ValidationError(f"CORS origin {origin!r} must use https (http only for loopback).")
+        raise ValidationError(N_("CORS origin %(uri)s must use https (http only for loopback)."), uri=repr(origin))
     return origin
 
 
@@ -234,7 +240,7 @@ def _optional_uri(value: str | None, label: str) -> str | None:
     parts = unambiguous(value, label)
     if parts.scheme != "https" and not (parts.scheme == "http" and is_loopback(parts)) \
             or not parts.netloc or len(value) > 2000 or any(c.isspace() for c in value):
-        raise ValidationError(f"{label} must be an https URL.", field=label)
+        raise ValidationError(N_("%(label)s must be an https URL."), field=label, label=label)
     return value
 
 
@@ -253,7 +259,7 @@ def _uris(values) -> list[str]:
     if values is None:
         return []
     if isinstance(values, str) or not all(isinstance(v, str) for v in values):
-        raise ValidationError("URI lists must be lists of strings.")
+        raise ValidationError(N_("URI lists must be lists of strings."))
     return [v for v in values if v.strip()]
 
 
@@ -274,35 +280,41 @@ def validate_metadata(*, name: str, redirect_uris: list[str], token_endpoint_aut
     admin API and dynamic registration. Returns the cleaned values. Admin scopes (`admin:…`) are
     refused unless listed in `admin_scopes_allowed` (what the registering administrator may grant)."""
     if not isinstance(name, str):
-        raise ValidationError("A client needs a name of 1–200 characters.", field="name")
+        raise ValidationError(N_("A client needs a name of 1-200 characters."), field="name")
     name = (name or "").strip()
     if not name or len(name) > 200:
-        raise ValidationError("A client needs a name of 1–200 characters.", field="name")
+        raise ValidationError(N_("A client needs a name of 1-200 characters."), field="name")
     if token_endpoint_auth_method not in AUTH_METHODS:
-        raise ValidationError(f"token_endpoint_auth_method must be one of: {', '.join(AUTH_METHODS)}.")
+        raise ValidationError(N_("token_endpoint_auth_method must be one of: %(options)s."),
+                              options=", ".join(AUTH_METHODS))
     grant_types = list(grant_types or ["authorization_code"])
     if not all(isinstance(g, str) for g in grant_types):
-        raise ValidationError("grant_types must be a list of strings.")
+        raise ValidationError(N_("grant_types must be a list of strings."))
     unknown = set(grant_types) - set(GRANT_TYPES)
     if unknown:
-        raise ValidationError(f"Unsupported grant types: {', '.join(sorted(unknown))}.")
+        raise ValidationError(Nn_("Unsupported grant type: %(names)s.", "Unsupported grant types: %(names)s."),
+                              field="grant_types", num=len(unknown), names=", ".join(sorted(unknown)))
     public = token_endpoint_auth_method == "none"
     if "client_credentials" in grant_types and public:
-        raise ValidationError("The client_credentials grant is only for confidential clients (RFC 6749 §4.4).")
+        raise ValidationError(N_("The client_credentials grant is only for confidential clients (RFC 6749 "
+                                 "section 4.4)."))
     scopes = list(dict.fromkeys(scopes or ["openid", "profile", "email"]))
     if not all(isinstance(sc, str) for sc in scopes):
-        raise ValidationError("scopes must be a list of strings.")
+        raise ValidationError(N_("scopes must be a list of strings."))
     unknown = {sc for sc in scopes if sc not in STANDARD_SCOPES
                and not (API_SCOPE.match(sc) and len(sc) <= MAX_API_SCOPE_LENGTH)}
     if unknown:
-        raise ValidationError(f"Unsupported scopes: {', '.join(sorted(unknown))}.", field="scopes")
+        raise ValidationError(Nn_("Unsupported scope: %(names)s.", "Unsupported scopes: %(names)s."), field="scopes",
+                              num=len(unknown), names=", ".join(sorted(unknown)))
     admin = {sc for sc in scopes if sc.startswith(ADMIN_SCOPE_PREFIX)}
     if admin - set(admin_scopes_allowed):
-        raise ValidationError(f"You may not grant the administrative scopes: {', '.join(sorted(admin))}.")
+        raise ValidationError(Nn_("You may not grant the administrative scope: %(names)s.",
+                                  "You may not grant the administrative scopes: %(names)s."), field="scopes",
+                              num=len(admin), names=", ".join(sorted(admin)))
     with _about("redirect_uris"):
         uris = [validate_redirect_uri(u) for u in _uris(redirect_uris)]
     if "authorization_code" in grant_types and not uris:
-        raise ValidationError("A client using the authorization code grant needs at least one redirect URI.",
+        raise ValidationError(N_("A client using the authorization code grant needs at least one redirect URI."),
                               field="redirect_uris")
     with _about("post_logout_redirect_uris"):
         logout_uris = [validate_redirect_uri(u) for u in _uris(post_logout_redirect_uris)]
@@ -314,22 +326,26 @@ def validate_metadata(*, name: str, redirect_uris: list[str], token_endpoint_aut
                           ("refresh_token_ttl", refresh_token_ttl),
                           ("refresh_token_idle_ttl", refresh_token_idle_ttl)):
         if ttl is not None and (not isinstance(ttl, int) or isinstance(ttl, bool) or not 0 < ttl <= 10**8):
-            raise ValidationError(f"{ttl_name} must be a positive number of seconds.", field=ttl_name)
+            raise ValidationError(N_("%(label)s must be a positive number of seconds."), field=ttl_name,
+                                  label=ttl_name)
     if refresh_token_idle_ttl and refresh_token_ttl and refresh_token_idle_ttl > refresh_token_ttl:
-        raise ValidationError("refresh_token_idle_ttl must not exceed refresh_token_ttl.")
+        raise ValidationError(N_("refresh_token_idle_ttl must not exceed refresh_token_ttl."),
+                              field="refresh_token_idle_ttl")
     if access_token_format not in ACCESS_TOKEN_FORMATS:
-        raise ValidationError(f"access_token_format must be one of: {', '.join(ACCESS_TOKEN_FORMATS)}.")
+        raise ValidationError(N_("access_token_format must be one of: %(options)s."), field="access_token_format",
+                              options=", ".join(ACCESS_TOKEN_FORMATS))
     with _about("resources"):
         resources = list(dict.fromkeys(validate_resource(r) for r in _uris(resources)))
     with _about("served_resources"):
         served = list(dict.fromkeys(validate_resource(r) for r in _uris(served_resources)))
     if served and public:
-        raise ValidationError("Only a confidential client can act as a resource server (it must authenticate).")
+        raise ValidationError(N_("Only a confidential client can act as a resource server (it must "
+                                 "authenticate)."), field="served_resources")
     with _about("allowed_cors_origins"):
         origins = list(dict.fromkeys(validate_origin(o) for o in _uris(allowed_cors_origins)))
     unknown = set(high_assurance) - set(HIGH_ASSURANCE_FIELDS)
     if unknown:
-        raise ValidationError(f"Unknown client fields: {', '.join(sorted(unknown))}.")
+        raise ValidationError(_UNKNOWN_FIELDS, num=len(unknown), names=", ".join(sorted(unknown)))
     values = {"token_endpoint_auth_method": token_endpoint_auth_method, "require_pkce": require_pkce}
     extra = validate_high_assurance(values, **high_assurance)
     require_pkce = values["require_pkce"]
@@ -367,7 +383,7 @@ def create(*, admin_scopes_allowed: frozenset[str] | tuple[str, ...] = (), **met
 def _require(client_id: str) -> store.Client:
     row = store.get_by_client_id(client_id) if client_id and len(client_id) <= 64 else None
     if row is None or row.client_id in BUILTIN_CLIENT_IDS:
-        raise NotFound("No such client.")
+        raise NotFound(N_("No such client."))
     return row
 
 
@@ -383,11 +399,12 @@ def update(client_id: str, changes: dict, admin_scopes_allowed: frozenset[str] |
     row = _require(client_id)
     unknown = set(changes) - set(FIELDS)
     if unknown:
-        raise ValidationError(f"Unknown client fields: {', '.join(sorted(unknown))}.")
+        raise ValidationError(_UNKNOWN_FIELDS, num=len(unknown), names=", ".join(sorted(unknown)))
     current_values = {f: getattr(row, f) for f in FIELDS}
     merged = current_values | changes
     if (merged["token_endpoint_auth_method"] == "none") != (row.token_endpoint_auth_method == "none"):
-        raise ValidationError("A client cannot change between public and confidential; register a new one.")
+        raise ValidationError(N_("A client cannot change between public and confidential; register a new one."),
+                              field="auth_method")
     kept_admin = {sc for sc in row.scopes if sc.startswith(ADMIN_SCOPE_PREFIX)}
     values = validate_metadata(admin_scopes_allowed=frozenset(admin_scopes_allowed) | kept_admin, **merged)
     for name, value in values.items():
@@ -417,9 +434,9 @@ def rotate_secret(client_id: str, grace_seconds: int = 0) -> NewClient:
     `grace_seconds` (0: at once invalid; at most 30 days) so deployments can switch over."""
     row = _require(client_id)
     if row.token_endpoint_auth_method not in SECRET_AUTH_METHODS:
-        raise ValidationError("This client has no secret (it is public or authenticates with its keys).")
+        raise ValidationError(N_("This client has no secret (it is public or authenticates with its keys)."))
     if not isinstance(grace_seconds, int) or isinstance(grace_seconds, bool) or not 0 <= grace_seconds <= MAX_GRACE:
-        raise ValidationError(f"grace_seconds must be between 0 and {MAX_GRACE}.")
+        raise ValidationError(N_("grace_seconds must be between 0 and %(num)d."), num=MAX_GRACE)
     secret = crypto.random_token(32)
     if grace_seconds:
         row.previous_secret_hash, row.previous_secret_expires_at = row.secret_hash, clock.now() + grace_seconds

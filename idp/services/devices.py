@@ -3,6 +3,9 @@ rough guess on purpose: it helps a person recognise a session, it decides nothin
 
 from __future__ import annotations
 
+from ..errors import Message
+from .text import N_
+
 # Order matters: Edge and Opera also say "Chrome", Chrome also says "Safari", Android says "Linux".
 BROWSERS = (("Edg/", "Edge"), ("OPR/", "Opera"), ("Firefox/", "Firefox"), ("Chromium/", "Chromium"),
             ("HeadlessChrome/", "Chrome (headless)"), ("Chrome/", "Chrome"), ("Safari/", "Safari"),
@@ -12,9 +15,10 @@ SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Win
 
 
 def describe(user_agent: str | None) -> str:
+    """E.g. "Firefox on Linux": a Message, so the page says it in its language (idp.i18n.describe)."""
     ua = user_agent or ""
     browser = next((name for marker, name in BROWSERS if marker in ua), None)
     system = next((name for marker, name in SYSTEMS if marker in ua), None)
     if browser and system:
-        return f"{browser} on {system}"
-    return browser or system or "Unknown device"
+        return Message(N_("%(browser)s on %(system)s"), browser=browser, system=system)
+    return browser or system or N_("Unknown device")

@@ -15,6 +15,7 @@ from ..extensions import db
 from ..storage import users as user_store
 from ..types import UserView
 from . import audit, clock, email_links, mail, users
+from .text import N_
 
 
 @dataclass(frozen=True)
@@ -32,17 +33,17 @@ def start(settings, user_id: int, new_address: str | None, *, origin: audit.Orig
     returns the address. ValidationError for an invalid address or one another account uses."""
     row = user_store.get(user_id)
     if row is None or not row.enabled:
-        raise ValidationError("This account no longer exists.")
+        raise ValidationError(N_("This account no longer exists."))
     address = mail.clean_address(new_address) if new_address is not None else row.email
     if not address:
-        raise ValidationError("Your account has no e-mail address.")
+        raise ValidationError(N_("Your account has no e-mail address."))
     change = address != row.email
     if change:
         other = user_store.find_by_login(address)
         if other is not None and other.id != user_id:
-            raise ValidationError("Another account uses that e-mail address.")
+            raise ValidationError(N_("Another account uses that e-mail address."))
     elif row.email_verified:
-        raise ValidationError("Your e-mail address is confirmed already.")
+        raise ValidationError(N_("Your e-mail address is confirmed already."))
     token = email_links.issue(user_id, email_links.VERIFY_EMAIL, settings.email_verification_ttl, email=address)
     notify(VerifyMail(address, row.username, token, row.email if change else None, row.id))
     audit.record("email.change_requested" if change else "email.verification_sent", origin=origin,
@@ -74,7 +75,7 @@ def confirm(token: str, *, origin: audit.Origin | None) -> UserView:
     link = email_links.find(token, (email_links.VERIFY_EMAIL,))
     if link is None or not email_links.claim(link):
         db.session.rollback()
-        raise ValidationError("This link has expired or has already been used.")
+        raise ValidationError(N_("This link has expired or has already been used."))
     row = user_store.get(link.user_id)
     assert row is not None
     old = row.email
@@ -85,5 +86,5 @@ def confirm(token: str, *, origin: audit.Origin | None) -> UserView:
         db.session.commit()
     except IntegrityError:  # another account took the address meanwhile
         db.session.rollback()
-        raise ValidationError("Another account uses that e-mail address now.") from None
+        raise ValidationError(N_("Another account uses that e-mail address now.")) from None
     return users.view(row)

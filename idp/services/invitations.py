@@ -13,6 +13,7 @@ from ..errors import ValidationError
 from ..extensions import db
 from ..types import UserView
 from . import audit, email_links, mail, users
+from .text import N_
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ def invite(settings, *, username: str, email: str, claims: dict | None = None, a
            notify: Callable[[InvitationMail], None]) -> UserView:
     """Create the invited account, its link and its mail; ValidationError for bad or taken input."""
     if not isinstance(email, str) or not email:
-        raise ValidationError("An invitation needs an e-mail address.")
+        raise ValidationError(N_("An invitation needs an e-mail address."))
     address = mail.clean_address(email)
     user = users.add_without_password(username=username, email=address, claims=claims)
     token = email_links.issue(user.id, email_links.INVITATION, settings.invitation_ttl)
@@ -45,7 +46,7 @@ def resend(settings, user_id: int, *, notify: Callable[[InvitationMail], None]) 
     link"); not committed. ValidationError when the account has no address."""
     user = users.get(user_id)
     if user is None or not user.email:
-        raise ValidationError("This account has no e-mail address to send a link to.")
+        raise ValidationError(N_("This account has no e-mail address to send a link to."))
     purpose = email_links.SET_PASSWORD if users.has_password(user_id) else email_links.INVITATION
     ttl = settings.password_link_ttl if purpose == email_links.SET_PASSWORD else settings.invitation_ttl
     out = InvitationMail(user.email, user.username, email_links.issue(user_id, purpose, ttl), user_id,

@@ -13,6 +13,7 @@ from ..extensions import db
 from ..storage import password_links as store
 from ..types import UserView
 from . import audit, clock, crypto, email_links, users
+from .text import N_
 
 AMR = "email"
 
@@ -26,10 +27,10 @@ def check(token: str, browser_secret: str | None) -> UserView:
     link = email_links.find(token, (email_links.MAGIC,))
     user = users.get_enabled(link.user_id) if link else None
     if link is None or user is None:
-        raise ValidationError("This sign-in link has expired or has already been used.")
+        raise ValidationError(N_("This sign-in link has expired or has already been used."))
     if not browser_secret or not link.browser_hash or \
             not crypto.constant_time_equal(link.browser_hash, crypto.lookup_hash(browser_secret)):
-        raise OtherBrowser("This link was asked for in another browser.")
+        raise OtherBrowser(N_("This link was asked for in another browser."))
     return user
 
 
@@ -40,7 +41,7 @@ def use(token: str, browser_secret: str | None, *, origin: audit.Origin | None,
     link = email_links.find(token, (email_links.MAGIC,))
     if link is None or not email_links.claim(link):
         db.session.rollback()
-        raise ValidationError("This sign-in link has expired or has already been used.")
+        raise ValidationError(N_("This sign-in link has expired or has already been used."))
     audit.record("login.magic_link", origin=origin, actor_user_id=user.id, client_id=client_id, commit=False)
     db.session.commit()
     return user
@@ -50,7 +51,7 @@ def ask_from_other_browser(token: str, browser_secret: str) -> None:
     """Another browser opened the link: record that it asks to use it (the asking browser decides)."""
     link = email_links.find(token, (email_links.MAGIC,))
     if link is None:
-        raise ValidationError("This sign-in link has expired or has already been used.")
+        raise ValidationError(N_("This sign-in link has expired or has already been used."))
     store.ask_transfer(link.id, crypto.lookup_hash(browser_secret))
     db.session.commit()
 

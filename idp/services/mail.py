@@ -27,6 +27,7 @@ from ..errors import ValidationError
 from ..extensions import db
 from ..storage import mail as store
 from . import clock, crypto, languages
+from .text import N_
 
 log = logging.getLogger(__name__)
 BATCH = 20
@@ -54,9 +55,9 @@ def clean_address(value: str | None) -> str:
     spaces, control characters or anything else a mail header could be tricked with."""
     value = (value or "").strip()
     if len(value) > MAX_ADDRESS:
-        raise ValidationError(f"An e-mail address is at most {MAX_ADDRESS} characters.")
+        raise ValidationError(N_("An e-mail address is at most %(num)d characters."), field="email", num=MAX_ADDRESS)
     if not ADDRESS_RE.match(value) or ".." in value or "." not in value.rpartition("@")[2]:
-        raise ValidationError("That e-mail address does not look valid.")
+        raise ValidationError(N_("That e-mail address does not look valid."))
     return value.lower()
 
 

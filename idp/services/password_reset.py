@@ -17,6 +17,7 @@ from ..errors import ValidationError
 from ..extensions import db
 from ..storage import users as user_store
 from . import audit, crypto, email_links, throttle
+from .text import N_
 
 MAX_LOGIN = 254
 WINDOW = 3600
@@ -41,10 +42,10 @@ def request(settings, *, login: str, origin: audit.Origin, notify: Callable[[Res
     mail, audit, and commit all of it in one transaction. Raises ValidationError for input no account
     could have, Throttled when the name or the address asked too often."""
     if len(login or "") > MAX_LOGIN or any(ord(ch) < 32 for ch in login or ""):
-        raise ValidationError(f"Type your username or e-mail address (at most {MAX_LOGIN} characters).")
+        raise ValidationError(N_("Type your username or e-mail address (at most %(num)d characters)."), num=MAX_LOGIN)
     submitted = (login or "").strip().lower()
     if not submitted:
-        raise ValidationError("Type your username or e-mail address.")
+        raise ValidationError(N_("Type your username or e-mail address."))
     magic = purpose == email_links.MAGIC
     throttle.reserve([  # magic links and resets share the counters: both mail a link to a name
         throttle.Key("reset.ip", origin.ip_address or "", settings.forgot_password_max_per_ip, WINDOW),

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from ..errors import Message
 from .text import N_
 
 MIN_LENGTH = 8
@@ -57,9 +58,9 @@ def check_strength(password: str, avoid: tuple[str | None, ...] = ()) -> str | N
     """A reason the password is unacceptable, or None: too short or long, among the most common
     passwords, or the same as one of `avoid` (the username, the e-mail address)."""
     if len(password) < MIN_LENGTH:
-        return f"The password must be at least {MIN_LENGTH} characters long."
+        return Message(N_("The password must be at least %(num)d characters long."), num=MIN_LENGTH)
     if len(password) > MAX_LENGTH:
-        return f"The password must be at most {MAX_LENGTH} characters long."
+        return Message(N_("The password must be at most %(num)d characters long."), num=MAX_LENGTH)
     lowered = password.lower()
     if lowered in common_passwords():
         return N_("This password is on a list of common passwords that attackers try first. "

@@ -13,6 +13,12 @@ from ..storage import rbac as store
 from ..storage import users as user_store
 from ..types import RoleView
 from . import clock
+from .text import N_
+
+# "No role named …" / "No group named …": whole sentences, so each language can say them its own way.
+_NO_SUCH = {"role": N_("No role named '%(name)s'."), "group": N_("No group named '%(name)s'.")}
+_EXISTS = {"role": N_("A role named '%(name)s' already exists."),
+           "group": N_("A group named '%(name)s' already exists.")}
 
 ADMIN_CLIENTS = "admin:clients"
 ADMIN_USERS = "admin:users"
@@ -71,7 +77,7 @@ def get(kind: str, name: str) -> RoleView:
         ensure_builtin_roles()
     row = store.by_name(kind, name or "")
     if row is None:
-        raise NotFound(f"No {kind} named {name!r}.")
+        raise NotFound(_NO_SUCH[kind], name=name)
     return _view(kind, row)
 
 
@@ -88,10 +94,10 @@ def grants_of(names) -> frozenset[str]:
 def _clean(name: str, description: str | None) -> tuple[str, str]:
     name = normalize(name)
     if not NAME_RE.match(name):
-        raise ValidationError("A name is 1–100 characters: lower-case letters, digits and . _ : -")
+        raise ValidationError(N_("A name is 1-100 characters: lower-case letters, digits and . _ : -"), field="name")
     description = (description or "").strip()
     if len(description) > 500:
-        raise ValidationError("A description is at most 500 characters.")
+        raise ValidationError(N_("A description is at most %(num)d characters."), field="description", num=500)
     return name, description
 
 
@@ -101,7 +107,7 @@ def create(kind: str, name: str, description: str | None = None) -> RoleView:
     if kind == ROLE:
         ensure_builtin_roles()
     if store.by_name(kind, name) is not None:
-        raise ValidationError(f"A {kind} named {name!r} already exists.")
+        raise ValidationError(_EXISTS[kind], field="name", name=name)
     model = store.KINDS[kind][0]
     row = store.add(model(name=name, description=description, created_at=clock.now()))
     db.session.commit()
@@ -113,7 +119,7 @@ def update(kind: str, name: str, description: str | None) -> RoleView:
     name = normalize(name)
     row = store.by_name(kind, name or "")
     if row is None:
-        raise NotFound(f"No {kind} named {name!r}.")
+        raise NotFound(_NO_SUCH[kind], name=name)
     row.description = _clean(row.name, description)[1]
     db.session.commit()
     return _view(kind, row)
@@ -123,10 +129,10 @@ def delete(kind: str, name: str) -> None:
     _check_kind(kind)
     name = normalize(name)
     if kind == ROLE and name in BUILTIN_ROLES:
-        raise ValidationError("Built-in administrator roles cannot be deleted.")
+        raise ValidationError(N_("Built-in administrator roles cannot be deleted."))
     row = store.by_name(kind, name or "")
     if row is None:
-        raise NotFound(f"No {kind} named {name!r}.")
+        raise NotFound(_NO_SUCH[kind], name=name)
     store.remove(row)
     db.session.commit()
 
@@ -142,7 +148,7 @@ def assign(kind: str, user_id: int, names: list[str]) -> list[str]:
     _check_kind(kind)
     user = user_store.get(user_id)
     if user is None:
-        raise NotFound("No such user.")
+        raise NotFound(N_("No such user."))
     if kind == ROLE:
         ensure_builtin_roles()
     names = list(dict.fromkeys(normalize(n) for n in names if normalize(n)))
@@ -150,7 +156,7 @@ def assign(kind: str, user_id: int, names: list[str]) -> list[str]:
     for name in names:
         row = store.by_name(kind, name)
         if row is None:
-            raise ValidationError(f"No {kind} named {name!r}.")
+            raise ValidationError(_NO_SUCH[kind], name=name)
         rows.append(row)
     store.set_for_user(kind, user_id, [r.id for r in rows])
     if kind == ROLE:

@@ -13,6 +13,7 @@ from ..storage import clients as client_store
 from ..storage import password_links as token_store
 from ..types import ClientView
 from . import clients, clock, crypto, outbound
+from .text import N_
 
 # RFC 7591 §2 metadata names → our client fields; `scope` is a space-separated string there.
 METADATA = {
@@ -57,9 +58,11 @@ def issue_initial_access_token(ttl: int, uses: int = 1) -> tuple[str, int]:
     seconds; ValidationError for a count or lifetime out of range. The conformance suite's Dynamic
     plan registers several clients with one token: an operator mints one with `uses` > 1 for it."""
     if isinstance(uses, bool) or not isinstance(uses, int) or not 1 <= uses <= MAX_INITIAL_USES:
-        raise ValidationError(f"The number of uses must be a whole number from 1 to {MAX_INITIAL_USES}.")
+        raise ValidationError(N_("The number of uses must be a whole number from 1 to %(num)d."), field="uses",
+                              num=MAX_INITIAL_USES)
     if isinstance(ttl, bool) or not isinstance(ttl, int) or not 1 <= ttl <= MAX_INITIAL_TTL:
-        raise ValidationError(f"The lifetime must be from 1 to {MAX_INITIAL_TTL} seconds (30 days).")
+        raise ValidationError(N_("The lifetime must be from 1 to %(num)d seconds (%(days)d days)."),
+                              field="expires_in", num=MAX_INITIAL_TTL, days=MAX_INITIAL_TTL // 86400)
     token = crypto.random_token(32)
     now = clock.now()
     token_store.add_initial(token_store.InitialAccessToken(token_hash=crypto.lookup_hash(token), created_at=now,
@@ -116,7 +119,7 @@ def _validated(fields: dict) -> dict:
         return clients.validate_metadata(**fields)
     except ValidationError as exc:
         if "Redirect URI" in str(exc) or "redirect URI" in str(exc):
-            raise InvalidRedirectUri(str(exc)) from None
+            raise InvalidRedirectUri(exc.message) from None
         raise
 
 
@@ -164,7 +167,7 @@ def update(settings, client_id: str, registration_token: str, metadata: dict) ->
         return clients.update(client_id, fields)
     except ValidationError as exc:
         if "Redirect URI" in str(exc):
-            raise InvalidRedirectUri(str(exc)) from None
+            raise InvalidRedirectUri(exc.message) from None
         raise
 
 

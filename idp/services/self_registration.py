@@ -57,8 +57,8 @@ def register(settings, passwords: Passwords, form: SignUp, *, origin: audit.Orig
         raise ValidationError(N_("Registration is closed."))
     address = mail.clean_address(form.email)
     if not allowed_domain(settings, address):
-        raise ValidationError("Accounts can only be created with an e-mail address of: "
-                              + ", ".join(sorted(settings.registration_domains)) + ".")
+        raise ValidationError(N_("Accounts can only be created with an e-mail address of: %(domains)s."),
+                              field="email", domains=", ".join(sorted(settings.registration_domains)))
     if "@" in form.username and form.username.strip().lower() != address:
         # Sign-in takes a username or an e-mail address, so a username may not be another user's address;
         # refusing one as taken would tell whether that address has an account here.

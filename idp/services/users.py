@@ -185,9 +185,10 @@ def update_profile(user_id: int, values: dict[str, str], editable: tuple[str, ..
         value = (values[name] or "").strip()
         label = CLAIM_LABELS.get(name, (name,))[0]
         if len(value) > MAX_CLAIM_LENGTH:
-            raise ValidationError(f"{label} can be at most {MAX_CLAIM_LENGTH} characters long.", field=name)
+            raise ValidationError(N_("%(label)s can be at most %(num)d characters long."), field=name, label=label,
+                                  num=MAX_CLAIM_LENGTH)
         if any(ord(ch) < 32 for ch in value):
-            raise ValidationError(f"{label} must be a single line of text.", field=name)
+            raise ValidationError(N_("%(label)s must be a single line of text."), field=name, label=label)
         if value != (claims.get(name) or ""):
             if name == "locale" and value:
                 _check_locale(value)
@@ -235,7 +236,7 @@ def count() -> int:
 def _require(user_id: int) -> store.User:
     row = store.get(user_id)
     if row is None:
-        raise NotFound("No such user.")
+        raise NotFound(N_("No such user."))
     return row
 
 

@@ -274,3 +274,17 @@ def test_profile_refuses_overlong_values_and_escapes_them(client, user):
     post_form(client, "/account/profile", "/account/profile", name="<script>alert(1)</script>")
     html = client.get("/account").get_data(as_text=True)
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+def test_a_profile_error_with_values_is_in_the_page_language(client, user):
+    """The service's message carries its values apart from its words: a German page says it in German,
+    label and number included, at the field at fault."""
+    account_login(client)
+    client.set_cookie("idp_lang", "de")
+    response = post_form(client, "/account/profile", "/account/profile", name="x" * 201)
+    html = response.get_data(as_text=True)
+    assert response.status_code == 400 and 'lang="de"' in html
+    message = "Vollständiger Name darf höchstens 200 Zeichen lang sein."
+    assert re.search(rf'<p class="field-error" id="name-error">{message}', html)
+    assert re.search(r'id="name"[^>]*aria-describedby="name-error" aria-invalid="true"', html, re.S)
+    assert "can be at most" not in html

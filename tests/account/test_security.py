@@ -34,6 +34,9 @@ def test_enrol_an_authenticator_app_then_remove_it_with_the_password(app, client
     assert page.status_code == 200 and "Two-step sign-in is <strong>off</strong>" in page.get_data(as_text=True)
     setup = client.get("/account/security/totp").get_data(as_text=True)
     assert "<svg" in setup and 'autocomplete="one-time-code"' in setup
+    assert "<title>QR code for your authenticator app</title>" in setup
+    german = client.get("/account/security/totp", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert "<title>QR-Code für Ihre Authenticator-App</title>" in german  # the QR code's name in the page language
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', setup).group(1)
     wrong = client.post("/account/security/totp", data={"code": "12345", "csrf_token": csrf_from(setup)})
     assert wrong.status_code == 400 and "not right" in wrong.get_data(as_text=True)

@@ -334,3 +334,32 @@ def test_admin_console_safe_next_refuses_control_characters(app):
     with app.test_request_context():
         assert safe_next("/admin/users\n") == safe_next("/admin/\t/evil.example.com") == "/admin"
         assert safe_next("/admin/users") == "/admin/users"
+
+
+def test_console_messages_with_values_are_in_the_page_language(app, admin_client):
+    """Form errors, flashes and confirmation pages built with values: the words in the console's language,
+    the values (an address, a name) as they were given, escaped."""
+    token = csrf_from(admin_client.get("/admin/clients/new").get_data(as_text=True))
+    admin_client.set_cookie("idp_lang", "fr")
+    bad = admin_client.post("/admin/clients/new", data={
+        "csrf_token": token, "name": "Shop", "auth_method": "client_secret_basic", "grant_types": "authorization_code",
+        "scopes": "openid", "redirect_uris": "http://shop.example.com/cb?<b>"})
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 400 and 'lang="fr"' in html
+    assert ("L’URI de redirection &#39;http://shop.example.com/cb?&lt;b&gt;&#39; doit utiliser https "
+            "(http uniquement en boucle locale).") in html
+    assert "<b>" not in html and "must use https" not in html
+
+    admin_client.set_cookie("idp_lang", "de")
+    with app.app_context():
+        rbac.create(rbac.ROLE, "shipping", "")
+    answer = admin_client.post("/admin/roles", data={"csrf_token": token, "name": "shipping"})
+    assert answer.status_code == 303
+    html = admin_client.get(answer.headers["Location"]).get_data(as_text=True)
+    assert "Eine Rolle namens „shipping“ gibt es bereits." in html and "already exists" not in html
+
+    asked = admin_client.post("/admin/roles/shipping/delete", data={"csrf_token": token})
+    html = asked.get_data(as_text=True)
+    assert "<h1>Rolle shipping löschen?</h1>" in html and ">Rolle löschen</button>" in html
+    with app.app_context():
+        assert "shipping" in [r.name for r in rbac.list_all(rbac.ROLE)]

@@ -74,6 +74,11 @@ def test_picker_needs_the_csrf_token_and_stays_on_this_site(client, browser, use
 def test_error_pages_and_flashes_follow_the_language(client, user):
     html = client.get("/no-such-page", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert '<html lang="fr">' in html and "Page introuvable" in html
+    refused = client.put("/account", headers={"Accept-Language": "de"})
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 405 and "Hier nicht möglich" in html and "Method Not Allowed" not in html
+    nul = client.get("/account?x=%00", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "La solicitud contiene un carácter NUL." in nul
 
 
 def test_discovery_lists_exactly_the_complete_catalogues(client):
@@ -108,3 +113,23 @@ def test_a_refused_password_is_explained_in_the_page_language(client, browser, u
         "current_password": PASSWORD, "new_password": "password123", "new_password_again": "password123",
         "csrf_token": csrf_from(page)}).get_data(as_text=True)
     assert "Esta contraseña está en una lista de contraseñas comunes" in refused
+
+
+def test_a_counted_message_takes_the_form_of_its_number_in_each_language(app):
+    """services.text.Nn_: the `num` value picks the singular or plural form, per language (French has
+    three); values are filled in as given; str() stays English."""
+    from idp.errors import ValidationError
+    from idp.i18n import describe
+    from idp.services.text import Nn_
+
+    def refused(names):
+        return ValidationError(Nn_("Unsupported scope: %(names)s.", "Unsupported scopes: %(names)s."),
+                               num=len(names), names=", ".join(names))
+
+    one, two = refused(["a:b"]), refused(["a:b", "c:d"])
+    assert (str(one), str(two)) == ("Unsupported scope: a:b.", "Unsupported scopes: a:b, c:d.")
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        assert describe(one) == "Portée non prise en charge : a:b."
+        assert describe(two) == "Portées non prises en charge : a:b, c:d."
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert describe(two) == "Nicht unterstützte Scopes: a:b, c:d."

@@ -83,6 +83,30 @@ def test_metadata_is_validated_like_the_console(dcr, initial_token, metadata, er
                     headers={"Authorization": f"Bearer {initial_token}"}).status_code == 201
 
 
+def test_error_description_stays_english_ascii_whatever_the_page_language(app, dcr, initial_token):
+    """RFC 6749 §5.2: error_description is ASCII; it is the service's English message, not the
+    Accept-Language's, while a page shows the very same message in German."""
+    from idp import i18n
+    from idp.errors import ValidationError
+    from idp.services import clients
+
+    headers = {"Authorization": f"Bearer {initial_token}", "Accept-Language": "de"}
+    english = "Redirect URI 'http://evil.example.com/cb' must use https (http only for loopback)."
+    response = dcr.post("/register", headers=headers,
+                        json={**METADATA, "redirect_uris": ["http://evil.example.com/cb"]})
+    assert response.status_code == 400 and response.get_json()["error_description"] == english
+    odd = dcr.post("/register", headers=headers, json={**METADATA, "redirect_uris": ["https://bücher.example/cb"]})
+    description = odd.get_json()["error_description"]
+    assert odd.status_code == 400 and "plain ASCII host name" in description
+    assert all(c in " !" or "#" <= c <= "[" or "]" <= c <= "~" for c in description)
+    with app.test_request_context(headers={"Accept-Language": "de"}), pytest.raises(ValidationError) as refused:
+        clients.validate_redirect_uri("http://evil.example.com/cb")
+    with app.test_request_context(headers={"Accept-Language": "de"}):
+        assert str(refused.value) == english
+        assert i18n.describe(refused.value) == ("Weiterleitungs-URI 'http://evil.example.com/cb' muss https "
+                                                "verwenden (http nur für Loopback).")
+
+
 def test_a_token_is_required_and_expires(dcr, initial_token):
     assert dcr.post("/register", json=METADATA).status_code == 401
     assert dcr.post("/register", json=METADATA, headers={"Authorization": "Bearer nope"}).status_code == 401

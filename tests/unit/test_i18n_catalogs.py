@@ -26,7 +26,7 @@ TAG = re.compile(r"<(\w+)")
 def extracted() -> dict:
     with open(ROOT / "babel.cfg") as cfg:
         method_map, options_map = parse_mapping_cfg(cfg)
-    keywords = DEFAULT_KEYWORDS | {"lazy_gettext": None, "N_": None}
+    keywords = DEFAULT_KEYWORDS | {"lazy_gettext": None, "N_": None, "Nn_": (1, 2)}
     found = {}
     for filename, _lineno, message, _comments, _context in extract_from_dir(
             str(ROOT), method_map, options_map, keywords=keywords):

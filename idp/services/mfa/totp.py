@@ -20,6 +20,7 @@ from ...extensions import db
 from ...storage import mfa as store
 from ...types import TotpEnrolment, UserView
 from .. import clock, crypto
+from ..text import N_
 
 STEP = 30  # seconds (RFC 6238 §5.2 recommends 30)
 DIGITS = 6
@@ -34,11 +35,15 @@ def _secret(settings, row: store.TotpCredential) -> str:
     return crypto.decrypt(settings.kek_bytes, row.secret_encrypted, _aad(row.user_id)).decode("ascii")
 
 
-def _enrolment(settings, user: UserView, secret: str) -> TotpEnrolment:
+# The QR code's accessible name (its SVG <title>): the page passes it in its own language.
+QR_TITLE = N_("QR code for your authenticator app")
+
+
+def _enrolment(settings, user: UserView, secret: str, qr_title: str) -> TotpEnrolment:
     issuer_name = urlsplit(settings.issuer).hostname or "idp"
     uri = pyotp.TOTP(secret, digits=DIGITS, interval=STEP).provisioning_uri(name=user.username,
                                                                             issuer_name=issuer_name)
-    svg = segno.make(uri, error="m").svg_inline(scale=4, title="QR code for your authenticator app")
+    svg = segno.make(uri, error="m").svg_inline(scale=4, title=qr_title)  # segno escapes the title
     return TotpEnrolment(secret=secret, uri=uri, qr_svg=svg)
 
 
@@ -47,11 +52,11 @@ def is_enabled(user_id: int) -> bool:
     return bool(row and row.confirmed_at is not None)
 
 
-def begin(settings, user: UserView) -> TotpEnrolment:
+def begin(settings, user: UserView, qr_title: str = QR_TITLE) -> TotpEnrolment:
     """Start (or show again) a pending enrolment: a new secret the app has to prove it holds."""
     row = store.totp_of(user.id)
     if row is not None and row.confirmed_at is not None:
-        raise ValidationError("An authenticator app is already set up. Remove it first to set up another.")
+        raise ValidationError(N_("An authenticator app is already set up. Remove it first to set up another."))
     if row is None:
         secret = pyotp.random_base32()  # 160 bits, as RFC 4226 §4 recommends
         row = store.TotpCredential(user_id=user.id, secret_encrypted=crypto.encrypt(settings.kek_bytes,
@@ -59,8 +64,8 @@ def begin(settings, user: UserView) -> TotpEnrolment:
                                    created_at=clock.now())
         db.session.add(row)
         db.session.commit()
-        return _enrolment(settings, user, secret)
-    return _enrolment(settings, user, _secret(settings, row))
+        return _enrolment(settings, user, secret, qr_title)
+    return _enrolment(settings, user, _secret(settings, row), qr_title)
 
 
 def _matching_step(secret: str, code: str) -> int | None:
@@ -91,7 +96,7 @@ def confirm(settings, user_id: int, code: str) -> None:
     """Finish enrolment with a code from the app; raises SecondFactorFailed if it is wrong."""
     row = store.totp_of(user_id)
     if row is None or row.confirmed_at is not None:
-        raise ValidationError("There is no authenticator-app set-up in progress. Start again.")
+        raise ValidationError(N_("There is no authenticator-app set-up in progress. Start again."))
     _use(settings, row, code)
     row.confirmed_at = clock.now()
     db.session.commit()

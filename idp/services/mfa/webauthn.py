@@ -40,6 +40,7 @@ from ...storage import mfa as store
 from ...storage import users as user_store
 from ...types import PasskeyView, UserView
 from .. import clock, crypto, json_input
+from ..text import N_
 from . import AMR_HARDWARE_KEY, AMR_SOFTWARE_KEY, AMR_USER_VERIFIED, passkey_view
 
 REGISTER = "register"
@@ -192,7 +193,7 @@ def register(settings, user: UserView, credential_json: str, nickname: str | Non
 def rename(user_id: int, pk: int, nickname: str) -> PasskeyView:
     row = store.credential_of(user_id, pk)
     if row is None:
-        raise ValidationError("That security key or passkey was not found.")
+        raise ValidationError(N_("That security key or passkey was not found."))
     row.nickname = _nickname(nickname, row.nickname)
     db.session.commit()
     return passkey_view(row)
@@ -201,7 +202,7 @@ def rename(user_id: int, pk: int, nickname: str) -> PasskeyView:
 def delete(user_id: int, pk: int) -> PasskeyView:
     row = store.credential_of(user_id, pk)
     if row is None:
-        raise ValidationError("That security key or passkey was not found.")
+        raise ValidationError(N_("That security key or passkey was not found."))
     view = passkey_view(row)
     db.session.delete(row)
     db.session.commit()

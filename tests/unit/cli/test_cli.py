@@ -130,8 +130,9 @@ def test_clients_create_rejects_a_bad_redirect_uri_readably(app, runner):
     result = runner.invoke(args=["clients", "create", "--name", "X", "--redirect-uri", "http://x.example/cb"])
     assert result.exit_code == 1
     assert "Error:" in result.output
-    assert "must use https" in result.output
-    assert "Traceback" not in result.output
+    # str() of the service's error: the English sentence with its values filled in (no placeholders).
+    assert "Redirect URI 'http://x.example/cb' must use https (http only for loopback)." in result.output
+    assert "%(" not in result.output and "Traceback" not in result.output
     with app.app_context():
         assert client_service.list_all() == []
 
