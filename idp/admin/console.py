@@ -233,7 +233,7 @@ def _invitation_days() -> int:
 def users_list():
     view = listing.read(users.SORTS, "username")
     page = users.search(view.q, view.offset, view.limit, view.sort, view.descending)
-    return render_template("admin/users.html", page=page, listing=view, error=request.args.get("error"),
+    return render_template("admin/users.html", page=page, listing=view,
                            invitation_days=_invitation_days())
 
 

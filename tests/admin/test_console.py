@@ -363,3 +363,10 @@ def test_console_messages_with_values_are_in_the_page_language(app, admin_client
     assert "<h1>Rolle shipping löschen?</h1>" in html and ">Rolle löschen</button>" in html
     with app.app_context():
         assert "shipping" in [r.name for r in rbac.list_all(rbac.ROLE)]
+
+
+def test_the_users_page_shows_no_message_taken_from_its_address(admin_client):
+    """Content spoofing (OWASP ASVS 5.x): a link to the console cannot put words of its own on the page."""
+    page = admin_client.get("/admin/users?error=Your+account+is+locked.+Call+555-0100")
+    shown = re.sub(r"<[^>]*>", " ", page.text)  # the words on the page (the address is only in link targets)
+    assert page.status_code == 200 and "555-0100" not in shown and 'class="alert' not in page.text
