@@ -16,6 +16,7 @@ from ..errors import LogoutRequestRejected
 from ..extensions import csrf
 from ..services import clients, logout, sessions, tokens, users
 from ..services.runtime import current
+from ..services.text import N_
 from ..types import ClientView, SessionView, UserView
 from . import bp
 
@@ -28,9 +29,10 @@ def _params() -> dict[str, str]:
     for key in source:
         items = source.getlist(key)
         if len(items) > 1:
-            raise LogoutRequestRejected(f"The sign-out request repeats the '{key[:40]}' parameter.")
+            raise LogoutRequestRejected(N_("The sign-out request repeats the '%(name)s' parameter."), name=key[:40])
         if len(items[0]) > MAX_PARAM_LENGTH:
-            raise LogoutRequestRejected(f"The '{key[:40]}' parameter of the sign-out request is too long.")
+            raise LogoutRequestRejected(N_("The '%(name)s' parameter of the sign-out request is too long."),
+                                        name=key[:40])
         values[key] = items[0]
     return values
 
@@ -42,7 +44,7 @@ def _hint(raw: str | None) -> dict | None:
     rt = current()
     claims = tokens.decode_id_token_hint(rt.keyring, raw)
     if not claims or claims.get("iss") != rt.settings.issuer or not isinstance(claims.get("sub"), str):
-        raise LogoutRequestRejected("The id_token_hint is not an ID token issued by this server.")
+        raise LogoutRequestRejected(N_("The id_token_hint is not an ID token issued by this server."))
     return claims
 
 
@@ -56,9 +58,9 @@ def _client(params: dict[str, str], hint: dict | None) -> ClientView | None:
     if client_id:
         client = clients.get(client_id)
         if client is None:
-            raise LogoutRequestRejected("The application that sent you here is not registered with this server.")
+            raise LogoutRequestRejected(N_("The application that sent you here is not registered with this server."))
         if hint is not None and client_id not in _audiences(hint):
-            raise LogoutRequestRejected("The id_token_hint was issued to another application than client_id.")
+            raise LogoutRequestRejected(N_("The id_token_hint was issued to another application than client_id."))
         return client
     if hint is None:
         return None
@@ -66,7 +68,7 @@ def _client(params: dict[str, str], hint: dict | None) -> ClientView | None:
     client = clients.get(audiences[0]) if len(audiences) == 1 else clients.get(hint.get("azp") or "")
     if client is None:
         # An access token (aud = issuer) or a token of a removed client is not an ID token hint.
-        raise LogoutRequestRejected("The id_token_hint was not issued to an application registered here.")
+        raise LogoutRequestRejected(N_("The id_token_hint was not issued to an application registered here."))
     return client
 
 

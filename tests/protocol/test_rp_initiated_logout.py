@@ -294,3 +294,4 @@ def test_a_refused_sign_out_request_is_explained_in_its_ui_locales(client, user,
     response = client.get("/logout", query_string={"id_token_hint": "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln",
                                                    "ui_locales": "fr"})
     assert response.status_code == 400 and '<html lang="fr">' in response.get_data(as_text=True)
+    assert "n’est pas un jeton d’identité émis par ce serveur" in response.get_data(as_text=True)
