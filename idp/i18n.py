@@ -1,5 +1,5 @@
 """Translations (Flask-Babel): every string a person reads — pages, flash messages, mails, scripts — goes
-through `_()`; `pybabel extract -F babel.cfg` collects them into translations/messages.pot and each
+through `_()`; `python scripts/translations.py update` collects them into translations/messages.pot and each
 language has a complete catalogue in translations/<lang>/LC_MESSAGES/messages.po (the compiled .mo files
 are committed next to them; tests/unit/test_i18n_catalogs.py fails when either is out of date).
 

@@ -74,7 +74,7 @@ def test_the_compiled_catalogue_matches_the_po_file(lang):
         po = {tupled(m.id): tupled(m.string) for m in read_po(f) if m.id and not m.fuzzy}
     with open(folder / "messages.mo", "rb") as f:
         mo = {tupled(m.id): tupled(m.string) for m in read_mo(f) if m.id}
-    assert mo == po, f"run: pybabel compile -d translations  ({lang})"
+    assert mo == po, f"run: python scripts/translations.py compile  ({lang})"
 
 
 # --- templates: literal text outside _() / {% trans %} ---------------------------------------------
