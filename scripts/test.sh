@@ -99,9 +99,9 @@ start=$SECONDS; status=0
 bash scripts/node.sh || status=$?
 record "node + oauth4webapi" "$status" $((SECONDS - start))
 
-banner "ruff check idp tests"
+banner "ruff check idp tests scripts migrations/env.py"
 start=$SECONDS; status=0
-"$VENV/bin/ruff" check idp tests || status=$?
+"$VENV/bin/ruff" check idp tests scripts migrations/env.py || status=$?
 record "ruff" "$status" $((SECONDS - start))
 
 for database in $DATABASES; do
