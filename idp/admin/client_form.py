@@ -1,7 +1,7 @@
 """The console's client form as data: its sections (Basics · Sign-in & redirects · Logout · Tokens ·
 Advanced), each field's label in words and help text, and the choices described. The template lays
 these out; the view reads the posted form back into what services.clients.validate_metadata takes.
-Every string here is a whole sentence or label, ready to be wrapped for translation."""
+Every string here is a whole sentence or label, marked N_() and translated by the template."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 
 from ..services.clients import DEVICE_CODE_GRANT
+from ..services.text import N_
 
 
 @dataclass(frozen=True)
@@ -20,87 +21,95 @@ class Field:
 
 
 AUTH_METHOD_LABELS = {
-    "client_secret_basic": "Web app on a server — sends its secret in the Authorization header (most common)",
-    "client_secret_post": "Web app on a server — sends its secret in the request body",
-    "private_key_jwt": "High-assurance app — proves itself with its own signing key, no shared secret",
-    "none": "Single-page, mobile or desktop app — no secret, uses PKCE",
+    "client_secret_basic": N_("Web app on a server — sends its secret in the Authorization header (most common)"),
+    "client_secret_post": N_("Web app on a server — sends its secret in the request body"),
+    "private_key_jwt": N_("High-assurance app — proves itself with its own signing key, no shared secret"),
+    "none": N_("Single-page, mobile or desktop app — no secret, uses PKCE"),
 }
 GRANT_TYPE_LABELS = {
-    "authorization_code": "Sign-in in a browser (authorization code) — for web, mobile and single-page apps",
-    "refresh_token": "Refresh tokens — the app stays signed in without asking again",
-    "client_credentials": "Machine to machine (client credentials) — a service acting for itself, no person",
-    DEVICE_CODE_GRANT: "Device code — for TVs and command-line tools: the person signs in on another device",
+    "authorization_code": N_("Sign-in in a browser (authorization code) — for web, mobile and single-page apps"),
+    "refresh_token": N_("Refresh tokens — the app stays signed in without asking again"),
+    "client_credentials": N_("Machine to machine (client credentials) — a service acting for itself, no person"),
+    DEVICE_CODE_GRANT: N_("Device code — for TVs and command-line tools: the person signs in on another device"),
 }
-FORMAT_LABELS = {"jwt": "Signed JWT (resource servers check it themselves)",
-                 "opaque": "Opaque reference (resource servers ask the introspection endpoint)"}
+FORMAT_LABELS = {"jwt": N_("Signed JWT (resource servers check it themselves)"),
+                 "opaque": N_("Opaque reference (resource servers ask the introspection endpoint)")}
 
 SECTIONS: tuple[tuple[str, str, tuple[Field, ...]], ...] = (
-    ("basics", "Basics", (
-        Field("name", "Application name", "text", "People see it on the sign-in and consent pages."),
-        Field("auth_method", "Application type", "select", "How the application proves who it is. It cannot be "
-              "changed after registration."),
-        Field("client_uri", "Home page", "text", "An https address shown as a link on the consent page."),
-        Field("logo_uri", "Logo", "text", "An https address of a square image, shown on the sign-in and consent "
-              "pages."),
-        Field("policy_uri", "Privacy policy", "text", "An https address shown as a link on the consent page."),
-        Field("tos_uri", "Terms of service", "text", "An https address shown as a link on the consent page."),
+    ("basics", N_("Basics"), (
+        Field("name", N_("Application name"), "text", N_("People see it on the sign-in and consent pages.")),
+        Field("auth_method", N_("Application type"), "select", N_("How the application proves who it is. It cannot be "
+              "changed after registration.")),
+        Field("client_uri", N_("Home page"), "text", N_("An https address shown as a link on the consent page.")),
+        Field("logo_uri", N_("Logo"), "text", N_("An https address of a square image, shown on the sign-in and consent "
+              "pages.")),
+        Field("policy_uri", N_("Privacy policy"), "text", N_("An https address shown as a link on the consent page.")),
+        Field("tos_uri", N_("Terms of service"), "text", N_("An https address shown as a link on the consent page.")),
     )),
-    ("sign-in", "Sign-in & redirects", (
-        Field("redirect_uris", "Redirect addresses", "lines", "Where people return after signing in. One per line, "
-              "exact; https (http only for localhost); no fragments or wildcards."),
-        Field("grant_types", "How the application gets tokens", "grants"),
-        Field("scopes", "Allowed scopes", "scopes", "Separated by spaces: openid profile email address phone "
-              "offline_access roles groups, or API scopes such as orders:read."),
-        Field("require_pkce", "Require PKCE", "check", "Refuse sign-ins without a PKCE code challenge "
-              "(always on for apps without a secret)."),
-        Field("skip_consent", "Skip the consent page", "check", "Only for your own first-party applications."),
-        Field("require_mfa", "Require two-step sign-in", "check", "Everyone signing in to this application needs "
-              "a second factor; those without one set it up during sign-in."),
-        Field("allowed_cors_origins", "Browser origins allowed to call the token endpoint", "lines",
-              "For single-page apps: https://app.example.com. One per line."),
+    ("sign-in", N_("Sign-in & redirects"), (
+        Field("redirect_uris", N_("Redirect addresses"), "lines",
+              N_("Where people return after signing in. One per line, "
+                 "exact; https (http only for localhost); no fragments or wildcards.")),
+        Field("grant_types", N_("How the application gets tokens"), "grants"),
+        Field("scopes", N_("Allowed scopes"), "scopes", N_("Separated by spaces: openid profile email address phone "
+              "offline_access roles groups, or API scopes such as orders:read.")),
+        Field("require_pkce", N_("Require PKCE"), "check", N_("Refuse sign-ins without a PKCE code challenge "
+              "(always on for apps without a secret).")),
+        Field("skip_consent", N_("Skip the consent page"), "check", N_("Only for your own first-party applications.")),
+        Field("require_mfa", N_("Require two-step sign-in"), "check",
+              N_("Everyone signing in to this application needs "
+                 "a second factor; those without one set it up during sign-in.")),
+        Field("allowed_cors_origins", N_("Browser origins allowed to call the token endpoint"), "lines",
+              N_("For single-page apps: https://app.example.com. One per line.")),
     )),
-    ("logout", "Logout", (
-        Field("post_logout_redirect_uris", "Addresses after sign-out", "lines", "Where people may return after "
-              "signing out. One per line, exact."),
-        Field("backchannel_logout_uri", "Back-channel logout address", "text", "The server is told here, "
-              "server to server, when a person signs out (OpenID Back-Channel Logout)."),
-        Field("backchannel_logout_session_required", "Include the session id (sid) in back-channel logout",
+    ("logout", N_("Logout"), (
+        Field("post_logout_redirect_uris", N_("Addresses after sign-out"), "lines", N_("Where people may return after "
+              "signing out. One per line, exact.")),
+        Field("backchannel_logout_uri", N_("Back-channel logout address"), "text", N_("The server is told here, "
+              "server to server, when a person signs out (OpenID Back-Channel Logout).")),
+        Field("backchannel_logout_session_required", N_("Include the session id (sid) in back-channel logout"),
               "check"),
-        Field("frontchannel_logout_uri", "Front-channel logout address", "text", "Loaded in a hidden frame of the "
-              "sign-out page (OpenID Front-Channel Logout)."),
-        Field("frontchannel_logout_session_required", "Include the issuer and session id in front-channel logout",
+        Field("frontchannel_logout_uri", N_("Front-channel logout address"), "text",
+              N_("Loaded in a hidden frame of the "
+                 "sign-out page (OpenID Front-Channel Logout).")),
+        Field("frontchannel_logout_session_required", N_("Include the issuer and session id in front-channel logout"),
               "check"),
     )),
-    ("tokens", "Tokens", (
-        Field("access_token_format", "Access token format", "select"),
-        Field("access_token_ttl", "Access token lifetime", "ttl", "In seconds; empty uses the server default."),
-        Field("id_token_ttl", "ID token lifetime", "ttl", "In seconds; empty uses the server default."),
-        Field("refresh_token_ttl", "Refresh token lifetime", "ttl", "In seconds, from sign-in; empty uses the "
-              "server default."),
-        Field("refresh_token_idle_ttl", "Refresh token idle lifetime", "ttl", "In seconds without use; empty uses "
-              "the server default."),
-        Field("resources", "APIs the application may call", "lines", "Resource addresses (RFC 8707 audiences) it may "
-              "ask tokens for. One per line."),
-        Field("served_resources", "APIs this application serves", "lines", "It may introspect tokens meant for "
-              "these. One per line."),
+    ("tokens", N_("Tokens"), (
+        Field("access_token_format", N_("Access token format"), "select"),
+        Field("access_token_ttl", N_("Access token lifetime"), "ttl", N_("In seconds; empty uses the server default.")),
+        Field("id_token_ttl", N_("ID token lifetime"), "ttl", N_("In seconds; empty uses the server default.")),
+        Field("refresh_token_ttl", N_("Refresh token lifetime"), "ttl", N_("In seconds, from sign-in; empty uses the "
+              "server default.")),
+        Field("refresh_token_idle_ttl", N_("Refresh token idle lifetime"), "ttl",
+              N_("In seconds without use; empty uses "
+                 "the server default.")),
+        Field("resources", N_("APIs the application may call"), "lines",
+              N_("Resource addresses (RFC 8707 audiences) it may "
+                 "ask tokens for. One per line.")),
+        Field("served_resources", N_("APIs this application serves"), "lines", N_("It may introspect tokens meant for "
+              "these. One per line.")),
     )),
-    ("advanced", "Advanced: keys, PAR, DPoP, FAPI 2.0", (
-        Field("jwks_uri", "Public keys address (JWK set URI)", "text", "Where the application publishes its public "
-              "keys (for private_key_jwt and request objects); https."),
-        Field("jwks", "Public keys (JWK set)", "json", "Instead of an address: the keys as JSON, {\"keys\": [...]}."),
-        Field("token_endpoint_auth_signing_alg", "Client assertion algorithm", "text", "Only this algorithm for "
-              "private_key_jwt (empty: RS256, PS256, ES256, EdDSA)."),
-        Field("request_object_signing_alg", "Request object algorithm", "text", "Only this algorithm for request "
-              "objects; \"none\" allows unsigned ones."),
-        Field("id_token_signed_response_alg", "ID token algorithm", "text", "RS256 (default), PS256 or ES256."),
-        Field("access_token_signed_response_alg", "Access token algorithm", "text",
-              "RS256 (default), PS256 or ES256."),
-        Field("require_pushed_authorization_requests", "Require pushed authorization requests (PAR)", "check",
-              "Sign-in requests must be sent to the PAR endpoint first."),
-        Field("dpop_bound_access_tokens", "Require DPoP-bound access tokens", "check", "Tokens work only with "
-              "a proof from the application's key."),
-        Field("fapi2", "FAPI 2.0 security profile", "check", "Requires private_key_jwt, PAR, PKCE and DPoP, and "
-              "signs with PS256."),
+    ("advanced", N_("Advanced: keys, PAR, DPoP, FAPI 2.0"), (
+        Field("jwks_uri", N_("Public keys address (JWK set URI)"), "text",
+              N_("Where the application publishes its public "
+                 "keys (for private_key_jwt and request objects); https.")),
+        Field("jwks", N_("Public keys (JWK set)"), "json",
+              N_("Instead of an address: the keys as JSON, {\"keys\": [...]}.")),
+        Field("token_endpoint_auth_signing_alg", N_("Client assertion algorithm"), "text", N_("Only this algorithm for "
+              "private_key_jwt (empty: RS256, PS256, ES256, EdDSA).")),
+        Field("request_object_signing_alg", N_("Request object algorithm"), "text",
+              N_("Only this algorithm for request "
+                 "objects; \"none\" allows unsigned ones.")),
+        Field("id_token_signed_response_alg", N_("ID token algorithm"), "text", N_("RS256 (default), PS256 or ES256.")),
+        Field("access_token_signed_response_alg", N_("Access token algorithm"), "text",
+              N_("RS256 (default), PS256 or ES256.")),
+        Field("require_pushed_authorization_requests", N_("Require pushed authorization requests (PAR)"), "check",
+              N_("Sign-in requests must be sent to the PAR endpoint first.")),
+        Field("dpop_bound_access_tokens", N_("Require DPoP-bound access tokens"), "check", N_("Tokens work only with "
+              "a proof from the application's key.")),
+        Field("fapi2", N_("FAPI 2.0 security profile"), "check", N_("Requires private_key_jwt, PAR, PKCE and DPoP, and "
+              "signs with PS256.")),
     )),
 )
 FIELDS = {f.name: f for _, _, fields in SECTIONS for f in fields}

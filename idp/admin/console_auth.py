@@ -18,6 +18,7 @@ from ..errors import Forbidden
 from ..i18n import gettext as _
 from ..services import authorization, clients, policy, rbac
 from ..services.runtime import current
+from ..services.text import N_
 from ..types import SessionView, UserView
 from . import bp
 
@@ -56,12 +57,12 @@ def current_admin() -> Admin | None:
 
 
 # The console's sections: (endpoint, label, the action that opens it, endpoint prefix marking it current).
-SECTIONS = (("admin.index", "Overview", None, "admin.index"),
-            ("admin.clients_list", "Applications", "client.list", "admin.client"),
-            ("admin.users_list", "Users", "user.list", "admin.user"),
-            ("admin.roles_page", "Roles & groups", "role.list", "admin.r"),
-            ("admin.audit_page", "Audit log", "audit.read", "admin.audit"),
-            ("admin.mail_page", "Mail", "mail.read", "admin.mail"))
+SECTIONS = (("admin.index", N_("Overview"), None, "admin.index"),
+            ("admin.clients_list", N_("Applications"), "client.list", "admin.client"),
+            ("admin.users_list", N_("Users"), "user.list", "admin.user"),
+            ("admin.roles_page", N_("Roles & groups"), "role.list", "admin.r"),
+            ("admin.audit_page", N_("Audit log"), "audit.read", "admin.audit"),
+            ("admin.mail_page", N_("Mail"), "mail.read", "admin.mail"))
 
 
 @bp.context_processor
@@ -73,14 +74,15 @@ def _navigation() -> dict:
         return {}
     here = request.endpoint or ""
     return {"console_nav": [
-        {"url": url_for(endpoint), "label": label, "current": here.startswith(prefix)}
+        {"url": url_for(endpoint), "label": _(label), "current": here.startswith(prefix)}
         for endpoint, label, action, prefix in SECTIONS
         if action is None or authorization.allowed(actor(), action)
     ], "admin": admin}
 
 
-def _refused(message: str = "Your roles do not allow this part of the admin console."):
-    return render_template("errors/error.html", title=_("Not allowed"), message=message,
+def _refused(message: str | None = None):
+    return render_template("errors/error.html", title=_("Not allowed"),
+                           message=message or _("Your roles do not allow this part of the admin console."),
                            next_step=_("Ask an administrator for the role you need."),
                            links=([(_("Back to the admin console"), url_for("admin.index"))] if g.get("admin") else [])
                            + [(_("Go to your account"), url_for("account.index"))]), 403

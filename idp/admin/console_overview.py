@@ -8,7 +8,9 @@ from datetime import UTC, datetime
 from flask import render_template, request
 
 from ..errors import NotFound
+from ..i18n import gettext as _
 from ..services import audit, authorization, clients, clock, users
+from ..services.text import N_
 from ..types import Page
 from . import bp
 from .console_auth import actor, requires
@@ -16,34 +18,35 @@ from .console_auth import actor, requires
 DAY = 86400
 # Audit event names in words (others are shown as recorded).
 EVENT_LABELS = {
-    "login.password": "Signed in with a password", "login.passkey": "Signed in with a passkey",
-    "login.throttled": "Sign-in slowed down (too many failures)", "logout": "Signed out",
-    "logout.backchannel": "Back-channel logout sent", "consent.grant": "Allowed an application",
-    "consent.deny": "Denied an application", "consent.revoke": "Removed an application's access",
-    "token.issue": "Tokens issued", "token.refresh": "Tokens refreshed", "token.revoke": "Token revoked",
-    "token.refresh_reuse_detected": "A used refresh token was sent again",
-    "token.code_reuse_detected": "A used authorization code was sent again",
-    "mfa.totp.verify": "Second step: authenticator code", "mfa.webauthn.verify": "Second step: passkey",
-    "mfa.recovery.verify": "Second step: recovery code", "mfa.totp.enrol": "Set up an authenticator app",
-    "mfa.totp.disable": "Removed the authenticator app", "mfa.webauthn.register": "Added a passkey",
-    "mfa.webauthn.delete": "Removed a passkey", "mfa.webauthn.rename": "Renamed a passkey",
-    "mfa.recovery.generate": "Made new recovery codes", "password.change": "Changed the password",
-    "password.set_by_link": "Set a password with a link", "profile.update": "Changed the profile",
-    "device.enter": "Entered a device code", "device.done": "Answered a device request",
-    "client.register": "Application registered itself", "admin.client.create": "Registered an application",
-    "admin.client.update": "Changed an application", "admin.client.delete": "Deleted an application",
-    "admin.client.disable": "Disabled an application", "admin.client.enable": "Enabled an application",
-    "admin.client.rotate_secret": "Rotated an application's secret", "admin.user.create": "Created a user",
-    "admin.user.update": "Changed a user's profile", "admin.user.delete": "Deleted a user",
-    "admin.user.disable": "Disabled a user", "admin.user.enable": "Enabled a user",
-    "admin.user.mfa_reset": "Reset a user's second factors", "admin.user.roles": "Changed a user's roles",
-    "admin.user.password_link": "Made a set-password link",
+    "login.password": N_("Signed in with a password"), "login.passkey": N_("Signed in with a passkey"),
+    "login.throttled": N_("Sign-in slowed down (too many failures)"), "logout": N_("Signed out"),
+    "logout.backchannel": N_("Back-channel logout sent"), "consent.grant": N_("Allowed an application"),
+    "consent.deny": N_("Denied an application"), "consent.revoke": N_("Removed an application's access"),
+    "token.issue": N_("Tokens issued"), "token.refresh": N_("Tokens refreshed"), "token.revoke": N_("Token revoked"),
+    "token.refresh_reuse_detected": N_("A used refresh token was sent again"),
+    "token.code_reuse_detected": N_("A used authorization code was sent again"),
+    "mfa.totp.verify": N_("Second step: authenticator code"), "mfa.webauthn.verify": N_("Second step: passkey"),
+    "mfa.recovery.verify": N_("Second step: recovery code"), "mfa.totp.enrol": N_("Set up an authenticator app"),
+    "mfa.totp.disable": N_("Removed the authenticator app"), "mfa.webauthn.register": N_("Added a passkey"),
+    "mfa.webauthn.delete": N_("Removed a passkey"), "mfa.webauthn.rename": N_("Renamed a passkey"),
+    "mfa.recovery.generate": N_("Made new recovery codes"), "password.change": N_("Changed the password"),
+    "password.set_by_link": N_("Set a password with a link"), "profile.update": N_("Changed the profile"),
+    "device.enter": N_("Entered a device code"), "device.done": N_("Answered a device request"),
+    "client.register": N_("Application registered itself"), "admin.client.create": N_("Registered an application"),
+    "admin.client.update": N_("Changed an application"), "admin.client.delete": N_("Deleted an application"),
+    "admin.client.disable": N_("Disabled an application"), "admin.client.enable": N_("Enabled an application"),
+    "admin.client.rotate_secret": N_("Rotated an application's secret"), "admin.user.create": N_("Created a user"),
+    "admin.user.update": N_("Changed a user's profile"), "admin.user.delete": N_("Deleted a user"),
+    "admin.user.disable": N_("Disabled a user"), "admin.user.enable": N_("Enabled a user"),
+    "admin.user.mfa_reset": N_("Reset a user's second factors"), "admin.user.roles": N_("Changed a user's roles"),
+    "admin.user.password_link": N_("Made a set-password link"),
 }
 
 
 @bp.app_template_filter("event_label")
 def event_label(event: str) -> str:
-    return EVENT_LABELS.get(event, event)
+    """An audit event's name in words, in the page's language (unknown names as recorded)."""
+    return _(EVENT_LABELS[event]) if event in EVENT_LABELS else event
 RECENT_SECURITY_EVENTS = 8
 
 

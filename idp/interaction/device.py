@@ -8,13 +8,15 @@ from flask import Blueprint, redirect, render_template, request, url_for
 
 from .. import http
 from ..errors import Throttled
+from ..i18n import gettext as _
 from ..services import clients, device, interactions, throttle
 from ..services.runtime import current
+from ..services.text import N_
 
 device_bp = Blueprint("device", __name__, url_prefix="/device")
 
-WRONG_CODE = "That code is not valid or has expired. Check the code on your device and try again."
-TOO_MANY = "Too many wrong codes. Wait a few minutes, then try again."
+WRONG_CODE = N_("That code is not valid or has expired. Check the code on your device and try again.")
+TOO_MANY = N_("Too many wrong codes. Wait a few minutes, then try again.")
 
 
 def _render(user_code: str | None = None, error: str | None = None, status: int = 200):
@@ -42,11 +44,11 @@ def submit():
     try:
         reservation = throttle.reserve(_attempt_keys(rt.settings, secret))
     except Throttled:
-        return _render(typed, TOO_MANY, 429)
+        return _render(typed, _(TOO_MANY), 429)
     pending = device.find_pending(typed)
     client = clients.get_by_pk(pending.client_pk) if pending else None
     if pending is None or client is None or not client.enabled:
-        return _render(typed, WRONG_CODE, 400)
+        return _render(typed, _(WRONG_CODE), 400)
     reservation.succeeded()
     uid = interactions.start(
         rt.settings, client_id=client.client_id, prompt="login", consent_scopes=pending.scope.split(),

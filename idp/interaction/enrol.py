@@ -16,12 +16,13 @@ from ..i18n import gettext as _
 from ..services import audit, mfa, policy
 from ..services.mfa import recovery, throttle, totp, webauthn
 from ..services.runtime import current
+from ..services.text import N_
 from ..types import InteractionView, UserView
 from . import bp
 from .mfa import _options
 from .views import _client_name, _current_user, _expired, _interaction
 
-WRONG_CODE = "That code is not right. Enter the code your app shows now."
+WRONG_CODE = N_("That code is not right. Enter the code your app shows now.")
 
 
 def render(interaction: InteractionView, user: UserView, error: str | None = None, status: int = 200):
@@ -90,7 +91,7 @@ def enrol_totp_confirm(uid: str):
     except SecondFactorFailed as exc:
         audit.record("mfa.totp.enrol", outcome=audit.FAILURE, origin=http.origin(), actor_user_id=user.id,
                      client_id=interaction.client_id, reason=str(exc))
-        return _render_totp(interaction, user, WRONG_CODE, 400)
+        return _render_totp(interaction, user, _(WRONG_CODE), 400)
     except ValidationError:
         return _expired()
     return _finish(interaction, user, "mfa.totp.enrol", [mfa.AMR_OTP])
