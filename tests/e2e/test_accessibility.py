@@ -1,6 +1,7 @@
 """Every page, walked in Chromium in English and in German, at a desktop (1280×800) and a phone
 (390×844) width, checked by axe-core (every rule axe runs by default: WCAG 2.x A/AA and best
-practices); any violation fails the test, and so does a page wider than the screen. In German every
+practices); any violation fails the test, and so does a page wider than the screen or a text wider
+than its box (a long German compound in a heading or a button). In German every
 page must also say `<html lang="de">` and show no English words of our own (visible text, the
 page title and the aria-label/placeholder/title/alt texts). A few pages are also checked in the dark
 theme (English only: colours do not depend on the language). A screenshot of each page at each
@@ -11,8 +12,10 @@ git-ignored, kept by CI as artefacts), named `<page>-<width>.png` in English and
 The walk finds elements by the names people see, in the page's language: the names are looked up in
 the compiled catalogues (translations/<lang>), so a translation that changes does not break it.
 
-axe-core comes from npm (scripts/node.sh puts it in .npm-local/); the page CSP forbids injected
-scripts, so the browser context bypasses the CSP (the pages' own CSP is tested elsewhere)."""
+axe-core comes from npm (scripts/node.sh puts it in .npm-local/) and is loaded into every page as an
+init script; the browser context bypasses the CSP (the pages' own CSP is tested elsewhere). The walk
+takes about half a minute per language; the two languages are two tests, so xdist runs them side by
+side."""
 
 from __future__ import annotations
 
@@ -62,6 +65,13 @@ SCRIPT_TEXT = """() => {
       if (el.hasAttribute(name)) texts.push(el.getAttribute(name));
   return texts.join('\\n');
 }"""
+# Elements whose text sticks out of their own box (a long word in a narrow heading or button), outside
+# scroll containers and what is hidden on purpose (visually-hidden texts, the sign-up honeypot).
+SPILLS = """() => [...document.body.querySelectorAll('*')].filter(el =>
+  !['svg', 'path', 'INPUT', 'TEXTAREA', 'SELECT', 'TABLE', 'THEAD', 'TBODY', 'TR'].includes(el.tagName)
+  && !el.closest('.visually-hidden, .hp, .table-wrap') && getComputedStyle(el).overflowX === 'visible'
+  && el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1
+).map(el => `${el.tagName.toLowerCase()} "${el.innerText.slice(0, 40)}" ${el.scrollWidth - el.clientWidth}px`)"""
 AXE_RUN = ("axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v => ({id: v.id, "
            "help: v.help, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 3)})))")
 
@@ -72,7 +82,7 @@ class Walk:
     def __init__(self, lang: str):
         if not AXE.exists():
             pytest.fail(f"{AXE} is missing: run scripts/node.sh (scripts/test.sh does)")
-        self.lang, self.script, self.failures, self.seen = lang, AXE.read_text(), [], []
+        self.lang, self.failures, self.seen = lang, [], []
         catalogue = (gettext.NullTranslations() if lang == "en"
                      else gettext.translation("messages", ROOT / "translations", languages=[lang]))
         self.t = catalogue.gettext
@@ -90,8 +100,6 @@ class Walk:
             left = sorted({line.strip()[:120] for line in text.splitlines() if ENGLISH.search(line)})
             if left:
                 self.failures.append(f"{name}: English left: {left}")
-        if not page.evaluate("typeof window.axe !== 'undefined'"):
-            page.add_script_tag(content=self.script)
         schemes = ("light", "dark") if dark and self.lang == "en" else ("light",)
         for scheme in schemes:
             page.emulate_media(color_scheme=scheme)
@@ -102,6 +110,9 @@ class Walk:
                 overflow = page.evaluate("document.documentElement.scrollWidth") - size["width"]
                 if overflow > 0:
                     self.failures.append(f"{name} [{label}]: {overflow}px wider than the screen")
+                spills = page.evaluate(SPILLS)
+                if spills:
+                    self.failures.append(f"{name} [{label}]: text wider than its box: {spills[:3]}")
                 suffix = "" if scheme == "light" else "-dark"
                 page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}{suffix}.png"), full_page=True)
         page.emulate_media(color_scheme="light")
@@ -173,12 +184,13 @@ def test_every_page_passes_axe_at_both_widths(lang, chromium, site, people, smtp
 
 
 def _context(chromium, lang: str):
-    """A fresh browser profile speaking `lang` (its Accept-Language), in which the application's own
-    pages (https://photos.example) answer with an empty page."""
+    """A fresh browser profile speaking `lang` (its Accept-Language), with axe-core loaded in every
+    page, in which the application's own pages (https://photos.example) answer with an empty page."""
     context = chromium.new_context(bypass_csp=True, viewport=WIDTHS["desktop"], locale=BROWSER_LOCALE[lang])
     context.route(f"{APP}/**", lambda route: route.fulfill(status=200, content_type="text/html",
                                                            body="<!doctype html><title>Acme Photos</title>"))
     context.set_default_timeout(10_000)
+    context.add_init_script(path=str(AXE))  # on every page before its own scripts: cheaper than injecting
     return context
 
 
