@@ -1,11 +1,11 @@
 """Every page, walked in Chromium in English and in German, at a desktop (1280×800) and a phone
 (390×844) width, checked by axe-core (every rule axe runs by default: WCAG 2.x A/AA and best
 practices); any violation fails the test, and so does a page wider than the screen or a text wider
-than its box (a long German compound in a heading or a button). In German every
-page must also say `<html lang="de">` and show no English words of our own (visible text, the
-page title and the aria-label/placeholder/title/alt texts). A few pages are also checked in the dark
-theme (English only: colours do not depend on the language). A screenshot of each page at each
-width is written to the screenshots folder (IDP_SCREENSHOTS, default artifacts/screenshots;
+than its box (a long German compound in a heading or a button). In German every page must also say
+`<html lang="de">` and show no English words of our own (visible text, the page title and the
+aria-label/placeholder/title/alt texts) nor times written the ISO way. A few pages are also checked in
+the dark theme (English only: colours do not depend on the language). A screenshot of each page at
+each width is written to the screenshots folder (IDP_SCREENSHOTS, default artifacts/screenshots;
 git-ignored, kept by CI as artefacts), named `<page>-<width>.png` in English and
 `de-<page>-<width>.png` in German.
 
@@ -45,6 +45,8 @@ BROWSER_LOCALE = {"en": "en-US", "de": "de-DE"}
 ENGLISH = re.compile(r"\b(Sign in|Sign out|Password|Cancel|Delete|Continue|Back(?!-)|Save|Allow|Deny|Search|Next|"
                      r"Previous|Enabled|Disabled|Users|Applications|Settings|Language|E-mail|Your|your|you|"
                      r"the|and|with|this|never|ago|minutes|hours|days)\b")
+# A time written the English/ISO way ("2026-12-08 17:18 UTC") rather than in the page's language.
+ISO_TIME = re.compile(r"\b\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}")
 # Data, not our words, may stay English on a German page: the people's and applications' names, the
 # language picker's "English", and what a page marks translate="no" (audit details, user agents).
 DATA = ("Acme Photos", "Acme Bank", "Living-room TV", "Ada Root", "English")
@@ -97,7 +99,8 @@ class Walk:
             text = page.evaluate(SCRIPT_TEXT)
             for data in NOT_YET_TRANSLATED + DATA:
                 text = text.replace(data, "")
-            left = sorted({line.strip()[:120] for line in text.splitlines() if ENGLISH.search(line)})
+            left = sorted({line.strip()[:120] for line in text.splitlines()
+                           if ENGLISH.search(line) or ISO_TIME.search(line)})
             if left:
                 self.failures.append(f"{name}: English left: {left}")
         schemes = ("light", "dark") if dark and self.lang == "en" else ("light",)
@@ -349,10 +352,19 @@ def _console_pages(walk: Walk, page, site, smtp, client_id: str) -> None:
     page.get_by_role("heading", name=t("Set your password"), exact=True).wait_for()
     walk.check(page, "set-password")
     page.get_by_label(t("New password"), exact=True).fill("x")
+    link = page.url
     page.get_by_label(t("New password again"), exact=True).fill("y")
     page.get_by_role("button", name=t("Set password"), exact=True).click()
     page.locator("#form-error").wait_for()
     walk.check(page, "set-password-error")
+    page.get_by_label(t("New password"), exact=True).fill(PASSWORD)
+    page.get_by_label(t("New password again"), exact=True).fill(PASSWORD)
+    page.get_by_role("button", name=t("Set password"), exact=True).click()
+    page.get_by_role("heading", name=t("Your password is set"), exact=True).wait_for()
+    walk.check(page, "set-password-done")
+    page.goto(link)  # single use
+    page.get_by_role("heading", name=t("This link no longer works"), exact=True).wait_for()
+    walk.check(page, "link-used")
 
 
 def _second_person(walk: Walk, chromium, site, lang: str) -> None:
@@ -391,13 +403,26 @@ def _second_person(walk: Walk, chromium, site, lang: str) -> None:
         page.goto(f"{base}/admin")
         page.get_by_role("heading", name=t("Not allowed"), exact=True).wait_for()
         walk.check(page, "console-not-allowed")
+        # A form sent with a stale CSRF token, then the account's deletion.
+        page.goto(f"{base}/account/profile")
+        page.locator("input[name=csrf_token]").first.evaluate("input => { input.value = 'stale'; }")
+        page.get_by_role("button", name=t("Save"), exact=True).click()
+        page.get_by_role("heading", name=t("Your form expired"), exact=True).wait_for()
+        walk.check(page, "form-expired")
+        page.goto(f"{base}/account/delete")
+        page.get_by_label(t("Your password"), exact=True).fill(PASSWORD)
+        page.get_by_label(t("Yes, delete my account"), exact=True).check()
+        page.get_by_role("button", name=t("Delete my account"), exact=True).click()
+        gone = (t("Your account is being deleted"), t("Your account was deleted"))
+        page.locator("h1").filter(has_text=re.compile("|".join(map(re.escape, gone)))).wait_for()
+        walk.check(page, "account-deleted")
     finally:
         context.close()
 
 
 def _newcomer(walk: Walk, chromium, site, smtp, lang: str) -> None:
     """Someone signed out: forgot password, sign-up, and a sign-in link by e-mail opened in this
-    browser and in another one."""
+    browser and in another one (root's: alice deleted her account)."""
     t, base, app = walk.t, site.url, site.app
     rp = make_client(app, name="Acme Photos Web", redirect_uris=[f"{APP}/web"], scopes=["openid"])
     query = _authorize_query(lang, rp.client.client_id, f"{APP}/web", scope="openid")
@@ -438,7 +463,7 @@ def _newcomer(walk: Walk, chromium, site, smtp, lang: str) -> None:
         # A sign-in link: asked for here, opened in another browser (which asks), allowed here.
         context.clear_cookies()
         page.goto(f"{base}/authorize?{query}")
-        page.get_by_label(t("Or get a sign-in link by e-mail: username or e-mail"), exact=True).fill("alice")
+        page.get_by_label(t("Or get a sign-in link by e-mail: username or e-mail"), exact=True).fill("root")
         page.get_by_role("button", name=t("E-mail me a sign-in link"), exact=True).click()
         page.get_by_role("heading", name=t("Check your e-mail"), exact=True).wait_for()
         walk.check(page, "magic-link-sent")
