@@ -74,6 +74,19 @@ SPILLS = """() => [...document.body.querySelectorAll('*')].filter(el =>
   && !el.closest('.visually-hidden, .hp, .table-wrap') && getComputedStyle(el).overflowX === 'visible'
   && el.clientWidth > 0 && el.scrollWidth > el.clientWidth + 1
 ).map(el => `${el.tagName.toLowerCase()} "${el.innerText.slice(0, 40)}" ${el.scrollWidth - el.clientWidth}px`)"""
+# One-word headings, labels, buttons and tags broken inside the word ("Anwendun|g" in a squeezed
+# column): the word's text lies on more than one line.
+BROKEN_WORDS = """() => [...document.body.querySelectorAll('th, .tag, button, label, h1, h2')].filter(el => {
+  const text = el.innerText.trim();
+  if (!text || /\\s/.test(text) || el.closest('.visually-hidden, .hp') || el.getBoundingClientRect().width < 20)
+    return false;
+  return [...el.childNodes].some(node => {
+    if (node.nodeType !== Node.TEXT_NODE || !node.textContent.trim()) return false;
+    const range = document.createRange();
+    range.selectNodeContents(node);
+    return [...range.getClientRects()].filter(r => r.width > 0).length > 1;
+  });
+}).map(el => `${el.tagName.toLowerCase()} "${el.innerText.trim()}"`)"""
 AXE_RUN = ("axe.run(document, {resultTypes: ['violations']}).then(r => r.violations.map(v => ({id: v.id, "
            "help: v.help, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 3)})))")
 
@@ -116,6 +129,9 @@ class Walk:
                 spills = page.evaluate(SPILLS)
                 if spills:
                     self.failures.append(f"{name} [{label}]: text wider than its box: {spills[:3]}")
+                broken = page.evaluate(BROKEN_WORDS)
+                if broken:
+                    self.failures.append(f"{name} [{label}]: words broken across lines: {broken[:3]}")
                 suffix = "" if scheme == "light" else "-dark"
                 page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}{suffix}.png"), full_page=True)
         page.emulate_media(color_scheme="light")
