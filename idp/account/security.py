@@ -17,10 +17,11 @@ from ..services import audit, mfa, password_login
 from ..services.mfa import recovery, totp, webauthn
 from ..services.mfa import throttle as mfa_throttle
 from ..services.runtime import current
+from ..services.text import N_
 from . import bp
 from .auth import Person, person_or_sign_in
 
-REAUTH_FAILED = "The password is not right, so nothing was changed. Try again."
+REAUTH_FAILED = N_("The password is not right, so nothing was changed. Try again.")
 
 
 
@@ -47,7 +48,7 @@ def _reauthentication_refused(person: Person, action: str):
     except Throttled as exc:
         return _render_index(person, i18n.throttled(exc.retry_after), 429)
     except AuthenticationFailed:
-        return _render_index(person, REAUTH_FAILED, 401)
+        return _render_index(person, _(REAUTH_FAILED), 401)
     return None
 
 
@@ -156,7 +157,7 @@ def recovery_codes():
     if not isinstance(person, Person):
         return person
     if not mfa.status(person.user.id).enrolled:
-        return _render_index(person, "Set up an authenticator app or a passkey first.", 409)
+        return _render_index(person, _("Set up an authenticator app or a passkey first."), 409)
     refused = _reauthentication_refused(person, "replacing the recovery codes")
     if refused:
         return refused
@@ -193,7 +194,7 @@ def passkey_register():
     except SecondFactorFailed as exc:
         audit.record("mfa.webauthn.register", outcome=audit.FAILURE, origin=http.origin(),
                      actor_user_id=person.user.id, reason=str(exc))
-        return _render_index(person, "The security key or passkey could not be added. Try again.", 400)
+        return _render_index(person, _("The security key or passkey could not be added. Try again."), 400)
     audit.record("mfa.webauthn.register", origin=http.origin(), actor_user_id=person.user.id,
                  details={"passkey_id": passkey.id, "device_type": passkey.device_type})
     codes = _after_first_factor(person, "mfa.webauthn.register")

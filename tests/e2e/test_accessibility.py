@@ -31,6 +31,7 @@ from idp.services import rbac
 from idp.services import users as user_service
 from idp.services.runtime import current
 from tests.conftest import PASSWORD, LiveServer, _stop_background, deliver_mail, enrol_totp, make_client, totp_now
+from tests.e2e.test_browser_mfa import VirtualAuthenticator
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -322,6 +323,14 @@ def _account_pages(walk: Walk, page, site, smtp) -> None:
     page.get_by_role("heading", name=t("Your e-mail address is confirmed"), exact=True).wait_for()
     walk.check(page, "account-email-confirmed")
 
+    # A passkey, made by Chromium's virtual authenticator: the security page then lists it.
+    VirtualAuthenticator(page)
+    page.goto(f"{base}/account/security")
+    page.get_by_label(t("Name for the new key (optional)"), exact=True).fill("Laptop")
+    page.get_by_role("button", name=t("Add a security key or passkey"), exact=True).click()
+    page.get_by_text("Laptop", exact=True).wait_for()
+    walk.check(page, "account-security-passkey")
+
 
 def _console_pages(walk: Walk, page, site, smtp, client_id: str) -> None:
     """Every console page (the console's own sign-in already happened: same browser session)."""
@@ -437,8 +446,9 @@ def _second_person(walk: Walk, chromium, site, lang: str) -> None:
 
 
 def _newcomer(walk: Walk, chromium, site, smtp, lang: str) -> None:
-    """Someone signed out: forgot password, sign-up, and a sign-in link by e-mail opened in this
-    browser and in another one (root's: alice deleted her account)."""
+    """A fresh browser: root's second step with the passkey offered, then someone signed out: forgot
+    password, sign-up, and a sign-in link by e-mail opened in this browser and in another one (root's:
+    alice deleted her account)."""
     t, base, app = walk.t, site.url, site.app
     rp = make_client(app, name="Acme Photos Web", redirect_uris=[f"{APP}/web"], scopes=["openid"])
     query = _authorize_query(lang, rp.client.client_id, f"{APP}/web", scope="openid")
@@ -446,6 +456,20 @@ def _newcomer(walk: Walk, chromium, site, smtp, lang: str) -> None:
     other = _context(chromium, lang)
     page = context.new_page()
     try:
+        # Root again, now with a passkey as a second way: the second step offers it.
+        page.goto(f"{base}/authorize?{query}")
+        page.get_by_label(t("Username or e-mail"), exact=True).fill("root")
+        page.locator("#password").fill(PASSWORD)
+        page.get_by_role("button", name=t("Sign in"), exact=True).click()
+        use = page.get_by_role("button", name=t("Use security key or passkey"), exact=True)
+        choose = page.get_by_role("link", name=t("Use a security key or passkey"), exact=True)
+        use.or_(choose).wait_for()
+        if choose.is_visible():  # the authenticator app is offered first
+            choose.click()
+        use.wait_for()
+        walk.check(page, "second-factor-passkey")
+        context.clear_cookies()
+
         page.goto(f"{base}/authorize?{query}")
         page.get_by_role("link", name=t("Forgot password?"), exact=True).click()
         walk.check(page, "forgot-password")
