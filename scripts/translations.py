@@ -47,7 +47,8 @@ def extract() -> Catalog:
         method_map, options_map = parse_mapping_cfg(cfg)
     template = Catalog(project="idp", charset="utf-8")
     for filename, lineno, message, comments, context in extract_from_dir(
-            str(ROOT), method_map, options_map, keywords=KEYWORDS):
+            str(ROOT), method_map, options_map, keywords=KEYWORDS,
+            directory_filter=lambda path: not Path(path).name.startswith(".")):  # _macros/, _partials/ too
         template.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
     _write(FOLDER / "messages.pot", template)
     return template

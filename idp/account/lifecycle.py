@@ -54,13 +54,8 @@ def delete_account():
     response = Response(render_template(
         "errors/error.html", title=_("Your account is being deleted") if due else _("Your account was deleted"),
         message=_("You were signed out everywhere and every app lost access. The account and its data will be "
-                  "deleted on %(when)s; until then an administrator can cancel this.", when=_when(due)) if due else
+                  "deleted on %(when)s; until then an administrator can cancel this.", when=i18n.when(due)) if due else
         _("You were signed out everywhere, every app lost access, and the account and its data are gone.")))
     http.clear(response, http.SESSION_COOKIE)
     return response
 
-
-def _when(timestamp: int | None) -> str:
-    from datetime import UTC, datetime
-
-    return datetime.fromtimestamp(timestamp or 0, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")

@@ -158,7 +158,7 @@ def recovery_codes():
     if not isinstance(person, Person):
         return person
     if not mfa.status(person.user.id).enrolled:
-        return _render_index(person, "Set up an authenticator app or a passkey first.", 409)
+        return _render_index(person, _("Set up an authenticator app or a passkey first."), 409)
     refused = _reauthentication_refused(person, "replacing the recovery codes")
     if refused:
         return refused
@@ -195,7 +195,7 @@ def passkey_register():
     except SecondFactorFailed as exc:
         audit.record("mfa.webauthn.register", outcome=audit.FAILURE, origin=http.origin(),
                      actor_user_id=person.user.id, reason=str(exc))
-        return _render_index(person, "The security key or passkey could not be added. Try again.", 400)
+        return _render_index(person, _("The security key or passkey could not be added. Try again."), 400)
     audit.record("mfa.webauthn.register", origin=http.origin(), actor_user_id=person.user.id,
                  details={"passkey_id": passkey.id, "device_type": passkey.device_type})
     codes = _after_first_factor(person, "mfa.webauthn.register")

@@ -4,6 +4,7 @@ provider's sign-in flow first (see auth.py)."""
 
 from __future__ import annotations
 
+import dataclasses
 from functools import wraps
 
 from flask import flash, g, redirect, render_template, request, url_for
@@ -54,7 +55,8 @@ def index():
     return render_template(
         "account/index.html", user=g.user,
         sessions=sessions.list_live(current().settings, g.user.id, current_id=g.session.id),
-        apps=consents.connected_apps(g.user.id),
+        apps=[dataclasses.replace(a, permissions=tuple(consents.describe(list(a.scopes), i18n.gettext)))
+              for a in consents.connected_apps(g.user.id)],
         profile=[(_label(c), _shown(c, g.user.claims[c])) for c in current().settings.editable_claims
                  if g.user.claims.get(c)],
     )

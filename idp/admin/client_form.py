@@ -1,7 +1,7 @@
 """The console's client form as data: its sections (Basics · Sign-in & redirects · Logout · Tokens ·
 Advanced), each field's label in words and help text, and the choices described. The template lays
 these out; the view reads the posted form back into what services.clients.validate_metadata takes.
-Every string here is a whole sentence or label, ready to be wrapped for translation."""
+Every string here is a whole sentence or label, marked N_() and translated by the template."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ SECTIONS: tuple[tuple[str, str, tuple[Field, ...]], ...] = (
     ("sign-in", N_("Sign-in & redirects"), (
         Field("redirect_uris", N_("Redirect addresses"), "lines",
               N_("Where people return after signing in. One per line, "
-              "exact; https (http only for localhost); no fragments or wildcards.")),
+                 "exact; https (http only for localhost); no fragments or wildcards.")),
         Field("grant_types", N_("How the application gets tokens"), "grants"),
         Field("scopes", N_("Allowed scopes"), "scopes", N_("Separated by spaces: openid profile email address phone "
               "offline_access roles groups, or API scopes such as orders:read.")),
@@ -59,7 +59,7 @@ SECTIONS: tuple[tuple[str, str, tuple[Field, ...]], ...] = (
         Field("skip_consent", N_("Skip the consent page"), "check", N_("Only for your own first-party applications.")),
         Field("require_mfa", N_("Require two-step sign-in"), "check",
               N_("Everyone signing in to this application needs "
-              "a second factor; those without one set it up during sign-in.")),
+                 "a second factor; those without one set it up during sign-in.")),
         Field("allowed_cors_origins", N_("Browser origins allowed to call the token endpoint"), "lines",
               N_("For single-page apps: https://app.example.com. One per line.")),
     )),
@@ -72,7 +72,7 @@ SECTIONS: tuple[tuple[str, str, tuple[Field, ...]], ...] = (
               "check"),
         Field("frontchannel_logout_uri", N_("Front-channel logout address"), "text",
               N_("Loaded in a hidden frame of the "
-              "sign-out page (OpenID Front-Channel Logout).")),
+                 "sign-out page (OpenID Front-Channel Logout).")),
         Field("frontchannel_logout_session_required", N_("Include the issuer and session id in front-channel logout"),
               "check"),
     )),
@@ -84,24 +84,24 @@ SECTIONS: tuple[tuple[str, str, tuple[Field, ...]], ...] = (
               "server default.")),
         Field("refresh_token_idle_ttl", N_("Refresh token idle lifetime"), "ttl",
               N_("In seconds without use; empty uses "
-              "the server default.")),
+                 "the server default.")),
         Field("resources", N_("APIs the application may call"), "lines",
               N_("Resource addresses (RFC 8707 audiences) it may "
-              "ask tokens for. One per line.")),
+                 "ask tokens for. One per line.")),
         Field("served_resources", N_("APIs this application serves"), "lines", N_("It may introspect tokens meant for "
               "these. One per line.")),
     )),
     ("advanced", N_("Advanced: keys, PAR, DPoP, FAPI 2.0"), (
         Field("jwks_uri", N_("Public keys address (JWK set URI)"), "text",
               N_("Where the application publishes its public "
-              "keys (for private_key_jwt and request objects); https.")),
+                 "keys (for private_key_jwt and request objects); https.")),
         Field("jwks", N_("Public keys (JWK set)"), "json",
               N_("Instead of an address: the keys as JSON, {\"keys\": [...]}.")),
         Field("token_endpoint_auth_signing_alg", N_("Client assertion algorithm"), "text", N_("Only this algorithm for "
               "private_key_jwt (empty: RS256, PS256, ES256, EdDSA).")),
         Field("request_object_signing_alg", N_("Request object algorithm"), "text",
               N_("Only this algorithm for request "
-              "objects; \"none\" allows unsigned ones.")),
+                 "objects; \"none\" allows unsigned ones.")),
         Field("id_token_signed_response_alg", N_("ID token algorithm"), "text", N_("RS256 (default), PS256 or ES256.")),
         Field("access_token_signed_response_alg", N_("Access token algorithm"), "text",
               N_("RS256 (default), PS256 or ES256.")),

@@ -40,11 +40,33 @@ EVENT_LABELS = {
     "admin.user.disable": N_("Disabled a user"), "admin.user.enable": N_("Enabled a user"),
     "admin.user.mfa_reset": N_("Reset a user's second factors"), "admin.user.roles": N_("Changed a user's roles"),
     "admin.user.password_link": N_("Made a set-password link"),
+    "account.delete": N_("Deleted their own account"),
+    "account.reauthenticate": N_("Typed the password again"),
+    "account.register": N_("Signed up"),
+    "admin.initial_access_token.create": N_("Made an initial access token"),
+    "admin.user.groups": N_("Changed a user's groups"),
+    "admin.user.invite": N_("Invited a person"),
+    "admin.role.create": N_("Created a role"),
+    "admin.role.update": N_("Changed a role"),
+    "admin.role.delete": N_("Deleted a role"),
+    "admin.group.create": N_("Created a group"),
+    "admin.group.update": N_("Changed a group"),
+    "admin.group.delete": N_("Deleted a group"),
+    "client.register.delete": N_("Application deleted itself"),
+    "client.register.update": N_("Application changed itself"),
+    "email.change_requested": N_("Asked to change the e-mail address"),
+    "email.verified": N_("Confirmed an e-mail address"),
+    "login.magic_link": N_("Signed in with an e-mailed link"),
+    "login.magic_link_requested": N_("Asked for a sign-in link"),
+    "login.magic_link_transfer": N_("Allowed a sign-in link in another browser"),
+    "mfa.recovery.remove": N_("Removed the recovery codes"),
+    "mfa.webauthn.counter_regression": N_("A passkey's counter went backwards (possibly copied)"),
 }
 
 
 @bp.app_template_filter("event_label")
 def event_label(event: str) -> str:
+    """An audit event's name in words, in the page's language (unknown names as recorded)."""
     return gettext(EVENT_LABELS[event]) if event in EVENT_LABELS else event
 RECENT_SECURITY_EVENTS = 8
 

@@ -118,6 +118,6 @@ def enrol_passkey(uid: str):
     except SecondFactorFailed as exc:
         audit.record("mfa.webauthn.register", outcome=audit.FAILURE, origin=http.origin(), actor_user_id=user.id,
                      client_id=interaction.client_id, reason=str(exc))
-        return render(interaction, user, "The security key or passkey could not be added. Try again.", 400)
+        return render(interaction, user, _("The security key or passkey could not be added. Try again."), 400)
     kind = mfa.AMR_HARDWARE_KEY if passkey.device_type == "single_device" else mfa.AMR_SOFTWARE_KEY
     return _finish(interaction, user, "mfa.webauthn.register", [kind])
