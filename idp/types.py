@@ -17,6 +17,7 @@ class UserView:
     is_admin: bool = False
     must_verify_email: bool = False  # self-registered and not confirmed yet: sign-in stops at verification
     created_at: int | None = None
+    updated_at: int | None = None  # the OIDC `updated_at` claim (profile scope)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from functools import cache
 from flask import Response
 
 from .. import http, i18n
-from ..services.claims import ALL_CLAIMS, AUTH_CLAIMS, STANDARD_SCOPES
+from ..services.claims import ALL_CLAIMS, AUTH_CLAIMS, RBAC_SCOPES, STANDARD_SCOPES
 from ..services.client_keys import CLIENT_SIGNING_ALGS
 from ..services.clients import GRANT_TYPES
 from ..services.dpop import ALGS as DPOP_ALGS
@@ -54,7 +54,7 @@ def metadata() -> dict:
         "revocation_endpoint_auth_signing_alg_values_supported": list(CLIENT_SIGNING_ALGS),
         "code_challenge_methods_supported": ["S256"],
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "nonce", "sid", *AUTH_CLAIMS,
-                             *[c for c in ALL_CLAIMS if c != "sub"]],
+                             *[c for c in ALL_CLAIMS if c != "sub"], *RBAC_SCOPES],  # roles/groups: same-named claims
         "claims_parameter_supported": True,
         "acr_values_supported": list(ACR_LEVELS),
         # RFC 9101 / OIDC Core §6: request objects by value; request_uri only as a PAR URN (never fetched).

@@ -1,13 +1,19 @@
 """Where an authorization request's parameters come from, decided once at the entry of /authorize:
 a pushed request's `request_uri` (RFC 9126 §4), a signed `request` object (RFC 9101 §5), or the
 query itself — the last refused for clients that must push their requests (RFC 9126 §6).
-`request_uri`s other than our own PAR URNs are never fetched (RFC 9101 §5.2 allows refusing them)."""
+`request_uri`s other than our own PAR URNs are never fetched (RFC 9101 §5.2 allows refusing them): they
+are OIDC Core §3.1.2.6 `request_uri_not_supported`, as discovery says (request_uri_parameter_supported false)."""
 
 from __future__ import annotations
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749.errors import InvalidRequestError
-from authlib.oidc.core.errors import InvalidRequestObjectError, InvalidRequestURIError, RequestNotSupportedError
+from authlib.oidc.core.errors import (
+    InvalidRequestObjectError,
+    InvalidRequestURIError,
+    RequestNotSupportedError,
+    RequestURINotSupportedError,
+)
 from flask import Response
 
 from ..errors import UnsafeRedirect
@@ -41,6 +47,9 @@ def resolve(params: dict[str, str]) -> dict[str, str] | Response:
     if "request_uri" in params:
         if "request" in params:
             return _refuse(params, client, InvalidRequestError("Send request or request_uri, not both."))
+        if not pushed_requests.is_pushed_request_uri(params["request_uri"]):
+            return _refuse(params, client, RequestURINotSupportedError(
+                "Only request_uri values from the pushed authorization request endpoint are accepted."))
         pushed = pushed_requests.redeem(params["request_uri"], client.id)
         if pushed is None:
             return _refuse(params, client, InvalidRequestURIError(

@@ -32,6 +32,7 @@ def user_claims(user) -> dict:
         values["email"] = user.email
         values["email_verified"] = bool(user.email_verified)
     values.setdefault("preferred_username", user.username)
+    values["updated_at"] = getattr(user, "updated_at", None)  # kept by the provider, not an editable claim
     return {k: v for k, v in values.items() if v not in (None, "", {})}
 
 

@@ -22,10 +22,15 @@ def push(settings, client_pk: int, params: dict[str, str]) -> tuple[str, int]:
     return REQUEST_URI_PREFIX + secret, ttl
 
 
+def is_pushed_request_uri(request_uri: str) -> bool:
+    """Whether `request_uri` has the form of ours (RFC 9126 §2.2); any other is never fetched."""
+    return request_uri.startswith(REQUEST_URI_PREFIX)
+
+
 def redeem(request_uri: str, client_pk: int) -> dict[str, str] | None:
     """The parameters pushed as `request_uri` by this client, consumed exactly once (RFC 9126 §4:
     one-time use); None when unknown, another client's, expired or already used."""
-    if not request_uri.startswith(REQUEST_URI_PREFIX) or len(request_uri) > 200:
+    if not is_pushed_request_uri(request_uri) or len(request_uri) > 200:
         return None
     row = store.find(crypto.lookup_hash(request_uri[len(REQUEST_URI_PREFIX):]))
     if row is None or row.client_pk != client_pk:

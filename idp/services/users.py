@@ -27,7 +27,7 @@ def view(row: store.User) -> UserView:
         id=row.id, sub=row.sub, username=row.username, email=row.email,
         email_verified=row.email_verified, enabled=row.enabled, claims=dict(row.claims or {}),
         is_admin=row.is_admin, must_verify_email=row.must_verify_email and not row.email_verified,
-        created_at=row.created_at,
+        created_at=row.created_at, updated_at=row.updated_at,
     )
 
 

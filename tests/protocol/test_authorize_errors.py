@@ -156,12 +156,12 @@ REDIRECTED_ERRORS = {
     "id_token_hint not a JWT": (dict(id_token_hint="not-a-jwt"), "invalid_request"),
     # Unsigned request objects only from clients registered for them (others: OIDC Core §3.1.2.6
     # request_not_supported, as the OpenID conformance suite expects while discovery lists `none`);
-    # request_uri only from PAR, never fetched.
+    # request_uri only from PAR, never fetched (OIDC Core §3.1.2.6 request_uri_not_supported).
     "request object": (dict(request="eyJhbGciOiJub25lIn0.e30."), "request_not_supported"),
     "unsigned request object with a signature": (dict(request="eyJhbGciOiJub25lIn0.e30.c2ln"),
                                                  "invalid_request_object"),
     "request object not a JWT": (dict(request="a.b"), "invalid_request_object"),
-    "request_uri": (dict(request_uri="https://app.example.com/req.jwt"), "invalid_request_uri"),
+    "request_uri": (dict(request_uri="https://app.example.com/req.jwt"), "request_uri_not_supported"),
     "registration": (dict(registration='{"client_name": "x"}'), "registration_not_supported"),
     "oversize nonce": (dict(nonce="n" * 5000), "invalid_request"),
     "oversize login_hint": (dict(login_hint="a" * 5000), "invalid_request"),

@@ -137,6 +137,13 @@ def test_claims_supported_lists_sub_and_scope_claims(metadata):
     assert len(claims) == len(set(claims))
 
 
+def test_claims_supported_lists_the_rbac_claims_its_scopes_release(metadata):
+    """OIDC Discovery §3: claims_supported lists the claims the OP may supply; the advertised `roles`
+    and `groups` scopes release claims of the same name (ID token, access token, UserInfo)."""
+    assert {"roles", "groups"} <= set(metadata["scopes_supported"])
+    assert {"roles", "groups"} <= set(metadata["claims_supported"])
+
+
 def test_metadata_is_cacheable(metadata_response):
     cache_control = metadata_response.headers["Cache-Control"]
     assert "public" in cache_control

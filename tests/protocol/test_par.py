@@ -59,10 +59,14 @@ def test_a_request_uri_is_bound_to_its_client_and_expires(app, client, rp):
 
 
 def test_request_uris_that_are_not_pushed_are_never_fetched(client, rp):
-    for request_uri in ("https://attacker.example.com/request.jwt", "urn:ietf:params:oauth:request_uri:made-up"):
+    """A made-up PAR URN is invalid_request_uri (RFC 9126 §4); any other request_uri is a use of the parameter
+    this server does not support (discovery: request_uri_parameter_supported false), so OIDC Core §3.1.2.6
+    request_uri_not_supported — what the conformance suite's oidcc-request-uri-unsigned test accepts."""
+    for request_uri, error in (("https://attacker.example.com/request.jwt", "request_uri_not_supported"),
+                               ("urn:ietf:params:oauth:request_uri:made-up", "invalid_request_uri")):
         response = client.get("/authorize", query_string={**_params(rp, pkce_pair()[1]), "request_uri": request_uri})
         assert response.status_code == 302
-        assert query_of(response.headers["Location"])["error"] == "invalid_request_uri"
+        assert query_of(response.headers["Location"])["error"] == error
 
 
 @pytest.mark.parametrize("params, error", [

@@ -74,6 +74,29 @@ def test_unsigned_request_objects_are_refused_unless_registered(app, client, bro
     assert redeem(client, lax, result["code"], verifier).status_code == 200
 
 
+@pytest.mark.parametrize("jwt_claims", [
+    dict(iat=None, nbf=None, exp=None, jti=None),  # the OpenID conformance suite's object: iss and aud only
+    dict(iss=None, aud=None, iat=None, nbf=None, exp=None, jti=None),  # OIDC Core §6.1: iss/aud only if signed
+])
+def test_an_unsigned_request_object_needs_no_expiry(app, client, browser, user, jwt_claims):
+    """An unsigned object is no more trustworthy than query parameters, which carry no exp either: for a
+    client registered for them, iss, aud and exp are checked when present (OIDC Core §6.1 asks for iss and
+    aud only in signed objects; the conformance suite's oidcc-unsigned-request-object test sends no exp)."""
+    lax = make_client(app, name="Unsigned", redirect_uris=[REDIRECT], skip_consent=True,
+                      request_object_signing_alg="none")
+    verifier, challenge = pkce_pair()
+    jwt_claims = dict(jwt_claims)
+    obj = request_object(lax.client.client_id, jwt_claims.pop("aud", ISSUER), _inner(lax, challenge), alg="none",
+                         **jwt_claims)
+    result = browser.sign_in(lax, request=obj, state="outer")
+    assert result["state"] == "inner"
+    assert redeem(client, lax, result["code"], verifier).status_code == 200
+    for aud, wrong in (("https://someone-else.example.com", {}), (ISSUER, dict(iss="another-client")),
+                       (ISSUER, dict(exp=clock.now() - 100))):
+        obj = request_object(lax.client.client_id, aud, _inner(lax, challenge), alg="none", **wrong)
+        assert _error_of(client, lax, obj) == "invalid_request_object", (aud, wrong)
+
+
 def test_a_registered_request_object_alg_is_the_only_one_accepted(app, client, signer):
     strict = make_client(app, name="ES only", redirect_uris=[REDIRECT], request_object_signing_alg="ES256",
                          jwks=public_jwks(client_key("rsa"), client_key("ec")))

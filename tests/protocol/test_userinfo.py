@@ -202,3 +202,15 @@ def test_error_description_in_challenge_is_quoted_safely(client, tokens):
 
 def test_other_methods_are_not_allowed(client, tokens):
     assert client.put("/userinfo", headers=_bearer(tokens["access_token"])).status_code == 405
+
+
+def test_profile_scope_releases_updated_at_as_a_number(client, browser, user, rp):
+    """OIDC Core §5.1/§5.4: `updated_at` (seconds since the epoch, a JSON number) belongs to the profile scope
+    and discovery lists it in claims_supported; the provider records when a person's information changed."""
+    result = browser.sign_in(rp, scope="openid profile")
+    tokens = redeem(client, rp, result["code"], result["_verifier"]).get_json()
+    info = client.get("/userinfo", headers=_bearer(tokens["access_token"])).get_json()
+    assert info["updated_at"] == user.created_at and type(info["updated_at"]) is int
+    result = browser.sign_in(rp, scope="openid email")
+    tokens = redeem(client, rp, result["code"], result["_verifier"]).get_json()
+    assert "updated_at" not in client.get("/userinfo", headers=_bearer(tokens["access_token"])).get_json()
