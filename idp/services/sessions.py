@@ -23,11 +23,17 @@ def _view(row: store.SsoSession) -> SessionView:
 
 def start(settings, *, user_id: int, amr: list[str], acr: str, user_agent: str | None,
           ip_address: str | None, replaces: str | None = None) -> tuple[str, SessionView]:
-    """Begin a session for a user who just authenticated. Returns (cookie value, session). Any
-    session the browser held before (`replaces`, its cookie) is ended the way logout ends one: the id
-    always changes at sign-in, and the old session takes its unredeemed codes and its tokens without
-    offline_access with it, and its clients get their back-channel logout tokens."""
+    """Begin a session for a user who just authenticated. Returns (cookie value, session). The cookie
+    value always changes at sign-in (no session fixation). When the browser's live session (`replaces`,
+    its cookie) is the same person's, this is a re-authentication (`prompt=login`, `max_age`): that
+    session continues under its `sid` with the new authentication's time, methods and level, so the
+    person's other applications stay signed in. Another person's session is ended the way logout ends
+    one: it takes its unredeemed codes and its tokens without offline_access with it, and its clients
+    get their back-channel logout tokens."""
     if replaces:
+        renewed = _reauthenticate(settings, replaces, user_id, amr, acr, user_agent, ip_address)
+        if renewed is not None:
+            return renewed
         _end_replaced(replaces, user_id, ip_address, user_agent)
     now = clock.now()
     cookie = crypto.random_token(32)
@@ -42,9 +48,29 @@ def start(settings, *, user_id: int, amr: list[str], acr: str, user_agent: str |
     return cookie, _view(row)
 
 
+def _reauthenticate(settings, cookie: str, user_id: int, amr: list[str], acr: str, user_agent: str | None,
+                    ip_address: str | None) -> tuple[str, SessionView] | None:
+    """The same person authenticated again in this browser: their live session gets a new cookie value
+    and the new authentication (auth_time now, its amr and acr, a fresh absolute lifetime). None when
+    the cookie names no live session of this person."""
+    live = current(settings, cookie)
+    if live is None or live.user_id != user_id:
+        return None
+    row = store.find_by_hash(crypto.lookup_hash(cookie))
+    assert row is not None
+    now = clock.now()
+    new_cookie = crypto.random_token(32)
+    row.session_hash = crypto.lookup_hash(new_cookie)
+    row.amr, row.acr, row.auth_time, row.last_seen_at = list(amr), acr, now, now
+    row.expires_at = now + settings.session_absolute_timeout
+    row.user_agent, row.ip_address = (user_agent or "")[:300] or None, (ip_address or "")[:64] or None
+    db.session.commit()
+    return new_cookie, _view(row)
+
+
 def _end_replaced(cookie: str, user_id: int, ip_address: str | None, user_agent: str | None) -> None:
-    """Signing in again (as the same person or another) ends the browser's previous session through
-    logout.end_session, the one end-of-session path, not merely by marking it ended."""
+    """Another person signing in (or a session that is no longer live) ends the browser's previous
+    session through logout.end_session, the one end-of-session path, not merely by marking it ended."""
     from . import audit, logout  # logout builds on this module
 
     row = store.find_by_hash(crypto.lookup_hash(cookie)) if len(cookie) <= 128 else None

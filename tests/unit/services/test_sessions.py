@@ -83,12 +83,29 @@ def test_session_ends_at_the_absolute_timeout_even_when_in_use(ctx, settings, us
     assert sessions.current(settings, cookie) is None
 
 
-def test_sign_in_replaces_the_previous_session(ctx, settings, user):
+def test_signing_in_again_renews_the_same_persons_session_under_a_new_cookie(ctx, settings, user):
     old_cookie, old = _start(settings, user)
-    new_cookie, new = _start(settings, user, replaces=old_cookie)
+    clock.advance(120)
+    new_cookie, new = sessions.start(settings, user_id=user.id, amr=["pwd", "otp", "mfa"], acr=sessions.MFA_ACR,
+                                     user_agent="pytest", ip_address="127.0.0.1", replaces=old_cookie)
+    assert new_cookie != old_cookie and sessions.current(settings, old_cookie) is None  # no fixation
+    assert new.id == old.id and new.sid == old.sid  # the same SSO session: other applications stay signed in
+    assert new.auth_time == old.auth_time + 120 and new.acr == sessions.MFA_ACR and "otp" in new.amr
+    assert sessions.current(settings, new_cookie) == new
+
+
+def test_another_person_signing_in_replaces_the_previous_session(ctx, settings, user):
+    from idp.services import users as user_service
+    from idp.services.runtime import current
+    from tests.conftest import PASSWORD
+
+    old_cookie, old = _start(settings, user)
+    bob = user_service.create(current().passwords, username="bob", password=PASSWORD)
+    new_cookie, new = _start(settings, bob, replaces=old_cookie)
     assert new_cookie != old_cookie
-    assert new.id != old.id and new.sid != old.sid
+    assert new.id != old.id and new.sid != old.sid and new.user_id == bob.id
     assert sessions.current(settings, old_cookie) is None
+    assert _row(old_cookie).ended_at is not None
     assert sessions.current(settings, new_cookie) == new
 
 
