@@ -87,7 +87,11 @@ def _basic_client_id() -> str | None:
 
 
 def malformed_basic() -> bool:
-    """An `Authorization: Basic` header that is not base64 of UTF-8 `id:secret` (RFC 7617 §2)."""
+    """An `Authorization: Basic` header that is not base64 of UTF-8 `id:secret` (RFC 7617 §2), or an
+    Authorization header with no credentials after its scheme (which Authlib's parser cannot split)."""
+    header = request.headers.get("Authorization")
+    if header is not None and len(header.split(None, 1)) < 2:
+        return True
     decoded = _basic_credentials()
     return decoded is not None and ":" not in decoded
 

@@ -32,3 +32,17 @@ def test_odd_device_codes_and_user_codes(client, rp, code):
     assert response.status_code in (400, 401) and response.is_json
     page = client.get("/device", query_string={"user_code": code})
     assert page.status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/token", "/introspect", "/revoke", "/device_authorization", "/par"])
+@pytest.mark.parametrize("header", ["Bearer ", " ", "Basic "])
+def test_an_authorization_header_without_credentials_is_invalid_client(client, public_rp, path, header):
+    """A scheme with nothing after it (Authlib's Basic parser crashed on it): RFC 6749 §5.2, the client
+    tried the Authorization header, so 401 invalid_client with a Basic challenge."""
+    response = client.post(path, headers={"Authorization": header}, data={
+        "grant_type": "client_credentials", "token": "x", "response_type": "code",
+        "client_id": public_rp.client.client_id})
+    assert response.status_code == 401, response.get_data(as_text=True)
+    assert response.get_json()["error"] == "invalid_client"
+    assert response.headers["WWW-Authenticate"].startswith("Basic")
+    assert response.headers["Cache-Control"] == "no-store"
