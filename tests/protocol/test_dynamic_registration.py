@@ -321,3 +321,17 @@ def test_policy_and_terms_links_are_registered_and_returned(dcr, initial_token):
     refused = dcr.post("/register", json=METADATA | {"tos_uri": "javascript:alert(1)"},
                        headers={"Authorization": f"Bearer {initial_token}"})
     assert refused.status_code == 400 and refused.get_json()["error"] == "invalid_client_metadata"
+
+
+@pytest.mark.parametrize("method, path, kwargs", [
+    ("GET", "/register/a%00b", {}),  # refused by the input guard before the view
+    ("PATCH", "/register/abc", {}),  # no such method (RFC 7592 defines GET, PUT, DELETE)
+    ("PUT", "/register/abc", {"data": b"x" * (1024 * 1024 + 1), "content_type": "application/json"}),
+])
+def test_refusals_at_the_client_configuration_endpoint_are_json(dcr, method, path, kwargs):
+    """RFC 7592 §2: the client configuration endpoint answers errors as JSON, like the registration
+    endpoint, never as an HTML page."""
+    response = dcr.open(path, method=method, headers={"Authorization": "Bearer x"}, **kwargs)
+    assert 400 <= response.status_code < 500 and response.is_json, response.get_data(as_text=True)[:200]
+    assert response.get_json()["error"] == "invalid_request"
+    assert response.headers["Cache-Control"] == "no-store"
