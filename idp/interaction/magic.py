@@ -117,9 +117,8 @@ def magic_requests(uid: str):
         return _expired()
     browser = http.read(http.BROWSER_COOKIE)
     if request.method == "POST":
-        raw = request.form.get("link", "")
         # An id the database's integer column can hold, else no request (an overflowing one failed the query).
-        link_id = int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else 0
+        link_id = http.whole_number(request.form.get("link")) or 0
         allow = request.form.get("decision") == "allow"
         done = magic_links.decide(link_id, browser, allow=allow, origin=http.origin())
         notice = (_("The other browser may now sign in with the link.") if allow else
