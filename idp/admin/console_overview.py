@@ -94,7 +94,7 @@ def audit_page():
     args = request.args
 
     def number(name):
-        return http.whole_number(args.get(name), max_digits=11)
+        return http.whole_number(args.get(name))  # nine digits fit the integer columns
 
     filters = {k: args.get(k, "").strip()[:254] for k in ("event", "outcome", "person", "user_id", "client_id",
                                                            "since", "until")}
