@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from tests.conftest import basic_auth
@@ -46,3 +48,15 @@ def test_an_authorization_header_without_credentials_is_invalid_client(client, p
     assert response.get_json()["error"] == "invalid_client"
     assert response.headers["WWW-Authenticate"].startswith("Basic")
     assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("path", ["/token", "/introspect", "/revoke", "/par"])
+@pytest.mark.parametrize("credentials", ["a%00b:secret", "\x00a:secret"])
+def test_a_nul_in_basic_credentials_is_invalid_client(client, path, credentials):
+    """The client id in a Basic header is percent-decoded (RFC 6749 §2.3.1), which can yield a NUL the
+    request guard never saw: PostgreSQL cannot look such a string up, so it is refused before."""
+    header = {"Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()}
+    response = client.post(path, headers=header, data={"grant_type": "client_credentials", "token": "x",
+                                                       "response_type": "code"})
+    assert response.status_code == 401 and response.get_json()["error"] == "invalid_client"
+    assert response.headers["WWW-Authenticate"].startswith("Basic")
