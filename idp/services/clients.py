@@ -450,8 +450,10 @@ def rotate_secret(client_id: str, grace_seconds: int = 0) -> NewClient:
 
 
 def get(client_id: str) -> ClientView | None:
-    """An enabled client by its client_id, else None (unknown and disabled look the same)."""
-    if not client_id or len(client_id) > 64:
+    """An enabled client by its client_id, else None (unknown and disabled look the same). A NUL, which
+    can reach here from a decoded credential or an unverified JWT claim, names no client (PostgreSQL
+    cannot even look it up)."""
+    if not client_id or len(client_id) > 64 or "\x00" in client_id:
         return None
     row = store.get_by_client_id(client_id)
     return view(row) if row is not None and row.enabled else None
