@@ -305,6 +305,9 @@ def configure_errorhandlers(app: Flask) -> None:
             from .admin.problems import problem
 
             return problem(500, "The server could not complete the request.")
+        if _answers_json(request.path):  # RFC 6749 §5.2's shape even for a failure of ours
+            return ({"error": "server_error", "error_description": "The server could not complete the request."},
+                    500, {"Cache-Control": "no-store"})
         links = [(_("Try again"), request.path)] if request.method == "GET" else []
         return render_template("errors/error.html", title=_("Something went wrong"),
                                message=_("The server could not complete the request."),

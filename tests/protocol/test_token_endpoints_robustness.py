@@ -60,3 +60,22 @@ def test_a_nul_in_basic_credentials_is_invalid_client(client, path, credentials)
                                                        "response_type": "code"})
     assert response.status_code == 401 and response.get_json()["error"] == "invalid_client"
     assert response.headers["WWW-Authenticate"].startswith("Basic")
+
+
+
+@pytest.mark.parametrize("method, path, module, step", [
+    ("POST", "/token", "idp.protocol.token", "precheck"),
+    ("POST", "/introspect", "idp.protocol.introspection", "precheck"),
+    ("GET", "/register/abc", "idp.protocol.registration", "_enabled"),
+])
+def test_an_unexpected_failure_at_a_protocol_endpoint_is_a_json_server_error(client, monkeypatch, method, path,
+                                                                          module, step):
+    """Should a bug slip through, the RP's library still reads JSON (RFC 6749 §5.2 `server_error`), not a page."""
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(f"{module}.{step}", broken)
+    response = client.open(path, method=method, data={"x": "y"} if method == "POST" else None)
+    assert response.status_code == 500 and response.is_json
+    assert response.get_json()["error"] == "server_error"
+    assert response.headers["Cache-Control"] == "no-store"
