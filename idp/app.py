@@ -280,7 +280,7 @@ def configure_errorhandlers(app: Flask) -> None:
             response = problem(error.code or 500, error.description or "")
             response.headers.extend(headers)
             return response
-        if request.path in _JSON_PATHS or request.accept_mimetypes.best == "application/json":
+        if _answers_json(request.path) or request.accept_mimetypes.best == "application/json":
             error_code = "invalid_request" if error.code is not None and error.code < 500 else "server_error"
             headers.append(("Cache-Control", "no-store"))
             return {"error": error_code, "error_description": error.description}, error.code, headers
@@ -305,6 +305,9 @@ def configure_errorhandlers(app: Flask) -> None:
             from .admin.problems import problem
 
             return problem(500, "The server could not complete the request.")
+        if _answers_json(request.path):  # RFC 6749 §5.2's shape even for a failure of ours
+            return ({"error": "server_error", "error_description": "The server could not complete the request."},
+                    500, {"Cache-Control": "no-store"})
         links = [(_("Try again"), request.path)] if request.method == "GET" else []
         return render_template("errors/error.html", title=_("Something went wrong"),
                                message=_("The server could not complete the request."),
@@ -314,6 +317,12 @@ def configure_errorhandlers(app: Flask) -> None:
 
 _JSON_PATHS = ("/token", "/userinfo", "/jwks.json", "/introspect", "/revoke", "/device_authorization", "/register",
                "/par", "/.well-known/openid-configuration", "/.well-known/oauth-authorization-server")
+
+
+def _answers_json(path: str) -> bool:
+    """The protocol endpoints, the client configuration endpoints /register/<client_id> (RFC 7592 §2)
+    included, answer errors as JSON."""
+    return path in _JSON_PATHS or path.startswith("/register/")
 
 
 def configure_operations(app: Flask, settings: Settings) -> None:

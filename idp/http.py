@@ -13,6 +13,14 @@ BROWSER_COOKIE = "idp_browser"  # binds interactions to the browser that started
 KNOWN_BROWSER_COOKIE = known_browsers.COOKIE  # this browser signed in to these accounts before (signed)
 
 
+def whole_number(raw: str | None, max_digits: int = 9) -> int | None:
+    """`raw` as a non-negative whole number written in ASCII digits, at most `max_digits` long (nine fit
+    every integer column), else None. str.isdigit() alone is not enough: '²'.isdigit() is True, and
+    int('²') fails."""
+    raw = (raw or "").strip()
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= max_digits else None
+
+
 def issuer_url(endpoint: str, **values) -> str:
     """The absolute URL of a route, for anything published, signed, shown or mailed: the configured issuer
     (the provider's public base URL, any path prefix included) plus the route's path. Never built from the

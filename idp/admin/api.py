@@ -33,6 +33,7 @@ from .problems import actor, problem, record, requires
 
 csrf.exempt(api_bp)
 V1 = "/v1"
+MAX_DB_INTEGER = 2**63 - 1  # the largest integer SQLite and PostgreSQL (bigint) compare against
 
 
 @api_bp.errorhandler(ValidationError)
@@ -85,6 +86,8 @@ def paging() -> tuple[int, int]:
         raise ValidationError("offset and limit must be integers.") from None
     if offset < 0 or not 1 <= limit <= 100:
         raise ValidationError("offset must be ≥ 0 and limit between 1 and 100.")
+    if offset > MAX_DB_INTEGER:
+        raise ValidationError("offset is beyond the last item.")
     return offset, limit
 
 
@@ -449,9 +452,12 @@ def _int_arg(name: str) -> int | None:
     if value in (None, ""):
         return None
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise ValidationError(f"{name} must be an integer.") from None
+    if abs(number) > MAX_DB_INTEGER:
+        raise ValidationError(f"{name} is out of range.")
+    return number
 
 
 @api_bp.get(V1 + "/mail")

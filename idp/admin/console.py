@@ -80,13 +80,10 @@ def client_form() -> dict:
         values[name] = name in form
     for name in TTLS:
         raw = form.get(name, "").strip()
-        if raw:
-            if not raw.isdigit() or len(raw) > 9:
-                raise ValidationError(N_("%(label)s must be a whole number of seconds."), field=name,
-                                      label=spec.label(name))
-            values[name] = int(raw)
-        else:
-            values[name] = None
+        values[name] = http.whole_number(raw) if raw else None
+        if raw and values[name] is None:
+            raise ValidationError(N_("%(label)s must be a whole number of seconds."), field=name,
+                                  label=spec.label(name))
     for name in OPTIONAL_TEXTS:
         values[name] = form.get(name, "").strip() or None
     values["jwks"] = form.get("jwks", "").strip() or None  # JSON text, parsed by validate_metadata
@@ -190,15 +187,15 @@ def client_secret(client_id: str):
                          "after the grace period."), _("Rotate the secret"),
                          back=url_for("admin.client_edit", client_id=client_id)):
         return page
-    raw = request.form.get("grace_seconds", "0").strip() or "0"
+    grace = http.whole_number(request.form.get("grace_seconds") or "0")
     try:
-        if not raw.isdigit() or len(raw) > 9:
+        if grace is None:
             raise ValidationError(N_("The grace period is a whole number of seconds."), field="grace_seconds")
-        new = clients.rotate_secret(client_id, int(raw))
+        new = clients.rotate_secret(client_id, grace)
     except ValidationError as exc:
         flash(describe(exc))
         return redirect(url_for("admin.client_edit", client_id=client_id), code=303)
-    record("admin.client.rotate_secret", details={"client": client_id, "grace_seconds": int(raw)})
+    record("admin.client.rotate_secret", details={"client": client_id, "grace_seconds": grace})
     return render_template("admin/client_secret.html", client=new.client, secret=new.client_secret, created=False)
 
 
@@ -206,17 +203,17 @@ def client_secret(client_id: str):
 @requires("initial_access_token.create")
 def initial_access_token():
     settings = current().settings
-    raw_uses = request.form.get("uses", "1").strip() or "1"
-    raw_ttl = request.form.get("expires_in", "").strip() or str(settings.initial_access_token_ttl)
+    uses = http.whole_number(request.form.get("uses", "").strip() or "1")
+    ttl = http.whole_number(request.form.get("expires_in", "").strip() or str(settings.initial_access_token_ttl))
     try:
-        if not (raw_uses.isdigit() and raw_ttl.isdigit()) or len(raw_uses) > 9 or len(raw_ttl) > 9:
+        if uses is None or ttl is None:
             raise ValidationError(N_("The number of uses and the lifetime are whole numbers."))
-        token, expires_at = registration.issue_initial_access_token(int(raw_ttl), int(raw_uses))
+        token, expires_at = registration.issue_initial_access_token(ttl, uses)
     except ValidationError as exc:
         flash(describe(exc))
         return redirect(url_for("admin.clients_list"), code=303)
-    record("admin.initial_access_token.create", details={"expires_at": expires_at, "uses": int(raw_uses)})
-    return render_template("admin/initial_access_token.html", token=token, expires_at=expires_at, uses=int(raw_uses),
+    record("admin.initial_access_token.create", details={"expires_at": expires_at, "uses": uses})
+    return render_template("admin/initial_access_token.html", token=token, expires_at=expires_at, uses=uses,
                            enabled=bool(settings.dynamic_client_registration),
                            endpoint=http.issuer_url("protocol.register"))
 

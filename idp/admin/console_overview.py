@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from flask import render_template, request
 
+from .. import http
 from ..errors import NotFound
 from ..i18n import gettext
 from ..services import audit, authorization, clients, clock, users
@@ -115,8 +116,7 @@ def audit_page():
     args = request.args
 
     def number(name):
-        value = args.get(name, "").strip()
-        return int(value) if value.isdigit() and len(value) < 12 else None
+        return http.whole_number(args.get(name))  # nine digits fit the integer columns
 
     filters = {k: args.get(k, "").strip()[:254] for k in ("event", "outcome", "person", "user_id", "client_id",
                                                            "since", "until")}

@@ -8,6 +8,7 @@ from dataclasses import dataclass, replace
 
 from flask import request
 
+from ..http import whole_number
 from ..types import Page
 
 PAGE_SIZE = 25
@@ -41,8 +42,7 @@ class Listing:
 def read(sorts: tuple[str, ...], default: str) -> Listing:
     """The listing parameters of this request; anything unusable falls back to the defaults."""
     args = request.args
-    raw = args.get("offset", "")
-    offset = int(raw) if raw.isdigit() and len(raw) < 10 else 0
+    offset = whole_number(args.get("offset")) or 0
     sort = args.get("sort", default)
     return Listing(q=args.get("q", "").strip()[:200], sort=sort if sort in sorts else default,
                    descending=args.get("dir") == "desc", offset=offset)

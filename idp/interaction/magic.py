@@ -117,10 +117,8 @@ def magic_requests(uid: str):
         return _expired()
     browser = http.read(http.BROWSER_COOKIE)
     if request.method == "POST":
-        try:
-            link_id = int(request.form.get("link", ""))
-        except ValueError:
-            link_id = 0
+        # An id the database's integer column can hold, else no request (an overflowing one failed the query).
+        link_id = http.whole_number(request.form.get("link")) or 0
         allow = request.form.get("decision") == "allow"
         done = magic_links.decide(link_id, browser, allow=allow, origin=http.origin())
         notice = (_("The other browser may now sign in with the link.") if allow else

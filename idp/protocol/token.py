@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from urllib.parse import unquote
 
 from authlib.oauth2 import OAuth2Error
 from authlib.oauth2.rfc6749.errors import InvalidClientError, InvalidRequestError
@@ -87,9 +88,18 @@ def _basic_client_id() -> str | None:
 
 
 def malformed_basic() -> bool:
-    """An `Authorization: Basic` header that is not base64 of UTF-8 `id:secret` (RFC 7617 §2)."""
+    """An `Authorization: Basic` header that is not base64 of UTF-8 `id:secret` (RFC 7617 §2) or holds a
+    NUL, or an Authorization header with no credentials after its scheme (which Authlib's parser cannot
+    split)."""
+    header = request.headers.get("Authorization")
+    if header is not None and len(header.split(None, 1)) < 2:
+        return True
     decoded = _basic_credentials()
-    return decoded is not None and ":" not in decoded
+    if decoded is None:
+        return False
+    # Percent-decoding (RFC 6749 §2.3.1) may reveal a NUL, which no client id holds (PostgreSQL
+    # cannot even look it up).
+    return ":" not in decoded or "\x00" in unquote(decoded)
 
 
 def error_response(error: OAuth2Error) -> Response:

@@ -15,6 +15,7 @@ from . import clock, metrics
 log = logging.getLogger("idp.audit")
 SUCCESS = "success"
 FAILURE = "failure"
+INT_MAX = 2**31 - 1  # the audit_events integer columns (PostgreSQL integer)
 
 
 @dataclass(frozen=True)
@@ -53,8 +54,13 @@ def record(event: str, *, outcome: str = SUCCESS, origin: Origin | None = None, 
 def search(*, event: str | None = None, outcome: str | None = None, user_id: int | None = None,
            client_id: str | None = None, since: int | None = None, until: int | None = None,
            offset: int = 0, limit: int = 50) -> Page:
-    """A page of the audit trail, newest first, filtered (see storage.audit.query)."""
-    offset, limit = max(0, offset), min(max(1, limit), 200)
+    """A page of the audit trail, newest first, filtered (see storage.audit.query). Times and ids are
+    32-bit columns, which PostgreSQL will not compare with a larger number: a bound beyond them is
+    moved to their edge, and an id beyond them matches nothing."""
+    offset, limit = min(max(0, offset), INT_MAX), min(max(1, limit), 200)
+    since, until = (None if t is None else min(max(t, -INT_MAX), INT_MAX) for t in (since, until))
+    if user_id is not None and not 0 <= user_id <= INT_MAX:
+        user_id = -1  # no row has it
     rows, total = store.query(event=(event or "")[:80] or None, outcome=outcome or None, user_id=user_id,
                               client_id=(client_id or "")[:64] or None, since=since, until=until,
                               offset=offset, limit=limit)

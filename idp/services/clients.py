@@ -258,7 +258,7 @@ def _about(field: str):
 def _uris(values) -> list[str]:
     if values is None:
         return []
-    if isinstance(values, str) or not all(isinstance(v, str) for v in values):
+    if not isinstance(values, (list, tuple)) or not all(isinstance(v, str) for v in values):
         raise ValidationError(N_("URI lists must be lists of strings."))
     return [v for v in values if v.strip()]
 
@@ -287,9 +287,10 @@ def validate_metadata(*, name: str, redirect_uris: list[str], token_endpoint_aut
     if token_endpoint_auth_method not in AUTH_METHODS:
         raise ValidationError(N_("token_endpoint_auth_method must be one of: %(options)s."),
                               options=", ".join(AUTH_METHODS))
-    grant_types = list(grant_types or ["authorization_code"])
-    if not all(isinstance(g, str) for g in grant_types):
+    grant_types = grant_types or ["authorization_code"]
+    if not isinstance(grant_types, (list, tuple)) or not all(isinstance(g, str) for g in grant_types):
         raise ValidationError(N_("grant_types must be a list of strings."))
+    grant_types = list(grant_types)
     unknown = set(grant_types) - set(GRANT_TYPES)
     if unknown:
         raise ValidationError(Nn_("Unsupported grant type: %(names)s.", "Unsupported grant types: %(names)s."),
@@ -298,9 +299,10 @@ def validate_metadata(*, name: str, redirect_uris: list[str], token_endpoint_aut
     if "client_credentials" in grant_types and public:
         raise ValidationError(N_("The client_credentials grant is only for confidential clients (RFC 6749 "
                                  "section 4.4)."))
-    scopes = list(dict.fromkeys(scopes or ["openid", "profile", "email"]))
-    if not all(isinstance(sc, str) for sc in scopes):
+    scopes = scopes or ["openid", "profile", "email"]
+    if not isinstance(scopes, (list, tuple)) or not all(isinstance(sc, str) for sc in scopes):
         raise ValidationError(N_("scopes must be a list of strings."))
+    scopes = list(dict.fromkeys(scopes))
     unknown = {sc for sc in scopes if sc not in STANDARD_SCOPES
                and not (API_SCOPE.match(sc) and len(sc) <= MAX_API_SCOPE_LENGTH)}
     if unknown:
@@ -448,8 +450,10 @@ def rotate_secret(client_id: str, grace_seconds: int = 0) -> NewClient:
 
 
 def get(client_id: str) -> ClientView | None:
-    """An enabled client by its client_id, else None (unknown and disabled look the same)."""
-    if not client_id or len(client_id) > 64:
+    """An enabled client by its client_id, else None (unknown and disabled look the same). A NUL, which
+    can reach here from a decoded credential or an unverified JWT claim, names no client (PostgreSQL
+    cannot even look it up)."""
+    if not client_id or len(client_id) > 64 or "\x00" in client_id:
         return None
     row = store.get_by_client_id(client_id)
     return view(row) if row is not None and row.enabled else None

@@ -101,11 +101,14 @@ def check_policy(settings, fields: dict) -> None:
     never by default), and a back-channel logout URI and jwks_uri the provider may safely call (services.outbound).
     Operators registering clients themselves are not limited by this."""
     scopes = fields.get("scopes")
-    refused = set(scopes if isinstance(scopes, list) else []) - settings.registration_scopes
+    # Only strings are judged here (a list may hold anything); validate_metadata refuses the rest.
+    refused = {s for s in (scopes if isinstance(scopes, list) else []) if isinstance(s, str)} - \
+        settings.registration_scopes
     if refused:
         raise ValidationError(f"These scopes cannot be self-registered: {', '.join(sorted(refused))}.")
     grants = fields.get("grant_types")
-    refused = set(grants if isinstance(grants, list) else []) - settings.registration_grant_types
+    refused = {g for g in (grants if isinstance(grants, list) else []) if isinstance(g, str)} - \
+        settings.registration_grant_types
     if refused:
         raise ValidationError(f"These grant types cannot be self-registered: {', '.join(sorted(map(str, refused)))}.")
     for name in ("backchannel_logout_uri", "jwks_uri"):  # URLs the provider itself calls (SSRF)

@@ -205,6 +205,23 @@ def test_users_search_and_paging(app, api):
     assert api.post("/v1/users", json={"username": 5, "password": PASSWORD}).status_code == 400
 
 
+
+@pytest.mark.parametrize("query", ["/v1/users?offset=99999999999999999999", "/v1/audit?offset=99999999999999999999",
+                                   "/v1/audit?since=99999999999999999999", "/v1/audit?until=-99999999999999999999",
+                                   "/v1/audit?user_id=99999999999999999999", "/v1/users?offset=%C2%B2"])
+def test_numbers_beyond_the_database_range_are_a_bad_request(api, query):
+    """A 400 problem, not a failed query (SQLite and PostgreSQL hold 64-bit integers at most)."""
+    response = api.get(query)
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize("query", ["user_id=3000000000", "since=3000000000", "until=-3000000000", "since=-3000000000"])
+def test_audit_filters_beyond_the_integer_columns_match_what_they_can(api, query):
+    """Audit times and ids are 32-bit columns (PostgreSQL refuses to compare them with a larger
+    number): a filter beyond them is a page, empty where nothing can match."""
+    response = api.get(f"/v1/audit?{query}")
+    assert response.status_code == 200, response.get_data(as_text=True)
+
 def test_edit_claims_roles_and_groups(client, api, user):
     edited = api.patch(f"/v1/users/{user.id}", json={"claims": {"nickname": "Al", "given_name": ""},
                                                      "email": "alice@new.example.com"}).get_json()

@@ -370,3 +370,37 @@ def test_the_users_page_shows_no_message_taken_from_its_address(admin_client):
     page = admin_client.get("/admin/users?error=Your+account+is+locked.+Call+555-0100")
     shown = re.sub(r"<[^>]*>", " ", page.text)  # the words on the page (the address is only in link targets)
     assert page.status_code == 200 and "555-0100" not in shown and 'class="alert' not in page.text
+
+
+@pytest.mark.parametrize("path, field", [
+    ("/admin/clients/new", "access_token_ttl"), ("/admin/clients/initial-access-token", "uses"),
+    ("/admin/clients/initial-access-token", "expires_in"),
+])
+def test_unicode_digits_in_number_fields_are_refused_with_a_message(admin_client, rp, path, field):
+    """'²'.isdigit() is True, yet int('²') fails: such a value is refused like any other non-number."""
+    csrf = csrf_from(admin_client.get("/admin/clients").get_data(as_text=True))
+    response = admin_client.post(path, data={"csrf_token": csrf, "name": "New app",
+                                             "redirect_uris": "https://new.example.com/cb", field: "\u00b2"})
+    assert response.status_code in (200, 303, 400), response.status_code
+    page = admin_client.get(response.headers["Location"]) if response.status_code == 303 else response
+    assert "whole number" in page.get_data(as_text=True)
+
+
+def test_unicode_digits_in_the_secret_grace_period_are_refused(admin_client, rp):
+    csrf = csrf_from(admin_client.get(f"/admin/clients/{rp.client.client_id}").get_data(as_text=True))
+    response = admin_client.post(f"/admin/clients/{rp.client.client_id}/secret",
+                                 data={"csrf_token": csrf, "confirm": "yes", "grace_seconds": "\u00b2"})
+    assert response.status_code == 303
+    assert "whole number" in admin_client.get(response.headers["Location"]).get_data(as_text=True)
+
+
+@pytest.mark.parametrize("page, query", [("/admin/users", "offset"), ("/admin/clients", "offset"),
+                                         ("/admin/roles", "offset"), ("/admin/audit", "offset"),
+                                         ("/admin/audit", "user_id")])
+def test_unicode_digits_in_listing_parameters_fall_back_to_the_default(admin_client, page, query):
+    assert admin_client.get(page, query_string={query: "\u00b2"}).status_code == 200
+
+
+@pytest.mark.parametrize("query", [{"since": "9999-12-31"}, {"until": "0001-01-01"}, {"user_id": "30000000000"}])
+def test_audit_page_filters_beyond_the_integer_columns_are_a_page(admin_client, query):
+    assert admin_client.get("/admin/audit", query_string=query).status_code == 200

@@ -163,3 +163,13 @@ def test_only_the_asking_browser_can_allow_a_transfer(magic_app, rp, user, smtp)
     forged = elsewhere.post(own_path + "/magic-requests", data={"link": "1", "decision": "allow",
                                                                 "csrf_token": csrf_from(elsewhere.get(own_path).text)})
     assert "There was no such request" in forged.text and elsewhere.get(link).status_code == 403
+
+
+@pytest.mark.parametrize("link_id", ["99999999999999999999999", "-99999999999999999999", "-1", "²", "x"])
+def test_a_transfer_decision_on_an_odd_link_id_is_no_such_request(magic_app, rp, user, link_id):
+    asking = magic_app.test_client()
+    path, _ = _start(asking, rp)
+    _ask(asking, path)
+    answer = asking.post(path + "/magic-requests", data={"link": link_id, "decision": "allow",
+                                                         "csrf_token": csrf_from(asking.get(path).text)})
+    assert answer.status_code == 200 and "There was no such request" in answer.text

@@ -321,3 +321,36 @@ def test_policy_and_terms_links_are_registered_and_returned(dcr, initial_token):
     refused = dcr.post("/register", json=METADATA | {"tos_uri": "javascript:alert(1)"},
                        headers={"Authorization": f"Bearer {initial_token}"})
     assert refused.status_code == 400 and refused.get_json()["error"] == "invalid_client_metadata"
+
+
+@pytest.mark.parametrize("method, path, kwargs", [
+    ("GET", "/register/a%00b", {}),  # refused by the input guard before the view
+    ("PATCH", "/register/abc", {}),  # no such method (RFC 7592 defines GET, PUT, DELETE)
+    ("PUT", "/register/abc", {"data": b"x" * (1024 * 1024 + 1), "content_type": "application/json"}),
+])
+def test_refusals_at_the_client_configuration_endpoint_are_json(dcr, method, path, kwargs):
+    """RFC 7592 §2: the client configuration endpoint answers errors as JSON, like the registration
+    endpoint, never as an HTML page."""
+    response = dcr.open(path, method=method, headers={"Authorization": "Bearer x"}, **kwargs)
+    assert 400 <= response.status_code < 500 and response.is_json, response.get_data(as_text=True)[:200]
+    assert response.get_json()["error"] == "invalid_request"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+@pytest.mark.parametrize("member, value", [("redirect_uris", 5), ("redirect_uris", True), ("redirect_uris", {}),
+                                           ("post_logout_redirect_uris", 0), ("grant_types", True),
+                                           ("grant_types", 1.5), ("grant_types", [[1]])])
+def test_metadata_of_the_wrong_json_type_is_invalid_client_metadata(app, dcr, initial_token, member, value):
+    """A number where a list belongs is refused like any other bad metadata, at registration and at
+    update (RFC 7591 §3.2.2), and nothing is written."""
+    reg = dcr.post("/register", json={**METADATA, member: value}, headers={"Authorization": f"Bearer {initial_token}"})
+    assert reg.status_code == 400, reg.get_data(as_text=True)[:200]
+    assert reg.get_json()["error"] in ("invalid_client_metadata", "invalid_redirect_uri")
+    assert reg.headers["Cache-Control"] == "no-store"
+    created = dcr.post("/register", json=METADATA, headers={"Authorization": f"Bearer {initial_token}"}).get_json()
+    path = created["registration_client_uri"].removeprefix("http://localhost")
+    bearer = {"Authorization": f"Bearer {created['registration_access_token']}"}
+    update = dcr.put(path, json={**METADATA, member: value}, headers=bearer)
+    assert update.status_code == 400 and update.get_json()["error"] in ("invalid_client_metadata",
+                                                                         "invalid_redirect_uri")
+    assert dcr.get(path, headers=bearer).get_json()["redirect_uris"] == METADATA["redirect_uris"]

@@ -16,7 +16,7 @@ from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from idp.errors import ValidationError
 from idp.services import client_keys, clock
 from tests.conftest import make_client, race
-from tests.protocol.high_assurance import auth_form, client_key, public_jwks
+from tests.protocol.high_assurance import ASSERTION_TYPE, assertion, auth_form, client_key, public_jwks
 
 API_SCOPES = ["invoices:read", "invoices:write"]
 
@@ -252,3 +252,15 @@ def test_when_the_jwks_uri_fails_the_last_fetched_keys_are_used(client, app):
         clock.advance(app.extensions["idp"].settings.jwks_uri_cache_ttl + 1)
         assert _token(client, service, iat=None).status_code == 200  # (iat would be ahead of the real clock)
         assert keys_server.fetches == 2
+
+
+@pytest.mark.parametrize("path", ["/token", "/par", "/introspect", "/revoke"])
+@pytest.mark.parametrize("claims", [{"iss": "a\x00b", "sub": "a\x00b"}, {"sub": "a\x00b"}])
+def test_an_assertion_naming_a_client_id_with_a_nul_is_invalid_client(app, client, path, claims):
+    """The unverified `sub` names the client to look up: a NUL in it (which PostgreSQL cannot look up)
+    names no client."""
+    form = {"grant_type": "client_credentials", "token": "x", "response_type": "code",
+            "client_assertion_type": ASSERTION_TYPE,
+            "client_assertion": assertion("x", f"http://localhost{path}", **claims)}
+    response = client.post(path, data=form)
+    assert response.status_code in (400, 401) and response.get_json()["error"] == "invalid_client"
