@@ -416,6 +416,14 @@ def user_delete(user_id: int):
 ROLE_SORTS = {"name": lambda r: r.name, "members": lambda r: r.members}
 
 
+@bp.app_template_filter("role_description")
+def role_description(role) -> str:
+    """A role's description as stored; a built-in role's own, unchanged one in the page's language."""
+    if rbac.BUILTIN_DESCRIPTIONS.get(role.name) == role.description:
+        return _(role.description)
+    return role.description or ""
+
+
 @bp.get("/roles")
 @requires("role.list")
 def roles_page():

@@ -69,6 +69,8 @@ EVENT_LABELS = {
 def event_label(event: str) -> str:
     """An audit event's name in words, in the page's language (unknown names as recorded)."""
     return gettext(EVENT_LABELS[event]) if event in EVENT_LABELS else event
+
+
 RECENT_SECURITY_EVENTS = 8
 
 

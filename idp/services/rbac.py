@@ -34,11 +34,13 @@ BUILTIN_ROLES: dict[str, tuple[str, ...]] = {
     "user-manager": (ADMIN_USERS,),
     "auditor": (ADMIN_AUDIT,),
 }
+# Stored as each built-in role's description (English, like every stored value); pages show them in
+# their language while they are unchanged (console `role_description` filter).
 BUILTIN_DESCRIPTIONS = {
-    ADMIN_ROLE: "Built-in: every administrative permission",
-    "client-manager": "Built-in: register and manage client applications",
-    "user-manager": "Built-in: manage users (not roles or administrators)",
-    "auditor": "Built-in: read the audit log",
+    ADMIN_ROLE: N_("Built-in: every administrative permission"),
+    "client-manager": N_("Built-in: register and manage client applications"),
+    "user-manager": N_("Built-in: manage users (not roles or administrators)"),
+    "auditor": N_("Built-in: read the audit log"),
 }
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._:-]{0,99}$")
 ROLE, GROUP = "role", "group"

@@ -404,3 +404,13 @@ def test_unicode_digits_in_listing_parameters_fall_back_to_the_default(admin_cli
 @pytest.mark.parametrize("query", [{"since": "9999-12-31"}, {"until": "0001-01-01"}, {"user_id": "30000000000"}])
 def test_audit_page_filters_beyond_the_integer_columns_are_a_page(admin_client, query):
     assert admin_client.get("/admin/audit", query_string=query).status_code == 200
+
+
+def test_built_in_role_descriptions_are_in_the_page_language_until_an_operator_changes_them(app, admin_client):
+    admin_client.set_cookie("idp_lang", "de")
+    html = admin_client.get("/admin/roles").get_data(as_text=True)
+    assert "Vordefiniert: das Audit-Protokoll lesen" in html and "Built-in: read the audit log" not in html
+    with app.app_context():
+        rbac.update(rbac.ROLE, "auditor", "Reads the audit log for the compliance team")
+    html = admin_client.get("/admin/roles").get_data(as_text=True)
+    assert "Reads the audit log for the compliance team" in html  # an operator's words are shown as written
